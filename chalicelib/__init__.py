@@ -1,0 +1,1 @@
+"""Suqiu (诉求): residents' requests to their city, on AWS serverless."""

@@ -1,0 +1,130 @@
+"""Verification of staff bearer tokens.
+
+Staff sign in with the identity provider (Cognito in the cloud, the local
+issuer in ``infra/issuer.py`` in the dev stack), which issues RS256-signed ID
+tokens. Every staff request is checked here and turned into a ``Principal``:
+who the caller is, the one role they act in and, for handlers, their unit.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+ROLES = ("dispatcher", "handler", "leader", "admin")
+
+_ALGORITHMS = ["RS256"]
+_REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+# Lambda hosts and the identity provider never agree to the second.
+_CLOCK_SKEW_SECONDS = 30
+# A stalled key fetch must fail well before API Gateway's 29 s limit.
+_JWKS_TIMEOUT_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: str
+    unit: str | None
+    name: str | None = None
+
+
+class AuthError(Exception):
+    """The caller is not signed in (401) or may not act as staff (403)."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks_url: str,
+        roles_claim: str = "cognito:groups",
+        unit_claim: str = "custom:unit",
+        unit_exists: Callable[[str], bool] = lambda code: True,
+        jwks_cache_seconds: int = 300,
+    ):
+        self._issuer = issuer
+        self._audience = audience
+        self._roles_claim = roles_claim
+        self._unit_claim = unit_claim
+        self._unit_exists = unit_exists
+        # One client per verifier, so a warm Lambda fetches the key set once
+        # per cache period instead of once per request. No network happens here.
+        self._jwks = jwt.PyJWKClient(
+            jwks_url,
+            cache_keys=True,
+            lifespan=jwks_cache_seconds,
+            timeout=_JWKS_TIMEOUT_SECONDS,
+        )
+
+    def verify(self, authorization_header: str | None) -> Principal:
+        claims = self._decode(_bearer_token(authorization_header))
+        role = self._role(claims)
+        return Principal(
+            subject=claims["sub"],
+            role=role,
+            unit=self._unit(claims, role),
+            name=_string_or_none(claims.get("name")),
+        )
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        try:
+            signing_key = self._jwks.get_signing_key_from_jwt(token)
+            return jwt.decode(
+                token,
+                signing_key.key,
+                algorithms=_ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=_CLOCK_SKEW_SECONDS,
+                options={"require": _REQUIRED_CLAIMS, "strict_aud": True},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthError(401, "token_expired", "登录已过期，请重新登录") from exc
+        except jwt.PyJWKClientConnectionError as exc:
+            raise AuthError(401, "keys_unavailable", "暂时无法校验登录凭证，请稍后重试") from exc
+        except jwt.PyJWTError as exc:
+            # The caller learns only "invalid": details would help a forger.
+            # The chained cause stays in server logs for diagnosis.
+            raise AuthError(401, "token_invalid", "登录凭证无效，请重新登录") from exc
+
+    def _role(self, claims: dict[str, Any]) -> str:
+        groups = claims.get(self._roles_claim)
+        # Cognito sends a list of groups; other providers may send one string.
+        if isinstance(groups, str):
+            groups = [groups]
+        if not isinstance(groups, list):
+            groups = []
+        # Groups outside ROLES belong to other applications and are not ours to judge.
+        roles = {group for group in groups if group in ROLES}
+        if len(roles) != 1:
+            raise AuthError(403, "forbidden_role", "该账号未分配唯一的工作角色，请联系管理员")
+        return roles.pop()
+
+    def _unit(self, claims: dict[str, Any], role: str) -> str | None:
+        unit = _string_or_none(claims.get(self._unit_claim))
+        known = unit is not None and self._unit_exists(unit)
+        if role == "handler" and not known:
+            raise AuthError(403, "forbidden_unit", "该承办账号未关联有效的承办单位，请联系管理员")
+        return unit if known else None
+
+
+def _bearer_token(authorization_header: str | None) -> str:
+    parts = (authorization_header or "").split()
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        raise AuthError(401, "unauthenticated", "请先登录")
+    return parts[1]
+
+
+def _string_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,70 @@
+"""The media bucket: presigned uploads, checks after upload, attaching, short-lived links.
+
+Uploads land under ``uploads/`` (a lifecycle rule deletes what is never
+attached); a submitted request copies its files to ``media/<tracking_no>/``.
+The bucket is private: residents and staff see media only through presigned
+GETs that expire within minutes.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+
+import boto3
+from botocore.exceptions import ClientError
+
+from chalicelib.settings import get_settings
+
+UPLOAD_PREFIX = "uploads/"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    content_type: str
+    size: int
+
+
+class MediaStore:
+    def __init__(self, bucket: str, client=None):
+        self.bucket = bucket
+        self._s3 = client or boto3.client("s3")
+
+    def new_upload_key(self) -> str:
+        return f"{UPLOAD_PREFIX}{uuid.uuid4().hex}"
+
+    def presign_upload(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> dict:
+        """A presigned POST whose policy pins the content type and caps the size."""
+        return self._s3.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_in,
+        )
+
+    def inspect(self, key: str) -> StoredObject | None:
+        """What was really stored, or None: S3 enforces the POST policy, emulators do not."""
+        try:
+            head = self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return StoredObject(key, head.get("ContentType", ""), head["ContentLength"])
+
+    def attach(self, source_key: str, target_key: str) -> None:
+        self._s3.copy_object(
+            Bucket=self.bucket, Key=target_key, CopySource={"Bucket": self.bucket, "Key": source_key}
+        )
+
+    def link(self, key: str, expires_in: int) -> str:
+        return self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+        )
+
+
+@lru_cache(maxsize=1)
+def get_media_store() -> MediaStore:
+    return MediaStore(get_settings().media_bucket)

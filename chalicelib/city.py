@@ -1,0 +1,289 @@
+"""The city configuration: one YAML file per city, validated at load.
+
+A city's request types, categories, areas, units, routing rules, time limits and
+media limits are data, never code. ``load_city`` turns a file into a ``City``
+or raises ``CityConfigError`` with every mistake listed by its path in the file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CITIES_DIR = Path(__file__).parent / "cities"
+
+REQUIRED_TYPE_CODES = ("consult", "help", "complaint", "report", "suggestion", "praise")
+
+
+class CityConfigError(ValueError):
+    """The city file is missing, unreadable or inconsistent."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeLimit(_Strict):
+    """A handling limit: whole working days on the official calendar, or clock hours."""
+
+    working_days: int | None = Field(default=None, ge=1, le=60)
+    hours: int | None = Field(default=None, ge=1, le=24 * 30)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "TimeLimit":
+        if (self.working_days is None) == (self.hours is None):
+            raise ValueError("give exactly one of working_days or hours")
+        return self
+
+
+class RequestType(_Strict):
+    code: str
+    name: str
+    limit: TimeLimit
+
+
+class Category(_Strict):
+    code: str
+    name: str
+    # Per-type overrides of the type's limit, e.g. {complaint: {hours: 24}}.
+    limits: dict[str, TimeLimit] = Field(default_factory=dict)
+
+
+class Area(_Strict):
+    code: str
+    name: str
+    children: tuple["Area", ...] = ()
+
+
+UnitKind = Literal["command_centre", "department", "district", "street", "community", "enterprise"]
+
+
+class Unit(_Strict):
+    code: str
+    name: str
+    kind: UnitKind
+    parent: str | None = None
+
+
+class RoutingRule(_Strict):
+    """Category (+ optional area, matching every area below it) → unit."""
+
+    category: str
+    area: str | None = None
+    unit: str
+
+
+class MediaKind(_Strict):
+    max_bytes: int = Field(gt=0)
+    types: tuple[str, ...] = Field(min_length=1)
+
+
+class MediaPolicy(_Strict):
+    max_per_request: int = Field(default=9, ge=0, le=20)
+    kinds: dict[Literal["photo", "video", "audio"], MediaKind]
+
+
+class OfficeHours(_Strict):
+    start: dt.time = dt.time(8, 30)
+    end: dt.time = dt.time(17, 30)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "OfficeHours":
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
+class ExtensionPolicy(_Strict):
+    max_count: int = Field(default=3, ge=0)
+    max_working_days: int = Field(default=3, ge=1)
+
+
+class City(_Strict):
+    code: str
+    name: str
+    tracking_prefix: str = Field(pattern=r"^[A-Z]{1,4}$")
+    timezone: str = "Asia/Shanghai"
+    review_required: bool = False
+    auto_close_days: int = Field(default=7, ge=1)
+    office_hours: OfficeHours = OfficeHours()
+    extensions: ExtensionPolicy = ExtensionPolicy()
+    # Days the official calendar does not know yet (a new year's 调休 notice).
+    extra_holidays: tuple[dt.date, ...] = ()
+    extra_workdays: tuple[dt.date, ...] = ()
+    types: tuple[RequestType, ...]
+    categories: tuple[Category, ...]
+    areas: tuple[Area, ...]
+    units: tuple[Unit, ...]
+    routing: tuple[RoutingRule, ...] = ()
+    media: MediaPolicy
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "City":
+        problems: list[str] = []
+        type_codes = [t.code for t in self.types]
+        missing = sorted(set(REQUIRED_TYPE_CODES) - set(type_codes))
+        if missing:
+            problems.append(f"types: missing {', '.join(missing)}")
+        for label, codes in (
+            ("types", type_codes),
+            ("categories", [c.code for c in self.categories]),
+            ("areas", [a.code for a in _walk(self.areas)]),
+            ("units", [u.code for u in self.units]),
+        ):
+            dupes = sorted({c for c in codes if codes.count(c) > 1})
+            if dupes:
+                problems.append(f"{label}: duplicate codes {', '.join(dupes)}")
+        units = {u.code: u for u in self.units}
+        for u in self.units:
+            if u.parent is not None and u.parent not in units:
+                problems.append(f"units.{u.code}: unknown parent {u.parent!r}")
+        problems += _cycles(units)
+        areas = {a.code for a in _walk(self.areas)}
+        categories = {c.code for c in self.categories}
+        for c in self.categories:
+            for type_code in c.limits:
+                if type_code not in type_codes:
+                    problems.append(f"categories.{c.code}.limits: unknown type {type_code!r}")
+        for i, rule in enumerate(self.routing):
+            if rule.category not in categories:
+                problems.append(f"routing[{i}]: unknown category {rule.category!r}")
+            if rule.area is not None and rule.area not in areas:
+                problems.append(f"routing[{i}]: unknown area {rule.area!r}")
+            if rule.unit not in units:
+                problems.append(f"routing[{i}]: unknown unit {rule.unit!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # ---- lookups used by the domain ------------------------------------
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def type_by_code(self) -> dict[str, RequestType]:
+        return {t.code: t for t in self.types}
+
+    @cached_property
+    def category_by_code(self) -> dict[str, Category]:
+        return {c.code: c for c in self.categories}
+
+    @cached_property
+    def unit_by_code(self) -> dict[str, Unit]:
+        return {u.code: u for u in self.units}
+
+    @cached_property
+    def area_parent(self) -> dict[str, str | None]:
+        parents: dict[str, str | None] = {}
+
+        def visit(nodes: tuple[Area, ...], parent: str | None) -> None:
+            for node in nodes:
+                parents[node.code] = parent
+                visit(node.children, node.code)
+
+        visit(self.areas, None)
+        return parents
+
+    @cached_property
+    def area_name(self) -> dict[str, str]:
+        return {a.code: a.name for a in _walk(self.areas)}
+
+    def area_path(self, code: str) -> list[str]:
+        """The area and its ancestors, nearest first."""
+        path = []
+        current: str | None = code
+        while current is not None:
+            path.append(current)
+            current = self.area_parent[current]
+        return path
+
+    def area_subtree(self, code: str) -> set[str]:
+        return {a for a in self.area_parent if code in self.area_path(a)}
+
+    def unit_path(self, code: str) -> list[str]:
+        """The unit and its ancestors, nearest first."""
+        path = []
+        current: str | None = code
+        while current is not None:
+            path.append(current)
+            current = self.unit_by_code[current].parent
+        return path
+
+    def unit_subtree(self, code: str) -> set[str]:
+        return {u for u in self.unit_by_code if code in self.unit_path(u)}
+
+    def is_within(self, unit: str, ancestor: str) -> bool:
+        """True when ``unit`` is ``ancestor`` or lies below it."""
+        return unit in self.unit_by_code and ancestor in self.unit_path(unit)
+
+    def time_limit(self, type_code: str, category_code: str) -> TimeLimit:
+        override = self.category_by_code[category_code].limits.get(type_code)
+        return override or self.type_by_code[type_code].limit
+
+    def media_kind(self, content_type: str) -> str | None:
+        for kind, policy in self.media.kinds.items():
+            if content_type in policy.types:
+                return kind
+        return None
+
+
+def _walk(areas: tuple[Area, ...]):
+    for area in areas:
+        yield area
+        yield from _walk(area.children)
+
+
+def _cycles(units: dict[str, Unit]) -> list[str]:
+    problems = []
+    for code in units:
+        seen = {code}
+        current = units[code].parent
+        while current is not None and current in units:
+            if current in seen:
+                problems.append(f"units.{code}: parent chain loops through {current!r}")
+                break
+            seen.add(current)
+            current = units[current].parent
+    return problems
+
+
+def parse_city(text: str, source: str = "<city>") -> City:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CityConfigError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CityConfigError(f"{source}: expected a mapping at the top level")
+    try:
+        return City.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        ]
+        raise CityConfigError(f"{source}: invalid city configuration:\n" + "\n".join(lines)) from None
+
+
+@lru_cache(maxsize=4)
+def load_city(file_name: str) -> City:
+    path = Path(file_name) if Path(file_name).is_absolute() else CITIES_DIR / file_name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CityConfigError(f"{path}: cannot read city file: {exc.strerror}") from None
+    return parse_city(text, str(path))

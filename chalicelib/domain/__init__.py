@@ -1,0 +1,1 @@
+"""The domain: pure Python, no AWS. Orders, their lifecycle, deadlines and routing."""

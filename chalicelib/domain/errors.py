@@ -1,0 +1,40 @@
+"""Errors the domain raises; the HTTP layer maps each to one status code."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class InvalidInput(DomainError):
+    """The request is well-formed but names something that does not exist or fit."""
+
+    status = 422
+    code = "invalid"
+
+
+class Forbidden(DomainError):
+    """The actor's role may not take this action."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    """Unknown, or not visible to this actor: the two look the same on purpose."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The order's state or version does not allow the change now."""
+
+    status = 409
+    code = "conflict"

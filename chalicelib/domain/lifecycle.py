@@ -1,0 +1,486 @@
+"""The lifecycle of a work order (工单): every state, every transition, who may take it.
+
+    submitted ──auto_dispatch / dispatch──▶ dispatched ──sign──▶ in_progress ──resolve──▶ resolved ──rate 3–5 / auto_close──▶ closed
+        │  ▲                                  │    │                 │  ▲  │                           │
+        │  └──────────────return──────────────┘    forward           │  │  └▶ awaiting_review ──approve┘ (when the city requires review)
+        ├──reject──▶ rejected                                        │  └──────send_back───────┘
+        └──merge───▶ merged (并单)                                    └◀──────────── rate 1–2 (不满意重办) ──── resolved
+
+plus actions that keep the state: progress, request/approve/refuse_extension,
+priority, co_handle, instruction; and reassign (leader) back to dispatched.
+
+``apply`` checks the actor's role (403), the order's state and guards (409) and
+the parameters (422), then returns the new order and the event that records the
+change. The event's ``changes`` hold every field that changed, so the audit trail
+alone replays to the order (``replay``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.city import City
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
+
+
+class State(StrEnum):
+    SUBMITTED = "submitted"
+    DISPATCHED = "dispatched"
+    IN_PROGRESS = "in_progress"
+    AWAITING_REVIEW = "awaiting_review"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    MERGED = "merged"
+
+
+STATE_LABELS = {
+    State.SUBMITTED: "待派单",
+    State.DISPATCHED: "待签收",
+    State.IN_PROGRESS: "办理中",
+    State.AWAITING_REVIEW: "待审核",
+    State.RESOLVED: "已办结",
+    State.CLOSED: "已关闭",
+    State.REJECTED: "不予受理",
+    State.MERGED: "已并单",
+}
+
+# What a resident sees: 已受理 / 处理中 / 已办结.
+PUBLIC_STATUS = {
+    State.SUBMITTED: "已受理",
+    State.DISPATCHED: "处理中",
+    State.IN_PROGRESS: "处理中",
+    State.AWAITING_REVIEW: "处理中",
+    State.MERGED: "处理中",
+    State.RESOLVED: "已办结",
+    State.CLOSED: "已办结",
+    State.REJECTED: "已办结",
+}
+
+OPEN_STATES = frozenset({State.SUBMITTED, State.DISPATCHED, State.IN_PROGRESS, State.AWAITING_REVIEW})
+HANDLING_STATES = frozenset({State.DISPATCHED, State.IN_PROGRESS})
+
+
+class Role(StrEnum):
+    DISPATCHER = "dispatcher"
+    HANDLER = "handler"
+    LEADER = "leader"
+    ADMIN = "admin"
+    RESIDENT = "resident"
+    SYSTEM = "system"
+
+
+ROLE_LABELS = {
+    Role.DISPATCHER: "派单员",
+    Role.HANDLER: "承办人员",
+    Role.LEADER: "领导",
+    Role.ADMIN: "管理员",
+    Role.RESIDENT: "群众",
+    Role.SYSTEM: "系统",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: Role
+    id: str
+    unit: str | None = None
+
+
+RESIDENT = Actor(Role.RESIDENT, "resident")
+SYSTEM = Actor(Role.SYSTEM, "system")
+
+
+@dataclass(frozen=True)
+class WorkOrder:
+    """The part of an order that its lifecycle changes (the report itself never changes)."""
+
+    tracking_no: str
+    type: str
+    category: str
+    area: str | None
+    created_at: dt.datetime
+    state: State = State.SUBMITTED
+    version: int = 0
+    unit: str | None = None
+    co_units: tuple[str, ...] = ()
+    priority: bool = False
+    dispatched_at: dt.datetime | None = None
+    signed_at: dt.datetime | None = None
+    due_at: dt.datetime | None = None
+    round: int = 1
+    extensions_used: int = 0
+    pending_extension_days: int | None = None
+    merged_into: str | None = None
+    reply: str | None = None
+    result_media: tuple[str, ...] = ()
+    rating: int | None = None
+    resolved_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+
+
+_DATETIME_FIELDS = frozenset(
+    f.name for f in dataclasses.fields(WorkOrder) if "datetime" in str(f.type)
+)
+_TUPLE_FIELDS = frozenset(f.name for f in dataclasses.fields(WorkOrder) if "tuple" in str(f.type))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the append-only audit trail (全程留痕)."""
+
+    seq: int  # equals the order's version after the change
+    at: dt.datetime
+    action: str
+    actor: Actor
+    from_state: State | None
+    to_state: State
+    note: str | None
+    changes: Mapping[str, Any]  # JSON-safe: datetimes as ISO text, tuples as lists
+    public: bool
+
+
+@dataclass(frozen=True)
+class Context:
+    city: City
+    calendar: WorkingCalendar
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    changes: dict[str, Any] = field(default_factory=dict)
+    to_state: State | None = None  # None: the rule's target
+    note: str | None = None
+    public: bool = False
+
+
+Effect = Callable[[WorkOrder, Actor, Mapping[str, Any], Context], Outcome]
+Guard = Callable[[WorkOrder, Context], str | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    label: str
+    roles: frozenset[Role]
+    sources: frozenset[State]
+    target: State | None  # None: the state does not change
+    effect: Effect
+    guard: Guard | None = None
+
+
+# ---- effects --------------------------------------------------------------
+
+def _text(params: Mapping[str, Any], name: str, label: str) -> str:
+    value = params.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"请填写{label}", {name: f"请填写{label}"})
+    return value.strip()
+
+
+def _unit(params: Mapping[str, Any], ctx: Context, name: str = "unit") -> str:
+    code = params.get(name)
+    if not isinstance(code, str) or code not in ctx.city.unit_by_code:
+        raise InvalidInput("承办单位不存在", {name: "承办单位不存在"})
+    return code
+
+
+def _handling_starts(order: WorkOrder, unit: str, ctx: Context) -> dict[str, Any]:
+    limit = ctx.city.time_limit(order.type, order.category)
+    return {
+        "unit": unit,
+        "dispatched_at": ctx.now,
+        "signed_at": None,
+        "due_at": ctx.calendar.due(ctx.now, limit),
+    }
+
+
+def _unit_name(ctx: Context, code: str) -> str:
+    return ctx.city.unit_by_code[code].name
+
+
+def _dispatch(order, actor, params, ctx):
+    unit = _unit(params, ctx)
+    return Outcome(_handling_starts(order, unit, ctx), note=f"派至{_unit_name(ctx, unit)}", public=True)
+
+
+def _reject(order, actor, params, ctx):
+    reason = _text(params, "reason", "不予受理的理由")
+    return Outcome({"closed_at": ctx.now}, note=reason, public=True)
+
+
+def _merge(order, actor, params, ctx):
+    into = _text(params, "into", "主工单编号")
+    if into == order.tracking_no:
+        raise InvalidInput("不能并入自身", {"into": "不能并入自身"})
+    return Outcome({"merged_into": into, "closed_at": ctx.now}, note=f"并入{into}", public=True)
+
+
+def _sign(order, actor, params, ctx):
+    return Outcome({"signed_at": ctx.now}, note=f"{_unit_name(ctx, order.unit)}已签收", public=True)
+
+
+def _return(order, actor, params, ctx):
+    reason = _text(params, "reason", "退单理由")
+    return Outcome({"unit": None, "co_units": (), "dispatched_at": None, "due_at": None}, note=reason)
+
+
+def _forward(order, actor, params, ctx):
+    unit = _unit(params, ctx)
+    if unit == order.unit or not ctx.city.is_within(unit, order.unit):
+        raise InvalidInput("只能转派给下级单位", {"unit": "只能转派给下级单位"})
+    # The deadline stays: the clock started when the order was first dispatched.
+    return Outcome({"unit": unit, "dispatched_at": ctx.now}, note=f"转派至{_unit_name(ctx, unit)}")
+
+
+def _progress(order, actor, params, ctx):
+    return Outcome(note=_text(params, "note", "办理进展"), public=bool(params.get("public")))
+
+
+def _extension_can_be_requested(order, ctx):
+    if order.pending_extension_days is not None:
+        return "已有待审批的延期申请"
+    if order.extensions_used >= ctx.city.extensions.max_count:
+        return f"延期次数已达上限（{ctx.city.extensions.max_count}次）"
+    return None
+
+
+def _extension_is_pending(order, ctx):
+    return None if order.pending_extension_days is not None else "没有待审批的延期申请"
+
+
+def _request_extension(order, actor, params, ctx):
+    days = params.get("days")
+    most = ctx.city.extensions.max_working_days
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= most:
+        raise InvalidInput(f"延期天数须为1至{most}个工作日", {"days": f"1至{most}个工作日"})
+    return Outcome({"pending_extension_days": days}, note=_text(params, "reason", "延期理由"))
+
+
+def _approve_extension(order, actor, params, ctx):
+    due = ctx.calendar.add_working_days(order.due_at, order.pending_extension_days)
+    return Outcome(
+        {"due_at": due, "extensions_used": order.extensions_used + 1, "pending_extension_days": None},
+        note=f"同意延期{order.pending_extension_days}个工作日",
+        public=True,
+    )
+
+
+def _refuse_extension(order, actor, params, ctx):
+    return Outcome({"pending_extension_days": None}, note=params.get("note") or "不同意延期")
+
+
+def _resolve(order, actor, params, ctx):
+    reply = _text(params, "reply", "办理结果答复")
+    media = tuple(params.get("result_media") or ())
+    if ctx.city.review_required:
+        return Outcome({"reply": reply, "result_media": media}, to_state=State.AWAITING_REVIEW, note=reply)
+    return Outcome({"reply": reply, "result_media": media, "resolved_at": ctx.now}, note=reply, public=True)
+
+
+def _approve(order, actor, params, ctx):
+    return Outcome({"resolved_at": ctx.now}, note=order.reply, public=True)
+
+
+def _send_back(order, actor, params, ctx):
+    return Outcome({"reply": None, "result_media": ()}, note=_text(params, "reason", "退回理由"))
+
+
+def _rate(order, actor, params, ctx):
+    stars = params.get("stars")
+    if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
+        raise InvalidInput("评价须为1至5星", {"stars": "1至5星"})
+    comment = (params.get("comment") or "").strip() or None
+    if stars <= 2:
+        # 不满意重办: back to the same unit, a new round with a fresh deadline.
+        changes = _handling_starts(order, order.unit, ctx) | {
+            "signed_at": ctx.now,
+            "rating": stars,
+            "round": order.round + 1,
+            "resolved_at": None,
+            "pending_extension_days": None,
+        }
+        return Outcome(changes, to_state=State.IN_PROGRESS, note=comment or "不满意，重新办理", public=True)
+    return Outcome({"rating": stars, "closed_at": ctx.now}, to_state=State.CLOSED, note=comment, public=True)
+
+
+def _auto_close(order, actor, params, ctx):
+    return Outcome({"closed_at": ctx.now}, note="超过评价期限，按未评价办结", public=True)
+
+
+def _priority(order, actor, params, ctx):
+    on = params.get("on")
+    if not isinstance(on, bool):
+        raise InvalidInput("请说明是否重点督办", {"on": "true 或 false"})
+    return Outcome({"priority": on}, note="列为重点办理" if on else "取消重点办理")
+
+
+def _co_handle(order, actor, params, ctx):
+    units = params.get("units")
+    if not isinstance(units, list) or any(u not in ctx.city.unit_by_code for u in units):
+        raise InvalidInput("协办单位不存在", {"units": "协办单位不存在"})
+    if order.unit in units or len(set(units)) != len(units):
+        raise InvalidInput("协办单位不能重复或与主办单位相同", {"units": "不能重复或与主办单位相同"})
+    names = "、".join(_unit_name(ctx, u) for u in units) or "无"
+    return Outcome({"co_units": tuple(units)}, note=f"协办单位：{names}")
+
+
+def _instruction(order, actor, params, ctx):
+    return Outcome(note=_text(params, "note", "批示内容"))
+
+
+def _reassign(order, actor, params, ctx):
+    unit = _unit(params, ctx)
+    if unit == order.unit:
+        raise InvalidInput("新承办单位与原单位相同", {"unit": "与原单位相同"})
+    reason = _text(params, "reason", "改派理由")
+    changes = _handling_starts(order, unit, ctx) | {"co_units": ()}
+    return Outcome(changes, note=f"改派至{_unit_name(ctx, unit)}：{reason}", public=True)
+
+
+_D, _H, _L = Role.DISPATCHER, Role.HANDLER, Role.LEADER
+_S = State
+
+RULES: dict[str, Rule] = {
+    "auto_dispatch": Rule("自动派单", frozenset({Role.SYSTEM}), frozenset({_S.SUBMITTED}), _S.DISPATCHED, _dispatch),
+    "dispatch": Rule("派单", frozenset({_D}), frozenset({_S.SUBMITTED}), _S.DISPATCHED, _dispatch),
+    "reject": Rule("不予受理", frozenset({_D}), frozenset({_S.SUBMITTED}), _S.REJECTED, _reject),
+    "merge": Rule("并单", frozenset({_D}), frozenset({_S.SUBMITTED}), _S.MERGED, _merge),
+    "sign": Rule("签收", frozenset({_H}), frozenset({_S.DISPATCHED}), _S.IN_PROGRESS, _sign),
+    "return": Rule("退单", frozenset({_H}), frozenset({_S.DISPATCHED}), _S.SUBMITTED, _return),
+    "forward": Rule("转派", frozenset({_H}), frozenset({_S.DISPATCHED}), _S.DISPATCHED, _forward),
+    "progress": Rule("办理进展", frozenset({_H}), frozenset({_S.IN_PROGRESS}), None, _progress),
+    "request_extension": Rule(
+        "申请延期", frozenset({_H}), frozenset({_S.IN_PROGRESS}), None, _request_extension,
+        _extension_can_be_requested,
+    ),
+    "approve_extension": Rule(
+        "同意延期", frozenset({_D}), frozenset({_S.IN_PROGRESS}), None, _approve_extension, _extension_is_pending
+    ),
+    "refuse_extension": Rule(
+        "不同意延期", frozenset({_D}), frozenset({_S.IN_PROGRESS}), None, _refuse_extension, _extension_is_pending
+    ),
+    "resolve": Rule("办结", frozenset({_H}), frozenset({_S.IN_PROGRESS}), _S.RESOLVED, _resolve),
+    "approve": Rule("审核通过", frozenset({_D}), frozenset({_S.AWAITING_REVIEW}), _S.RESOLVED, _approve),
+    "send_back": Rule("审核退回", frozenset({_D}), frozenset({_S.AWAITING_REVIEW}), _S.IN_PROGRESS, _send_back),
+    "rate": Rule("评价", frozenset({Role.RESIDENT}), frozenset({_S.RESOLVED}), None, _rate),
+    "auto_close": Rule("自动办结", frozenset({Role.SYSTEM}), frozenset({_S.RESOLVED}), _S.CLOSED, _auto_close),
+    "priority": Rule("重点办理", frozenset({_D}), OPEN_STATES, None, _priority),
+    "co_handle": Rule("设置协办", frozenset({_D}), HANDLING_STATES, None, _co_handle),
+    "instruction": Rule("领导批示", frozenset({_L}), OPEN_STATES | {_S.RESOLVED}, None, _instruction),
+    "reassign": Rule("改派", frozenset({_L}), HANDLING_STATES, _S.DISPATCHED, _reassign),
+}
+
+STAFF_ACTIONS = tuple(
+    name for name, rule in RULES.items() if rule.roles & {Role.DISPATCHER, Role.HANDLER, Role.LEADER}
+)
+
+
+def _in_scope(order: WorkOrder, actor: Actor, city: City) -> bool:
+    """A handler acts only on orders of its own unit or of the units below it."""
+    if actor.role is not Role.HANDLER:
+        return True
+    return bool(actor.unit and order.unit and city.is_within(order.unit, actor.unit))
+
+
+def check(order: WorkOrder, action: str, actor: Actor, ctx: Context) -> Rule:
+    """The rule for ``action`` if ``actor`` may take it on ``order`` now; raises otherwise."""
+    rule = RULES.get(action)
+    if rule is None:
+        raise InvalidInput(f"未知的操作：{action}", {"action": "未知的操作"})
+    if actor.role not in rule.roles:
+        raise Forbidden(f"{ROLE_LABELS[actor.role]}不能执行「{rule.label}」")
+    if not _in_scope(order, actor, ctx.city):
+        raise Forbidden("该工单不属于本单位办理")
+    if order.state not in rule.sources:
+        raise Conflict(f"工单当前为「{STATE_LABELS[order.state]}」，不能{rule.label}")
+    reason = rule.guard(order, ctx) if rule.guard else None
+    if reason:
+        raise Conflict(reason)
+    return rule
+
+
+def allowed_actions(order: WorkOrder, actor: Actor, ctx: Context) -> list[str]:
+    """The actions ``actor`` may take on ``order`` in its current state."""
+    allowed = []
+    for name in RULES:
+        try:
+            check(order, name, actor, ctx)
+        except (Forbidden, Conflict):
+            continue
+        allowed.append(name)
+    return allowed
+
+
+def apply(
+    order: WorkOrder, action: str, actor: Actor, params: Mapping[str, Any], ctx: Context
+) -> tuple[WorkOrder, Event]:
+    rule = check(order, action, actor, ctx)
+    outcome = rule.effect(order, actor, params, ctx)
+    to_state = outcome.to_state or rule.target or order.state
+    changed = dataclasses.replace(order, **outcome.changes, state=to_state, version=order.version + 1)
+    event = Event(
+        seq=changed.version,
+        at=ctx.now,
+        action=action,
+        actor=actor,
+        from_state=order.state,
+        to_state=to_state,
+        note=outcome.note,
+        changes=_to_json(outcome.changes),
+        public=outcome.public,
+    )
+    return changed, event
+
+
+def open_order(
+    tracking_no: str, type: str, category: str, area: str | None, actor: Actor, now: dt.datetime
+) -> tuple[WorkOrder, Event]:
+    """A new order and the first entry of its trail."""
+    order = WorkOrder(tracking_no, type, category, area, created_at=now, version=1)
+    initial = {
+        f.name: getattr(order, f.name) for f in dataclasses.fields(WorkOrder) if f.name not in ("state", "version")
+    }
+    event = Event(1, now, "submit", actor, None, State.SUBMITTED, None, _to_json(initial), public=True)
+    return order, event
+
+
+def replay(events: Iterable[Event]) -> WorkOrder:
+    """The order as its audit trail says it is."""
+    fields: dict[str, Any] = {}
+    for expected, event in enumerate(events, start=1):
+        if event.seq != expected:
+            raise ValueError(f"audit trail has a gap: expected event {expected}, found {event.seq}")
+        fields.update(_from_json(event.changes))
+        fields["state"] = event.to_state
+        fields["version"] = event.seq
+    if not fields:
+        raise ValueError("an empty audit trail has no order")
+    return WorkOrder(**fields)
+
+
+def _to_json(changes: Mapping[str, Any]) -> dict[str, Any]:
+    def encode(value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.isoformat()
+        if isinstance(value, tuple):
+            return list(value)
+        return value
+
+    return {name: encode(value) for name, value in changes.items()}
+
+
+def _from_json(changes: Mapping[str, Any]) -> dict[str, Any]:
+    def decode(name: str, value: Any) -> Any:
+        if value is not None and name in _DATETIME_FIELDS:
+            return dt.datetime.fromisoformat(value)
+        if name in _TUPLE_FIELDS:
+            return tuple(value)
+        return value
+
+    return {name: decode(name, value) for name, value in changes.items()}

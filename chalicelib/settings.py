@@ -1,0 +1,54 @@
+"""Deployment settings, read from the environment.
+
+Everything that differs between stages or accounts comes from here; nothing
+account- or region-specific is written in the code. The table names are read
+when the storage module is imported (pynamodb needs them on the model class),
+so tests and the local stack set the environment before importing ``app``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    city_file: str
+    table_prefix: str
+    media_bucket: str
+    auth_issuer: str
+    auth_audience: str
+    auth_jwks_url: str
+    auth_roles_claim: str
+    auth_unit_claim: str
+    field_key: str | None
+    field_key_parameter: str | None
+    upload_ttl_seconds: int
+    media_link_ttl_seconds: int
+
+    def table(self, name: str) -> str:
+        return f"{self.table_prefix}-{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ
+    issuer = env.get("AUTH_ISSUER", "").rstrip("/")
+    return Settings(
+        stage=env.get("STAGE", "dev"),
+        city_file=env.get("CITY_FILE", "liaoyuan.yaml"),
+        table_prefix=env.get("TABLE_PREFIX", "suqiu-dev"),
+        media_bucket=env.get("MEDIA_BUCKET", "suqiu-dev-media"),
+        auth_issuer=issuer,
+        auth_audience=env.get("AUTH_AUDIENCE", ""),
+        # Cognito publishes its keys at this path under the issuer.
+        auth_jwks_url=env.get("AUTH_JWKS_URL") or f"{issuer}/.well-known/jwks.json",
+        auth_roles_claim=env.get("AUTH_ROLES_CLAIM", "cognito:groups"),
+        auth_unit_claim=env.get("AUTH_UNIT_CLAIM", "custom:unit"),
+        field_key=env.get("FIELD_KEY"),
+        field_key_parameter=env.get("FIELD_KEY_PARAMETER"),
+        upload_ttl_seconds=int(env.get("UPLOAD_TTL_SECONDS", "900")),
+        media_link_ttl_seconds=int(env.get("MEDIA_LINK_TTL_SECONDS", "300")),
+    )

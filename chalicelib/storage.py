@@ -1,0 +1,391 @@
+"""Storage: the DynamoDB tables (pynamodb models) and every query, in one place.
+
+Tables
+- orders: one item per work order, keyed by tracking number. Two sparse-free
+  GSIs list them newest first: ``by-unit`` (unit, created_key) for a unit's
+  queue and ``by-state`` (state, created_key) for the command centre. Both
+  project only the fields a list shows, never the encrypted contact.
+- events: the append-only audit trail, (tracking_no, seq). An event is only
+  ever put with ``attribute_not_exists``, in the same transaction as the
+  order change it records.
+- counters: atomic daily sequences for tracking numbers.
+- idempotency: Powertools' idempotency records (created here, used there).
+
+Optimistic locking: an order's ``version`` is the length of its audit trail.
+Every change is one TransactWriteItems: put the order on condition that the
+stored version is the one the change was computed from, plus put the new
+events. A stale writer fails the condition and nothing is written.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.lifecycle import Actor, Event, Role, State, WorkOrder
+from chalicelib.settings import get_settings
+
+_settings = get_settings()
+
+LIST_FIELDS = [
+    "created_at", "type", "category", "area", "state", "unit", "priority", "due_at", "round",
+    "description", "anonymous", "merged_into",
+]
+
+
+class Location(MapAttribute):
+    lat = NumberAttribute()
+    lng = NumberAttribute()
+    coord_system = UnicodeAttribute()
+    address = UnicodeAttribute(null=True)
+
+
+class MediaItem(MapAttribute):
+    key = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    kind = UnicodeAttribute()
+
+
+class _ListIndex(GlobalSecondaryIndex):
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class UnitIndex(_ListIndex):
+    class Meta:
+        index_name = "by-unit"
+        projection = IncludeProjection(LIST_FIELDS)
+
+    unit = UnicodeAttribute(hash_key=True)
+
+
+class StateIndex(_ListIndex):
+    class Meta:
+        index_name = "by-state"
+        projection = IncludeProjection(LIST_FIELDS)
+
+    state = UnicodeAttribute(hash_key=True)
+
+
+class OrderModel(Model):
+    class Meta:
+        table_name = _settings.table("orders")
+        billing_mode = "PAY_PER_REQUEST"
+
+    tracking_no = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute()
+    channel = UnicodeAttribute(default="web")
+    # The report as the resident made it; it never changes.
+    description = UnicodeAttribute()
+    location = Location()
+    media = ListAttribute(of=MediaItem, default=list)
+    anonymous = BooleanAttribute()
+    contact = BinaryAttribute(null=True, legacy_encoding=False)  # AES-GCM sealed {name, phone}
+    query_code_hash = UnicodeAttribute()
+    # The lifecycle (mirrors domain.lifecycle.WorkOrder field by field).
+    type = UnicodeAttribute()
+    category = UnicodeAttribute()
+    area = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    state = UnicodeAttribute()
+    version = NumberAttribute()
+    unit = UnicodeAttribute(null=True)
+    co_units = ListAttribute(of=UnicodeAttribute, default=list)
+    priority = BooleanAttribute(default=False)
+    dispatched_at = UTCDateTimeAttribute(null=True)
+    signed_at = UTCDateTimeAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    round = NumberAttribute(default=1)
+    extensions_used = NumberAttribute(default=0)
+    pending_extension_days = NumberAttribute(null=True)
+    merged_into = UnicodeAttribute(null=True)
+    reply = UnicodeAttribute(null=True)
+    result_media = ListAttribute(of=UnicodeAttribute, default=list)
+    rating = NumberAttribute(null=True)
+    resolved_at = UTCDateTimeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+
+    by_unit = UnitIndex()
+    by_state = StateIndex()
+
+
+class EventModel(Model):
+    class Meta:
+        table_name = _settings.table("events")
+        billing_mode = "PAY_PER_REQUEST"
+
+    tracking_no = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    at = UTCDateTimeAttribute()
+    action = UnicodeAttribute()
+    actor_role = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    actor_unit = UnicodeAttribute(null=True)
+    from_state = UnicodeAttribute(null=True)
+    to_state = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+    changes = JSONAttribute()
+    public = BooleanAttribute()
+
+
+class CounterModel(Model):
+    class Meta:
+        table_name = _settings.table("counters")
+        billing_mode = "PAY_PER_REQUEST"
+
+    name = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute(default=0)
+
+
+IDEMPOTENCY_TABLE = _settings.table("idempotency")
+MODELS = (OrderModel, EventModel, CounterModel)
+_LIFECYCLE_FIELDS = tuple(f.name for f in dataclasses.fields(WorkOrder))
+
+
+# ---- domain mapping --------------------------------------------------------
+
+def to_domain(item: OrderModel) -> WorkOrder:
+    values = {name: getattr(item, name) for name in _LIFECYCLE_FIELDS}
+    values["state"] = State(values["state"])
+    values["co_units"] = tuple(values["co_units"] or ())
+    values["result_media"] = tuple(values["result_media"] or ())
+    for name in ("version", "round", "extensions_used", "pending_extension_days", "rating"):
+        if values[name] is not None:
+            values[name] = int(values[name])
+    return WorkOrder(**values)
+
+
+def _copy_lifecycle(order: WorkOrder, item: OrderModel) -> None:
+    for name in _LIFECYCLE_FIELDS:
+        value = getattr(order, name)
+        setattr(item, name, list(value) if isinstance(value, tuple) else value)
+    item.state = order.state.value
+    item.created_key = created_key(order.created_at, order.tracking_no)
+
+
+def created_key(created_at: dt.datetime, tracking_no: str) -> str:
+    """Sorts by time across days, whatever the width of the daily sequence."""
+    return f"{created_at.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S.%fZ}#{tracking_no}"
+
+
+def _event_item(tracking_no: str, event: Event) -> EventModel:
+    return EventModel(
+        tracking_no,
+        event.seq,
+        at=event.at,
+        action=event.action,
+        actor_role=event.actor.role.value,
+        actor_id=event.actor.id,
+        actor_unit=event.actor.unit,
+        from_state=event.from_state.value if event.from_state else None,
+        to_state=event.to_state.value,
+        note=event.note,
+        changes=dict(event.changes),
+        public=event.public,
+    )
+
+
+def to_event(item: EventModel) -> Event:
+    return Event(
+        seq=int(item.seq),
+        at=item.at,
+        action=item.action,
+        actor=Actor(Role(item.actor_role), item.actor_id, item.actor_unit),
+        from_state=State(item.from_state) if item.from_state else None,
+        to_state=State(item.to_state),
+        note=item.note,
+        changes=item.changes,
+        public=item.public,
+    )
+
+
+# ---- writes ----------------------------------------------------------------
+
+def next_sequence(name: str) -> int:
+    """An atomic counter: concurrent callers each get a different number."""
+    counter = CounterModel(name)
+    counter.update(actions=[CounterModel.value.add(1)])
+    return int(counter.value)
+
+
+def create_order(item: OrderModel, order: WorkOrder, events: Sequence[Event]) -> None:
+    """Write a new order and its first events, all or nothing."""
+    _copy_lifecycle(order, item)
+    _write(item, events, OrderModel.tracking_no.does_not_exist())
+
+
+def record_change(item: OrderModel, order: WorkOrder, event: Event) -> None:
+    """Store ``order`` (computed from ``item`` as loaded) and its event, if nobody changed it meanwhile."""
+    expected = int(item.version)
+    _copy_lifecycle(order, item)
+    _write(item, [event], OrderModel.version == expected)
+
+
+def _write(item: OrderModel, events: Sequence[Event], condition) -> None:
+    try:
+        with TransactWrite(connection=_connection()) as transaction:
+            transaction.save(item, condition=condition)
+            for event in events:
+                transaction.save(
+                    _event_item(item.tracking_no, event), condition=EventModel.seq.does_not_exist()
+                )
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(
+            exc.cancellation_reasons
+        ):
+            raise Conflict("工单已被他人修改，请刷新后重试") from None
+        raise
+
+
+_CONNECTION: Connection | None = None
+
+
+def _connection() -> Connection:
+    global _CONNECTION
+    if _CONNECTION is None:
+        _CONNECTION = Connection(region=OrderModel.Meta.region, host=OrderModel.Meta.host)
+    return _CONNECTION
+
+
+# ---- reads -----------------------------------------------------------------
+
+def get_order(tracking_no: str) -> OrderModel | None:
+    try:
+        return OrderModel.get(tracking_no, consistent_read=True)
+    except OrderModel.DoesNotExist:
+        return None
+
+
+def trail(tracking_no: str) -> list[Event]:
+    return [to_event(item) for item in EventModel.query(tracking_no, consistent_read=True)]
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    states: frozenset[str] = frozenset()
+    units: frozenset[str] = frozenset()  # already expanded to sub-units
+    categories: frozenset[str] = frozenset()
+    areas: frozenset[str] = frozenset()  # already expanded to sub-areas
+    types: frozenset[str] = frozenset()
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[OrderModel]
+    cursor: str | None
+
+
+def list_orders(flt: ListFilter, all_states: Iterable[str], cursor: str | None, limit: int) -> Page:
+    """Newest first, by Query on one index per partition merged on the sort key; never a Scan.
+
+    With units given, each unit's partition of ``by-unit`` is read; otherwise each
+    wanted state's partition of ``by-state``. Partitions share one sort key
+    (created_key), so one cursor — the last key returned — resumes all of them.
+    """
+    if flt.units:
+        index, partitions, residual_states = OrderModel.by_unit, sorted(flt.units), flt.states
+    else:
+        index, partitions, residual_states = OrderModel.by_state, sorted(flt.states or all_states), frozenset()
+    after = _decode_cursor(cursor) if cursor else None
+    streams = [
+        _partition(index, key, flt, residual_states, after, limit + 1) for key in partitions
+    ]
+    merged = heapq.merge(*streams, key=lambda item: item.created_key, reverse=True)
+    items = [item for _, item in zip(range(limit + 1), merged)]
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items, _encode_cursor(items[-1].created_key) if more else None)
+
+
+def _partition(index, key: str, flt: ListFilter, states, after: str | None, limit: int) -> Iterator[OrderModel]:
+    lower = created_key(flt.created_from, "") if flt.created_from else None
+    upper = after or (created_key(flt.created_to, "~") if flt.created_to else None)
+    if lower and upper:
+        range_condition = index.created_key.between(lower, upper)
+    elif upper:
+        range_condition = index.created_key <= upper
+    elif lower:
+        range_condition = index.created_key >= lower
+    else:
+        range_condition = None
+    filter_condition = None
+    for attribute, wanted in (
+        (OrderModel.state, states),
+        (OrderModel.category, flt.categories),
+        (OrderModel.area, flt.areas),
+        (OrderModel.type, flt.types),
+    ):
+        if wanted:
+            clause = attribute.is_in(*sorted(wanted))
+            filter_condition = clause if filter_condition is None else filter_condition & clause
+    results = index.query(
+        key,
+        range_key_condition=range_condition,
+        filter_condition=filter_condition,
+        scan_index_forward=False,
+        page_size=limit,
+    )
+    taken = 0
+    for item in results:
+        if item.created_key == after:  # the cursor itself was on the last page
+            continue
+        yield item
+        taken += 1
+        if taken >= limit:
+            return
+
+
+def _encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        key = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor(cursor) from None
+    if "#" not in key:
+        raise BadCursor(cursor)
+    return key
+
+
+# ---- set-up (local stack and tests; the cloud gets its tables from infra/) --
+
+def create_tables() -> None:
+    for model in MODELS:
+        if not model.exists():
+            model.create_table(wait=True)
+    client = _connection().client
+    if IDEMPOTENCY_TABLE not in client.list_tables()["TableNames"]:
+        client.create_table(
+            TableName=IDEMPOTENCY_TABLE,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )

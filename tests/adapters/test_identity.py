@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+import json
+import socket
+import stat
+import time
+import urllib.error
+import urllib.request
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from chalicelib.adapters.identity import AuthError, Principal, TokenVerifier
+from infra.issuer import LocalIssuer
+
+KNOWN_UNITS = {"U-WATER", "U-ROADS"}
+
+
+@pytest.fixture(scope="module")
+def issuer():
+    local = LocalIssuer(demo_handler_units=["U-WATER"]).start()
+    yield local
+    local.stop()
+
+
+def make_verifier(issuer: LocalIssuer, **overrides) -> TokenVerifier:
+    settings = {
+        "issuer": issuer.issuer,
+        "audience": issuer.audience,
+        "jwks_url": issuer.jwks_url,
+        "unit_exists": lambda code: code in KNOWN_UNITS,
+    }
+    return TokenVerifier(**{**settings, **overrides})
+
+
+@pytest.fixture(scope="module")
+def verifier(issuer):
+    return make_verifier(issuer)
+
+
+def bearer(token: str) -> str:
+    return f"Bearer {token}"
+
+
+def refusal(verifier: TokenVerifier, header: str | None) -> tuple[int, str]:
+    with pytest.raises(AuthError) as caught:
+        verifier.verify(header)
+    return caught.value.status, caught.value.code
+
+
+@pytest.mark.parametrize(
+    ("role", "unit", "expected_unit"),
+    [
+        ("dispatcher", None, None),
+        ("leader", "U-ROADS", "U-ROADS"),
+        ("admin", "U-GONE", None),  # only known units are passed through
+        ("handler", "U-WATER", "U-WATER"),
+    ],
+)
+def test_valid_token_verifies_to_principal(issuer, verifier, role, unit, expected_unit):
+    token = issuer.mint("user-1", role, unit, name="张三")
+
+    assert verifier.verify(bearer(token)) == Principal("user-1", role, expected_unit, "张三")
+
+
+def test_scheme_is_case_insensitive_and_unknown_groups_are_ignored(issuer, verifier):
+    token = issuer.mint("user-2", ["Everyone", "leader"])
+
+    assert verifier.verify(f"bearer {token}") == Principal("user-2", "leader", None)
+
+
+def test_roles_claim_may_be_a_plain_string(issuer, verifier):
+    token = issuer.mint("user-3", [], **{"cognito:groups": "admin"})
+
+    assert verifier.verify(bearer(token)).role == "admin"
+
+
+def test_expiry_within_clock_skew_is_accepted(issuer, verifier):
+    now = int(time.time())
+    token = issuer.mint("user-4", "admin", iat=now - 600, exp=now - 10)
+
+    assert verifier.verify(bearer(token)).subject == "user-4"
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Basic dXNlcjpwdw==", "Token abc", "Bearer a b"])
+def test_missing_or_malformed_header_is_unauthenticated(verifier, header):
+    assert refusal(verifier, header) == (401, "unauthenticated")
+
+
+def test_garbage_token_is_invalid(verifier):
+    assert refusal(verifier, bearer("not-a-jwt")) == (401, "token_invalid")
+
+
+def test_token_signed_by_another_key_with_same_kid_is_invalid(issuer, verifier):
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    claims = {"iss": issuer.issuer, "aud": issuer.audience, "sub": "mallory",
+              "iat": now, "exp": now + 600, "cognito:groups": ["admin"]}
+    forged = jwt.encode(claims, other_key, algorithm="RS256", headers={"kid": issuer.kid})
+
+    assert refusal(verifier, bearer(forged)) == (401, "token_invalid")
+
+
+def test_token_with_unknown_kid_is_invalid(issuer, verifier):
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = jwt.decode(issuer.mint("mallory", "admin"), options={"verify_signature": False})
+    forged = jwt.encode(claims, other_key, algorithm="RS256", headers={"kid": "other"})
+
+    assert refusal(verifier, bearer(forged)) == (401, "token_invalid")
+
+
+def test_expired_token(issuer, verifier):
+    now = int(time.time())
+    token = issuer.mint("user-5", "admin", iat=now - 7200, exp=now - 3600)
+
+    assert refusal(verifier, bearer(token)) == (401, "token_expired")
+
+
+@pytest.mark.parametrize("claim", [{"iss": "https://evil.example"}, {"aud": "another-app"}])
+def test_wrong_issuer_or_audience_is_invalid(issuer, verifier, claim):
+    token = issuer.mint("user-6", "admin", **claim)
+
+    assert refusal(verifier, bearer(token)) == (401, "token_invalid")
+
+
+def test_unreachable_key_set_is_reported(issuer):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    verifier = make_verifier(issuer, jwks_url=f"http://127.0.0.1:{closed_port}/.well-known/jwks.json")
+
+    assert refusal(verifier, bearer(issuer.mint("user-7", "admin"))) == (401, "keys_unavailable")
+
+
+@pytest.mark.parametrize(
+    "groups", [[], ["dispatcher", "leader"], ["superuser"]], ids=["none", "two", "unknown-only"]
+)
+def test_token_without_exactly_one_role_is_forbidden(issuer, verifier, groups):
+    token = issuer.mint("user-8", groups)
+
+    assert refusal(verifier, bearer(token)) == (403, "forbidden_role")
+
+
+@pytest.mark.parametrize("unit", [None, "U-GONE"], ids=["no-unit", "unknown-unit"])
+def test_handler_needs_an_existing_unit(issuer, verifier, unit):
+    token = issuer.mint("user-9", "handler", unit)
+
+    assert refusal(verifier, bearer(token)) == (403, "forbidden_unit")
+
+
+def test_key_set_is_fetched_once_for_many_verifications(issuer):
+    verifier = make_verifier(issuer)
+    tokens = issuer.demo_tokens(["U-WATER", "U-ROADS"])
+    before = issuer.jwks_requests
+
+    for _ in range(10):
+        for username, token in tokens.items():
+            assert verifier.verify(bearer(token)).role == username.partition(":")[0]
+
+    assert issuer.jwks_requests - before == 1
+
+
+def post_login(issuer: LocalIssuer, username: str, password: str):
+    request = urllib.request.Request(
+        f"{issuer.issuer}/login",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.headers, json.load(response)
+    except urllib.error.HTTPError as refused:
+        with refused:
+            return refused.code, refused.headers, json.load(refused)
+
+
+def test_login_with_demo_account_returns_a_verifiable_token(issuer, verifier):
+    status, headers, body = post_login(issuer, "handler:U-WATER", "demo")
+
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert (body["role"], body["unit"]) == ("handler", "U-WATER")
+    principal = verifier.verify(bearer(body["id_token"]))
+    assert (principal.role, principal.unit) == ("handler", "U-WATER")
+
+
+@pytest.mark.parametrize(("username", "password"), [("admin", "wrong"), ("handler:U-ROADS", "demo")])
+def test_login_refuses_wrong_password_or_unknown_account(issuer, username, password):
+    status, headers, body = post_login(issuer, username, password)
+
+    assert status == 401
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert body == {"error": {"code": "login_failed", "message": "用户名或密码错误", "fields": {}}}
+
+
+def test_login_preflight_is_allowed(issuer):
+    request = urllib.request.Request(f"{issuer.issuer}/login", method="OPTIONS")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 204
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+
+def test_discovery_document_points_at_the_key_set(issuer):
+    with urllib.request.urlopen(f"{issuer.issuer}/.well-known/openid-configuration", timeout=5) as response:
+        config = json.load(response)
+
+    assert config == {
+        "issuer": issuer.issuer,
+        "jwks_uri": issuer.jwks_url,
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }
+
+
+def test_key_file_keeps_the_signing_key_across_restarts(tmp_path):
+    key_file = tmp_path / "issuer-key.pem"
+    first = LocalIssuer(key_file=key_file)
+    second = LocalIssuer(key_file=key_file)
+
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert second.public_jwk == first.public_jwk

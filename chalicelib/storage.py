@@ -228,10 +228,34 @@ def next_sequence(name: str) -> int:
     return int(counter.value)
 
 
-def create_order(item: OrderModel, order: WorkOrder, events: Sequence[Event]) -> None:
+@dataclass(frozen=True)
+class Report:
+    """What the resident submitted: stored once, never changed."""
+
+    description: str
+    location: dict
+    media: list[dict]
+    anonymous: bool
+    contact: bytes | None  # sealed by the field cipher
+    query_code_hash: str
+    channel: str = "web"
+
+
+def create_order(report: Report, order: WorkOrder, events: Sequence[Event]) -> OrderModel:
     """Write a new order and its first events, all or nothing."""
+    item = OrderModel(
+        order.tracking_no,
+        channel=report.channel,
+        description=report.description,
+        location=Location(**report.location),
+        media=[MediaItem(**m) for m in report.media],
+        anonymous=report.anonymous,
+        contact=report.contact,
+        query_code_hash=report.query_code_hash,
+    )
     _copy_lifecycle(order, item)
     _write(item, events, OrderModel.tracking_no.does_not_exist())
+    return item
 
 
 def record_change(item: OrderModel, order: WorkOrder, event: Event) -> None:

@@ -1,0 +1,175 @@
+"""HTTP plumbing: body and query parsing, the one error format, the middleware.
+
+Every error answer has the body ``{"error": {"code", "message", "fields"}}``:
+``code`` for programs, ``message`` in Chinese for people, ``fields`` naming
+each bad field. Handlers raise; ``endpoint`` turns what they raise into that
+answer. Chalice's own answers (415, 405, 500) are rewritten by ``middleware``.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from chalice.app import Request, Response
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from chalicelib.adapters.identity import AuthError
+from chalicelib.domain.errors import DomainError
+from chalicelib.observability import logger
+from chalicelib.storage import BadCursor
+
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+def respond(body: Any, status: int = 200) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=dict(JSON_HEADERS))
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None, headers=None) -> Response:
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    response = respond(body, status)
+    response.headers.update(headers or {})
+    return response
+
+
+def _translate(exc: Exception) -> Response | None:
+    if isinstance(exc, ApiError):
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+    if isinstance(exc, DomainError):
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+    if isinstance(exc, AuthError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, exc.message, headers=headers)
+    if isinstance(exc, IdempotencyAlreadyInProgressError):
+        return error_response(
+            409, "in_progress", "相同的提交正在处理中，请稍后重试", headers={"Retry-After": "1"}
+        )
+    if isinstance(exc, IdempotencyValidationError):
+        return error_response(
+            422, "idempotency_key_reused", "该幂等键已用于另一份不同的提交", {"Idempotency-Key": "已用于不同的内容"}
+        )
+    if isinstance(exc, BadCursor):
+        return error_response(422, "validation_failed", "分页游标无效", {"cursor": "无效"})
+    return None
+
+
+def endpoint(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """Map what a handler raises to an error answer; anything unexpected is a logged 500."""
+
+    @functools.wraps(handler)
+    def wrapper(*args, **kwargs) -> Response:
+        try:
+            return handler(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure must become one answer format
+            translated = _translate(exc)
+            if translated is not None:
+                return translated
+            logger.exception("unhandled error in %s", handler.__name__)
+            return error_response(500, "internal", "服务暂时不可用，请稍后重试")
+
+    return wrapper
+
+
+# ---- input -------------------------------------------------------------------
+
+_MESSAGES = {
+    "missing": "必填",
+    "string_too_short": "太短",
+    "string_too_long": "太长",
+    "string_pattern_mismatch": "格式不正确",
+    "too_long": "数量太多",
+    "greater_than": "数值太小",
+    "greater_than_equal": "数值太小",
+    "less_than_equal": "数值太大",
+    "extra_forbidden": "不认识的字段",
+    "literal_error": "取值不在允许范围内",
+    "union_tag_invalid": "未知的操作",
+    "union_tag_not_found": "缺少操作类型",
+    "finite_number": "须为有限数值",
+}
+
+
+def _fields(exc: ValidationError, tagged: bool) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = [str(part) for part in err["loc"]]
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc = ["action"]
+        elif tagged:
+            loc = loc[1:]  # a tagged union puts the tag first: "reason", not "reject.reason"
+        message = _MESSAGES.get(err["type"]) or err["msg"].removeprefix("Value error, ")
+        fields.setdefault(".".join(loc) or "body", message)
+    return fields
+
+
+def validate(model: type[BaseModel] | TypeAdapter, data: Any):
+    try:
+        if isinstance(model, TypeAdapter):
+            return model.validate_python(data)
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = _fields(exc, tagged=isinstance(model, TypeAdapter))
+        raise ApiError(422, "validation_failed", "输入有误，请检查标出的字段", fields) from None
+
+
+def json_body(request: Request, model: type[BaseModel] | TypeAdapter):
+    raw = request.raw_body
+    if not raw:
+        raise ApiError(400, "empty_body", "请求体不能为空")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "malformed_json", "请求体不是有效的 JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(422, "validation_failed", "请求体须为 JSON 对象", {"body": "须为 JSON 对象"})
+    return validate(model, data)
+
+
+def query(request: Request, model: type[BaseModel]):
+    # An empty parameter means the same as a missing one (?state=&unit=lsq).
+    params = {k: v for k, v in (request.query_params or {}).items() if v != ""}
+    return validate(model, params)
+
+
+# ---- middleware --------------------------------------------------------------
+
+_CHALICE_CODES = {
+    "UnsupportedMediaType": ("unsupported_media_type", "请以 application/json 提交"),
+    "MethodNotAllowedError": ("method_not_allowed", "不支持该请求方法"),
+    "BadRequestError": ("bad_request", "请求有误"),
+    "NotFoundError": ("not_found", "未找到"),
+    "InternalServerError": ("internal", "服务暂时不可用，请稍后重试"),
+}
+
+
+def middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """One access-log line per request, and Chalice's own errors in our format."""
+    started = time.perf_counter()
+    response = get_response(event)
+    body = response.body
+    if isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        code, message = _CHALICE_CODES.get(body["Code"], ("error", "请求有误"))
+        rewritten = error_response(response.status_code, code, message)
+        rewritten.headers.update({k: v for k, v in response.headers.items() if k.lower() == "allow"})
+        response = rewritten
+    logger.info(
+        "request",
+        method=event.method,
+        route=event.context.get("resourcePath"),
+        status=response.status_code,
+        ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    return response

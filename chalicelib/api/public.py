@@ -1,0 +1,55 @@
+"""Residents' endpoints: catalogue, uploads, submission, tracking, rating."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Request, Response
+
+from chalicelib.api.http import ApiError, endpoint, json_body, respond
+from chalicelib.api.schemas import RatingRequest, SubmitRequest, UploadRequest
+from chalicelib.services import intake, residents, runtime, views
+
+_MAX_IDEMPOTENCY_KEY = 128
+
+
+@endpoint
+def catalog(request: Request) -> Response:
+    response = respond(views.catalog(runtime.city()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@endpoint
+def create_upload(request: Request) -> Response:
+    return respond(intake.create_upload(json_body(request, UploadRequest)), 201)
+
+
+@endpoint
+def submit(request: Request, lambda_context: Any = None) -> Response:
+    body = json_body(request, SubmitRequest)
+    return respond(intake.submit(body, _idempotency_key(request), lambda_context), 201)
+
+
+@endpoint
+def track(request: Request, tracking_no: str) -> Response:
+    code = (request.query_params or {}).get("code", "").strip()
+    if not code:
+        raise ApiError(422, "validation_failed", "请输入查询码", {"code": "必填"})
+    return respond(residents.track(tracking_no, code))
+
+
+@endpoint
+def rate(request: Request, tracking_no: str) -> Response:
+    return respond(residents.rate(tracking_no, json_body(request, RatingRequest)))
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > _MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
+        raise ApiError(
+            422, "validation_failed", "Idempotency-Key 须为 1 至 128 个可打印 ASCII 字符", {"Idempotency-Key": "格式不正确"}
+        )
+    return key

@@ -1,0 +1,184 @@
+"""Request bodies and query strings, as pydantic models.
+
+The shape is checked here (types, lengths, ranges); whether a code names
+something the city has (a category, an area, a unit) is checked by the
+services against the city configuration.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+UploadId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# Mainland mobile numbers, or a landline with its area code.
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UploadRequest(_Body):
+    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    content_type: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=100)]
+    size: int = Field(gt=0)
+
+
+class Location(_Body):
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lng: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    coord_system: Literal["wgs84", "gcj02"] = "wgs84"
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+
+
+class Contact(_Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+    phone: Phone
+
+
+class SubmitRequest(_Body):
+    type: Code
+    category: Code
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+    location: Location
+    area: Code | None = None
+    media: list[UploadId] = Field(default_factory=list, max_length=20)
+    anonymous: bool = False
+    contact: Contact | None = None
+
+    @model_validator(mode="after")
+    def _contact_unless_anonymous(self) -> "SubmitRequest":
+        if not self.anonymous and self.contact is None:
+            raise ValueError("实名诉求须填写联系人和电话")
+        if self.anonymous:
+            # An anonymous request keeps no contact, even one sent by mistake.
+            self.contact = None
+        return self
+
+
+class RatingRequest(_Body):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)]
+    stars: int = Field(ge=1, le=5)
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class StaffListQuery(_Body):
+    state: Code | None = None
+    unit: Code | None = None
+    category: Code | None = None
+    area: Code | None = None
+    type: Code | None = None
+    created_from: dt.date | None = Field(default=None, alias="from")
+    created_to: dt.date | None = Field(default=None, alias="to")
+    cursor: Annotated[str, StringConstraints(max_length=400)] | None = None
+    limit: int = Field(default=20, ge=1, le=100)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# ---- staff actions: one model per action, told apart by "action" ----------
+
+class _Action(_Body):
+    version: int = Field(ge=1, description="The order's version the action was decided on")
+
+
+class Dispatch(_Action):
+    action: Literal["dispatch"]
+    unit: Code
+
+
+class Reject(_Action):
+    action: Literal["reject"]
+    reason: ShortText
+
+
+class Merge(_Action):
+    action: Literal["merge"]
+    into: Code
+
+
+class Sign(_Action):
+    action: Literal["sign"]
+
+
+class Return(_Action):
+    action: Literal["return"]
+    reason: ShortText
+
+
+class Forward(_Action):
+    action: Literal["forward"]
+    unit: Code
+
+
+class Progress(_Action):
+    action: Literal["progress"]
+    note: LongText
+    public: bool = False
+
+
+class RequestExtension(_Action):
+    action: Literal["request_extension"]
+    days: int = Field(ge=1, le=60)
+    reason: ShortText
+
+
+class ApproveExtension(_Action):
+    action: Literal["approve_extension"]
+
+
+class RefuseExtension(_Action):
+    action: Literal["refuse_extension"]
+    note: ShortText | None = None
+
+
+class Resolve(_Action):
+    action: Literal["resolve"]
+    reply: LongText
+    result_media: list[UploadId] = Field(default_factory=list, max_length=9)
+
+
+class Approve(_Action):
+    action: Literal["approve"]
+
+
+class SendBack(_Action):
+    action: Literal["send_back"]
+    reason: ShortText
+
+
+class SetPriority(_Action):
+    action: Literal["priority"]
+    on: bool
+
+
+class CoHandle(_Action):
+    action: Literal["co_handle"]
+    units: list[Code] = Field(max_length=10)
+
+
+class Instruction(_Action):
+    action: Literal["instruction"]
+    note: LongText
+
+
+class Reassign(_Action):
+    action: Literal["reassign"]
+    unit: Code
+    reason: ShortText
+
+
+StaffAction = Annotated[
+    Union[
+        Dispatch, Reject, Merge, Sign, Return, Forward, Progress, RequestExtension, ApproveExtension,
+        RefuseExtension, Resolve, Approve, SendBack, SetPriority, CoHandle, Instruction, Reassign,
+    ],
+    Field(discriminator="action"),
+]
+
+STAFF_ACTION = TypeAdapter(StaffAction)

@@ -1,0 +1,216 @@
+"""Intake: presigned uploads and the submission of a request.
+
+A submission is checked against the city's catalogue, its uploads are checked
+as stored (S3 enforces the POST policy, emulators do not), it gets a tracking
+number from an atomic daily counter, is routed, and is written with its first
+events in one transaction. An ``Idempotency-Key`` makes the whole of it
+happen once: a retry gets the first answer back, including its query code,
+which the idempotency record keeps sealed with the field cipher.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
+
+from chalicelib import storage
+from chalicelib.adapters.crypto import get_cipher
+from chalicelib.adapters.media import UPLOAD_PREFIX, get_media_store
+from chalicelib.api.schemas import SubmitRequest, UploadRequest
+from chalicelib.city import City
+from chalicelib.domain.codes import new_query_code, tracking_number
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Context, apply, open_order
+from chalicelib.domain.routing import route
+from chalicelib.observability import count, logger
+from chalicelib.services import runtime, views
+from chalicelib.settings import get_settings
+
+_MEGABYTE = 1024 * 1024
+_KIND_LABELS = {"photo": "图片", "video": "视频", "audio": "录音"}
+
+
+# ---- uploads -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Upload:
+    key: str
+    content_type: str
+    size: int
+    kind: str
+
+
+def create_upload(request: UploadRequest) -> dict:
+    city = runtime.city()
+    kind = city.media_kind(request.content_type)
+    if kind is None:
+        allowed = "、".join(t for k in city.media.kinds.values() for t in k.types)
+        raise InvalidInput("不支持的文件类型", {"content_type": f"仅支持 {allowed}"})
+    limit = city.media.kinds[kind].max_bytes
+    if request.size > limit:
+        raise InvalidInput(
+            f"{_KIND_LABELS[kind]}不能超过 {limit // _MEGABYTE} MB", {"size": f"不能超过 {limit // _MEGABYTE} MB"}
+        )
+    store, ttl = get_media_store(), get_settings().upload_ttl_seconds
+    key = store.new_upload_key()
+    post = store.presign_upload(key, request.content_type, request.size, ttl)
+    return {
+        "upload_id": _upload_id(key, request.content_type, request.size),
+        "kind": kind,
+        "url": post["url"],
+        "fields": post["fields"],
+        "expires_in": ttl,
+    }
+
+
+def _upload_id(key: str, content_type: str, size: int) -> str:
+    """The upload's key and what was declared for it, signed so a client cannot alter them."""
+    body = f"{key.removeprefix(UPLOAD_PREFIX)}.{size}.{content_type.replace('/', '_')}"
+    return f"{body}.{get_cipher().sign(body)}"
+
+
+def _declared_upload(upload_id: str, city: City) -> Upload | None:
+    try:
+        body, signature = upload_id.rsplit(".", 1)
+        name, size, content_type = body.split(".", 2)
+    except ValueError:
+        return None
+    if not hmac.compare_digest(signature, get_cipher().sign(body)):
+        return None
+    content_type = content_type.replace("_", "/", 1)
+    kind = city.media_kind(content_type)
+    return Upload(f"{UPLOAD_PREFIX}{name}", content_type, int(size), kind) if kind else None
+
+
+def verified_uploads(upload_ids: list[str], city: City, field: str) -> list[Upload]:
+    """The uploads as S3 holds them, each matching what was declared for it."""
+    uploads, problems = [], {}
+    store = get_media_store()
+    for i, upload_id in enumerate(upload_ids):
+        declared = _declared_upload(upload_id, city)
+        stored = store.inspect(declared.key) if declared else None
+        if stored is None:
+            problems[f"{field}.{i}"] = "附件不存在或未上传完成，请重新上传"
+        elif stored.content_type != declared.content_type:
+            problems[f"{field}.{i}"] = "附件类型与申请上传时不符"
+        elif stored.size > declared.size or stored.size > city.media.kinds[declared.kind].max_bytes:
+            problems[f"{field}.{i}"] = "附件大小超过限制"
+        else:
+            uploads.append(declared)
+    if problems:
+        raise InvalidInput("附件有误，请检查后重新上传", problems)
+    return uploads
+
+
+def attach_uploads(uploads: list[Upload], prefix: str) -> list[Upload]:
+    """Copy uploads under the order's prefix, out of reach of the unattached-upload expiry."""
+    store = get_media_store()
+    attached = []
+    for n, upload in enumerate(uploads, start=1):
+        target = f"{prefix}{n}-{upload.key.removeprefix(UPLOAD_PREFIX)}"
+        store.attach(upload.key, target)
+        attached.append(Upload(target, upload.content_type, upload.size, upload.kind))
+    return attached
+
+
+# ---- submission --------------------------------------------------------------
+
+def check_catalogue(city: City, request: SubmitRequest) -> None:
+    problems = {}
+    if request.type not in city.type_by_code:
+        problems["type"] = "未知的诉求类型"
+    if request.category not in city.category_by_code:
+        problems["category"] = "未知的问题分类"
+    if request.area is not None and request.area not in city.area_parent:
+        problems["area"] = "未知的区域"
+    if len(request.media) > city.media.max_per_request:
+        problems["media"] = f"附件最多 {city.media.max_per_request} 个"
+    if problems:
+        raise InvalidInput("输入有误，请检查标出的字段", problems)
+
+
+def submit(request: SubmitRequest, idempotency_key: str | None, lambda_context: Any = None) -> dict:
+    check_catalogue(runtime.city(), request)
+    if idempotency_key is None:
+        return _create(request)
+    once = _submit_once()
+    if lambda_context is not None:
+        # Lets Powertools expire an in-progress record if this invocation dies.
+        _IDEMPOTENCY.register_lambda_context(lambda_context)
+    return once(data={"key": idempotency_key, "request": request.model_dump(mode="json")}, request=request)
+
+
+def _create(request: SubmitRequest, data: dict | None = None) -> dict:
+    """Create the order. ``data`` is only what Powertools hashes into the idempotency key."""
+    ctx = runtime.domain_context()
+    city = ctx.city
+    uploads = verified_uploads(request.media, city, "media")
+    tracking_no = _next_tracking_no(ctx)
+    attached = attach_uploads(uploads, f"media/{tracking_no}/")
+    query_code = new_query_code()
+    cipher = get_cipher()
+    order, submitted = open_order(tracking_no, request.type, request.category, request.area, RESIDENT, ctx.now)
+    events = [submitted]
+    unit = route(city, request.category, request.area)
+    if unit is not None:
+        order, dispatched = apply(order, "auto_dispatch", SYSTEM, {"unit": unit}, ctx)
+        events.append(dispatched)
+    report = storage.Report(
+        description=request.description,
+        location=request.location.model_dump(),
+        media=[{"key": u.key, "content_type": u.content_type, "size": u.size, "kind": u.kind} for u in attached],
+        anonymous=request.anonymous,
+        contact=cipher.seal(request.contact.model_dump(), tracking_no) if request.contact else None,
+        query_code_hash=query_code_hash(tracking_no, query_code),
+    )
+    storage.create_order(report, order, events)
+    count("RequestSubmitted")
+    logger.info(
+        "request submitted", tracking_no=tracking_no, category=request.category, auto_dispatched=unit is not None
+    )
+    return views.submitted(order, query_code, city)
+
+
+def query_code_hash(tracking_no: str, query_code: str) -> str:
+    return get_cipher().keyed_hash("query-code", tracking_no, query_code)
+
+
+def _next_tracking_no(ctx: Context) -> str:
+    prefix = ctx.city.tracking_prefix
+    day = ctx.now.astimezone(ctx.city.zone).date()
+    return tracking_number(prefix, day, storage.next_sequence(f"{prefix}#{day:%Y%m%d}"))
+
+
+class _SealedAnswer(BaseIdempotencySerializer):
+    """Keeps the stored answer (it holds the query code) encrypted at rest."""
+
+    def to_dict(self, data: Any) -> dict:
+        return {"sealed": get_cipher().seal(data, "idempotency").hex()}
+
+    def from_dict(self, data: dict) -> Any:
+        return get_cipher().open(bytes.fromhex(data["sealed"]), "idempotency")
+
+
+_IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="key", payload_validation_jmespath="request", expires_after_seconds=24 * 3600
+)
+
+
+@lru_cache(maxsize=1)
+def _submit_once():
+    # Built on first use: the persistence layer makes its DynamoDB client when created.
+    return idempotent_function(
+        _create,
+        data_keyword_argument="data",
+        persistence_store=DynamoDBPersistenceLayer(table_name=storage.IDEMPOTENCY_TABLE),
+        config=_IDEMPOTENCY,
+        output_serializer=_SealedAnswer(),
+    )

@@ -1,0 +1,50 @@
+"""What a resident does with a tracking number and its query code: follow and rate.
+
+A wrong code and an unknown number give the same 404, so numbers cannot be
+probed; the code is compared as a keyed hash in constant time.
+"""
+from __future__ import annotations
+
+import hmac
+import re
+
+from chalicelib import storage
+from chalicelib.api.schemas import RatingRequest
+from chalicelib.domain.codes import normalise_query_code
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.lifecycle import RESIDENT, apply
+from chalicelib.observability import count, logger
+from chalicelib.services import runtime, views
+from chalicelib.services.intake import query_code_hash
+
+_TRACKING_NO = re.compile(r"^[A-Z]{1,4}\d{12,}$")
+
+
+def _order_for_code(tracking_no: str, code: str):
+    tracking_no = tracking_no.strip().upper()
+    item = storage.get_order(tracking_no) if _TRACKING_NO.match(tracking_no) else None
+    offered = query_code_hash(tracking_no, normalise_query_code(code))
+    if item is None or not hmac.compare_digest(offered, item.query_code_hash):
+        raise NotFound("未找到该诉求，请核对受理编号和查询码")
+    return item
+
+
+def track(tracking_no: str, code: str) -> dict:
+    item = _order_for_code(tracking_no, code)
+    order = storage.to_domain(item)
+    return views.public_detail(item, order, storage.trail(order.tracking_no), runtime.city())
+
+
+def rate(tracking_no: str, request: RatingRequest) -> dict:
+    item = _order_for_code(tracking_no, request.code)
+    ctx = runtime.domain_context()
+    params = {"stars": request.stars, "comment": request.comment}
+    order, event = apply(storage.to_domain(item), "rate", RESIDENT, params, ctx)
+    storage.record_change(item, order, event)
+    count("RequestRated")
+    logger.info("request rated", tracking_no=order.tracking_no, stars=request.stars, state=order.state.value)
+    reopened = order.state.value == "in_progress"
+    return {
+        **views.action_result(order, ctx.city),
+        "message": "已退回承办单位重新办理" if reopened else "感谢您的评价",
+    }

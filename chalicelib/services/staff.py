@@ -1,0 +1,114 @@
+"""What staff do: list the queue, open an order, act on it.
+
+A handler sees its own unit's orders and those of the units below it; any
+other order answers 404, as if it did not exist. Every change goes through the
+lifecycle's ``apply`` and is stored with its audit event in one transaction,
+on condition that nobody changed the order since the version the actor saw.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from chalicelib import storage
+from chalicelib.api.schemas import Merge, Resolve, StaffListQuery
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.lifecycle import OPEN_STATES, Actor, Role, State, apply, check
+from chalicelib.observability import count, logger
+from chalicelib.services import runtime, views
+from chalicelib.services.intake import attach_uploads, verified_uploads
+
+
+def _visible(actor: Actor, tracking_no: str):
+    item = storage.get_order(tracking_no.strip().upper())
+    if item is None:
+        raise NotFound("工单不存在")
+    if actor.role is Role.HANDLER:
+        city = runtime.city()
+        if not (item.unit and actor.unit and city.is_within(item.unit, actor.unit)):
+            raise NotFound("工单不存在")
+    return item
+
+
+def list_orders(actor: Actor, query: StaffListQuery) -> dict:
+    city = runtime.city()
+    problems = {}
+    for name, value, known in (
+        ("state", query.state, {s.value for s in State}),
+        ("unit", query.unit, city.unit_by_code),
+        ("category", query.category, city.category_by_code),
+        ("area", query.area, city.area_parent),
+        ("type", query.type, city.type_by_code),
+    ):
+        if value is not None and value not in known:
+            problems[name] = "不存在"
+    if query.created_from and query.created_to and query.created_from > query.created_to:
+        problems["from"] = "开始日期晚于结束日期"
+    if problems:
+        raise InvalidInput("筛选条件有误", problems)
+
+    units = city.unit_subtree(query.unit) if query.unit else set()
+    if actor.role is Role.HANDLER:
+        scope = city.unit_subtree(actor.unit)
+        units = units & scope if query.unit else scope
+        if not units:
+            return {"items": [], "cursor": None}
+    flt = storage.ListFilter(
+        states=frozenset({query.state} if query.state else ()),
+        units=frozenset(units),
+        categories=frozenset({query.category} if query.category else ()),
+        areas=frozenset(city.area_subtree(query.area) if query.area else ()),
+        types=frozenset({query.type} if query.type else ()),
+        created_from=_day_start(query.created_from, city) if query.created_from else None,
+        created_to=_day_start(query.created_to + dt.timedelta(days=1), city) if query.created_to else None,
+    )
+    page = storage.list_orders(flt, [s.value for s in State], query.cursor, query.limit)
+    return {"items": [views.list_item(item, city) for item in page.items], "cursor": page.cursor}
+
+
+def _day_start(day: dt.date, city) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=city.zone)
+
+
+def detail(actor: Actor, tracking_no: str) -> dict:
+    item = _visible(actor, tracking_no)
+    order = storage.to_domain(item)
+    return views.staff_detail(item, order, storage.trail(order.tracking_no), actor, runtime.domain_context())
+
+
+def act(actor: Actor, tracking_no: str, action) -> dict:
+    item = _visible(actor, tracking_no)
+    order = storage.to_domain(item)
+    if action.version != order.version:
+        raise Conflict(
+            "工单已被他人修改，请刷新后重试", {"version": f"当前版本为 {order.version}"}
+        )
+    ctx = runtime.domain_context()
+    params = action.model_dump(exclude={"action", "version"})
+    if isinstance(action, Merge):
+        _check_merge_target(order.tracking_no, action.into)
+        params["into"] = action.into.strip().upper()
+    if isinstance(action, Resolve) and action.result_media:
+        check(order, action.action, actor, ctx)  # copy nothing for an action that would be refused
+        uploads = verified_uploads(action.result_media, ctx.city, "result_media")
+        attached = attach_uploads(uploads, f"media/{order.tracking_no}/result-{order.round}-")
+        params["result_media"] = [u.key for u in attached]
+    changed, event = apply(order, action.action, actor, params, ctx)
+    storage.record_change(item, changed, event)
+    count("OrderAction")
+    logger.info(
+        "order action",
+        tracking_no=order.tracking_no,
+        action=action.action,
+        role=actor.role.value,
+        from_state=order.state.value,
+        to_state=changed.state.value,
+    )
+    return views.action_result(changed, ctx.city)
+
+
+def _check_merge_target(tracking_no: str, into: str) -> None:
+    target = storage.get_order(into.strip().upper())
+    if target is None or target.tracking_no == tracking_no:
+        raise InvalidInput("主工单不存在", {"into": "主工单不存在"})
+    if State(target.state) not in OPEN_STATES:
+        raise InvalidInput("主工单已办结或已并单，不能并入", {"into": "主工单已办结或已并单"})

@@ -1,0 +1,215 @@
+"""How an order is shown: to the resident who holds its query code, and to staff.
+
+Contact data leaves this module in clear only for the roles that may see it
+(dispatcher, leader, the assigned unit); everyone else gets it masked.
+Anonymous orders have none. Media are shown as presigned links that expire.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from chalicelib.adapters.crypto import get_cipher
+from chalicelib.adapters.media import get_media_store
+from chalicelib.city import City
+from chalicelib.domain.lifecycle import (
+    PUBLIC_STATUS,
+    RULES,
+    STATE_LABELS,
+    Actor,
+    Context,
+    Event,
+    Role,
+    WorkOrder,
+    allowed_actions,
+)
+from chalicelib.domain.privacy import mask_name, mask_phone
+from chalicelib.settings import get_settings
+
+
+def iso(moment: dt.datetime | None, city: City) -> str | None:
+    """ISO 8601 in the city's time, with its offset (2026-11-21T09:30:00+08:00)."""
+    return moment.astimezone(city.zone).isoformat(timespec="seconds") if moment else None
+
+
+def unit_ref(city: City, code: str | None) -> dict | None:
+    return {"code": code, "name": city.unit_by_code[code].name} if code else None
+
+
+def area_ref(city: City, code: str | None) -> dict | None:
+    if not code:
+        return None
+    path = reversed(city.area_path(code))
+    return {"code": code, "name": "".join(city.area_name[c] for c in path)}
+
+
+def _state(order: WorkOrder) -> dict:
+    return {
+        "status": PUBLIC_STATUS[order.state],
+        "state": order.state.value,
+        "state_label": STATE_LABELS[order.state],
+    }
+
+
+def _classification(item, city: City) -> dict:
+    return {
+        "type": {"code": item.type, "name": city.type_by_code[item.type].name},
+        "category": {"code": item.category, "name": city.category_by_code[item.category].name},
+        "area": area_ref(city, item.area),
+    }
+
+
+def _media_links(keys_and_kinds: list[tuple[str, str]]) -> list[dict]:
+    store, ttl = get_media_store(), get_settings().media_link_ttl_seconds
+    return [{"kind": kind, "url": store.link(key, ttl), "expires_in": ttl} for key, kind in keys_and_kinds]
+
+
+def _media(item, order: WorkOrder) -> dict:
+    return {
+        "media": _media_links([(m.key, m.kind) for m in item.media]),
+        "result_media": _media_links([(key, "photo") for key in order.result_media]),
+    }
+
+
+def submitted(order: WorkOrder, query_code: str, city: City) -> dict:
+    return {
+        "tracking_no": order.tracking_no,
+        "query_code": query_code,
+        **_state(order),
+        "unit": unit_ref(city, order.unit),
+        "due_at": iso(order.due_at, city),
+        "message": "诉求已受理。请保存好受理编号和查询码，凭它们查询办理进度。",
+    }
+
+
+def _timeline_entry(event: Event, city: City, staff: bool) -> dict:
+    entry = {
+        "at": iso(event.at, city),
+        "action": event.action,
+        "label": "提交诉求" if event.action == "submit" else RULES[event.action].label,
+        "state_label": STATE_LABELS[event.to_state],
+        "note": event.note,
+    }
+    if staff:
+        entry |= {
+            "seq": event.seq,
+            "actor": {"role": event.actor.role.value, "id": event.actor.id, "unit": unit_ref(city, event.actor.unit)},
+            "from_state": event.from_state.value if event.from_state else None,
+            "to_state": event.to_state.value,
+            "public": event.public,
+        }
+    return entry
+
+
+def public_detail(item, order: WorkOrder, events: list[Event], city: City) -> dict:
+    return {
+        "tracking_no": order.tracking_no,
+        **_classification(item, city),
+        "description": item.description,
+        "address": item.location.address,
+        "created_at": iso(order.created_at, city),
+        **_state(order),
+        "unit": unit_ref(city, order.unit),
+        "due_at": iso(order.due_at, city),
+        "reply": order.reply if order.resolved_at else None,
+        "merged_into": order.merged_into,
+        "rating": order.rating,
+        "can_rate": order.state.value == "resolved",
+        "timeline": [_timeline_entry(e, city, staff=False) for e in events if e.public],
+        **_media(item, order),
+    }
+
+
+def list_item(item, city: City) -> dict:
+    return {
+        "tracking_no": item.tracking_no,
+        **_classification(item, city),
+        "summary": item.description[:60],
+        "state": item.state,
+        "state_label": STATE_LABELS[item.state],
+        "unit": unit_ref(city, item.unit),
+        "priority": bool(item.priority),
+        "round": int(item.round),
+        "created_at": iso(item.created_at, city),
+        "due_at": iso(item.due_at, city),
+    }
+
+
+def may_see_contact(actor: Actor, order: WorkOrder) -> bool:
+    if actor.role in (Role.DISPATCHER, Role.LEADER):
+        return True
+    return actor.role is Role.HANDLER and actor.unit is not None and actor.unit == order.unit
+
+
+def _contact(item, order: WorkOrder, actor: Actor) -> dict | None:
+    if item.contact is None:
+        return None
+    contact = get_cipher().open(item.contact, order.tracking_no)
+    if may_see_contact(actor, order):
+        return {**contact, "masked": False}
+    return {"name": mask_name(contact["name"]), "phone": mask_phone(contact["phone"]), "masked": True}
+
+
+def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx: Context) -> dict:
+    city = ctx.city
+    return {
+        "tracking_no": order.tracking_no,
+        "version": order.version,
+        "channel": item.channel,
+        **_classification(item, city),
+        "description": item.description,
+        "location": {
+            "lat": float(item.location.lat),
+            "lng": float(item.location.lng),
+            "coord_system": item.location.coord_system,
+            "address": item.location.address,
+        },
+        "anonymous": item.anonymous,
+        "contact": _contact(item, order, actor),
+        "created_at": iso(order.created_at, city),
+        **_state(order),
+        "unit": unit_ref(city, order.unit),
+        "co_units": [unit_ref(city, u) for u in order.co_units],
+        "priority": order.priority,
+        "round": order.round,
+        "dispatched_at": iso(order.dispatched_at, city),
+        "signed_at": iso(order.signed_at, city),
+        "due_at": iso(order.due_at, city),
+        "extensions_used": order.extensions_used,
+        "pending_extension_days": order.pending_extension_days,
+        "merged_into": order.merged_into,
+        "reply": order.reply,
+        "rating": order.rating,
+        "resolved_at": iso(order.resolved_at, city),
+        "closed_at": iso(order.closed_at, city),
+        "allowed_actions": allowed_actions(order, actor, ctx),
+        "trail": [_timeline_entry(e, city, staff=True) for e in events],
+        **_media(item, order),
+    }
+
+
+def action_result(order: WorkOrder, city: City) -> dict:
+    return {
+        "tracking_no": order.tracking_no,
+        "version": order.version,
+        **_state(order),
+        "unit": unit_ref(city, order.unit),
+        "due_at": iso(order.due_at, city),
+    }
+
+
+def catalog(city: City) -> dict:
+    """What the residents' form offers: types, categories, the area tree, media limits."""
+
+    def area_node(area) -> dict:
+        return {"code": area.code, "name": area.name, "children": [area_node(c) for c in area.children]}
+
+    return {
+        "city": {"code": city.code, "name": city.name},
+        "types": [{"code": t.code, "name": t.name} for t in city.types],
+        "categories": [{"code": c.code, "name": c.name} for c in city.categories],
+        "areas": [area_node(a) for a in city.areas],
+        "media": {
+            "max_per_request": city.media.max_per_request,
+            "kinds": {k: {"max_bytes": v.max_bytes, "types": list(v.types)} for k, v in city.media.kinds.items()},
+        },
+    }

@@ -1,0 +1,99 @@
+"""Test set-up: moto for AWS, the local issuer for staff tokens.
+
+Powertools, pynamodb and the settings read the environment when imported, so
+it is set here, at the top, before anything imports ``app`` or ``chalicelib``.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        # moto does not match botocore's account-based endpoints.
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "TABLE_PREFIX": "suqiu-test",
+        "MEDIA_BUCKET": "suqiu-test-media",
+        "FIELD_KEY": base64.b64encode(b"k" * 32).decode(),
+        "AUTH_AUDIENCE": "suqiu-test",
+        "POWERTOOLS_SERVICE_NAME": "suqiu",
+        "POWERTOOLS_METRICS_NAMESPACE": "SuqiuTest",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from infra.issuer import LocalIssuer  # noqa: E402
+
+ISSUER = LocalIssuer(audience="suqiu-test").start()
+os.environ["AUTH_ISSUER"] = ISSUER.issuer
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+from chalice.test import Client  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from app import app  # noqa: E402
+from chalicelib import storage  # noqa: E402
+from chalicelib.settings import get_settings  # noqa: E402
+
+
+@pytest.fixture
+def aws():
+    """A fresh moto account with the tables and the media bucket."""
+    with mock_aws():
+        storage.create_tables()
+        boto3.client("s3").create_bucket(Bucket=get_settings().media_bucket)
+        yield
+
+
+class Api:
+    """chalice.test's HTTP client, speaking JSON."""
+
+    def __init__(self, http):
+        self.http = http
+
+    def get(self, path: str, headers: dict | None = None):
+        return _Answer(self.http.get(path, headers=headers or {}))
+
+    def post(self, path: str, body, headers: dict | None = None):
+        raw = body if isinstance(body, (str, bytes)) else json.dumps(body, ensure_ascii=False)
+        return _Answer(
+            self.http.post(path, body=raw, headers={"Content-Type": "application/json", **(headers or {})})
+        )
+
+
+class _Answer:
+    def __init__(self, response):
+        self.status = response.status_code
+        self.headers = response.headers
+        self.text = response.body.decode() if isinstance(response.body, bytes) else response.body
+        self.json = json.loads(self.text) if self.text else None
+
+    def __repr__(self) -> str:
+        return f"<{self.status} {self.text[:300]}>"
+
+
+@pytest.fixture
+def api(aws):
+    with Client(app) as test_client:
+        yield Api(test_client.http)
+
+
+@pytest.fixture(scope="session")
+def issuer() -> LocalIssuer:
+    return ISSUER
+
+
+@pytest.fixture(scope="session")
+def staff():
+    """staff("handler", "lsq-cg") → headers with a valid bearer token for that account."""
+
+    def headers(role: str, unit: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {ISSUER.mint(f'test-{role}-{unit or 0}', role, unit)}"}
+
+    return headers

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from chalicelib.settings import get_settings
@@ -29,7 +30,8 @@ class StoredObject:
 class MediaStore:
     def __init__(self, bucket: str, client=None):
         self.bucket = bucket
-        self._s3 = client or boto3.client("s3")
+        # Signature V4: the only one newer regions (the aws-cn ones among them) accept.
+        self._s3 = client or boto3.client("s3", config=Config(signature_version="s3v4"))
 
     def new_upload_key(self) -> str:
         return f"{UPLOAD_PREFIX}{uuid.uuid4().hex}"

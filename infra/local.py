@@ -1,0 +1,157 @@
+"""The local stack: everything `make run` starts, in one process, with no AWS account.
+
+- a moto server on 127.0.0.1 standing in for DynamoDB and S3 (data lives in memory:
+  a restart starts from an empty city);
+- the tables and the media bucket, created as the code declares them;
+- the local token issuer (JWKS and a sign-in for the demo accounts), whose demo
+  tokens are written to ``<state dir>/tokens.json``;
+- the API at http://127.0.0.1:8000, served by Chalice's local server from the very
+  ``app`` object that deploys.
+
+Ports and the state directory can be changed (the end-to-end test runs a second
+stack beside a developer's). ``python -m infra.local --help`` lists the options.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+DEMO_HANDLER_UNITS = ("lsq", "lsq-cg", "lsq-xy", "xaq-cg", "cgj", "jj")
+AUDIENCE = "suqiu-local"
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m infra.local", description="Run Suqiu's local stack.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000, help="the API (default 8000)")
+    parser.add_argument("--aws-port", type=int, default=4566, help="the moto server (default 4566)")
+    parser.add_argument("--issuer-port", type=int, default=8001, help="the token issuer (default 8001)")
+    parser.add_argument("--state-dir", type=Path, default=Path(".local"), help="keys and demo tokens")
+    return parser.parse_args(argv)
+
+
+def _field_key(state_dir: Path) -> str:
+    """The dev stack's own field-encryption key, kept so that restarts can read old test data."""
+    path = state_dir / "field.key"
+    if not path.exists():
+        path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _configure_environment(args: argparse.Namespace, issuer_url: str) -> None:
+    aws = f"http://{args.host}:{args.aws_port}"
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            # boto3 and pynamodb both send every call to the moto server.
+            "AWS_ENDPOINT_URL": aws,
+            # moto does not match botocore's account-based endpoints.
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "STAGE": "local",
+            "TABLE_PREFIX": "suqiu-local",
+            "MEDIA_BUCKET": "suqiu-local-media",
+            "FIELD_KEY": _field_key(args.state_dir),
+            "AUTH_ISSUER": issuer_url,
+            "AUTH_AUDIENCE": AUDIENCE,
+            "POWERTOOLS_SERVICE_NAME": "suqiu",
+            "POWERTOOLS_METRICS_NAMESPACE": "SuqiuLocal",
+            # Metrics go to CloudWatch in the cloud; locally they would only flood the console.
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
+
+
+def _create_bucket(name: str) -> None:
+    import boto3
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=name)
+    # Browsers upload straight to the bucket with the presigned POST.
+    s3.put_bucket_cors(
+        Bucket=name,
+        CORSConfiguration={
+            "CORSRules": [
+                {"AllowedOrigins": ["*"], "AllowedMethods": ["POST", "GET"], "AllowedHeaders": ["*"], "MaxAgeSeconds": 3600}
+            ]
+        },
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _arguments(argv)
+    args.state_dir.mkdir(parents=True, exist_ok=True)
+
+    from moto.server import ThreadedMotoServer
+
+    from infra.issuer import LocalIssuer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log would drown the API's
+    moto_server = ThreadedMotoServer(ip_address=args.host, port=args.aws_port, verbose=False)
+    moto_server.start()
+    issuer = LocalIssuer(
+        host=args.host,
+        port=args.issuer_port,
+        audience=AUDIENCE,
+        key_file=args.state_dir / "issuer-key.pem",
+        demo_handler_units=DEMO_HANDLER_UNITS,
+    ).start()
+    _configure_environment(args, issuer.issuer)
+
+    # Imported only now: the settings, pynamodb and Powertools read the environment at import.
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    from app import app
+    from chalicelib import storage
+    from chalicelib.settings import get_settings
+
+    storage.create_tables()
+    _create_bucket(get_settings().media_bucket)
+    tokens = issuer.demo_tokens(DEMO_HANDLER_UNITS)
+    tokens_file = args.state_dir / "tokens.json"
+    tokens_file.write_text(json.dumps(tokens, indent=2, ensure_ascii=False))
+
+    config = Config.create(chalice_stage="dev", app_name="suqiu", chalice_app=app, project_dir=os.getcwd())
+    server = create_local_server(app, config, args.host, args.port)
+    api = f"http://{args.host}:{args.port}"
+    print(
+        f"""
+Suqiu local stack
+  API            {api}/api/v1/catalog
+  AWS (moto)     http://{args.host}:{args.aws_port}   tables suqiu-local-*, bucket suqiu-local-media
+  token issuer   {issuer.issuer}   sign in: POST /login {{"username": "dispatcher", "password": "demo"}}
+  demo tokens    {tokens_file}   ({", ".join(tokens)})
+
+Try:
+  TOKEN=$(python3 -c "import json;print(json.load(open('{tokens_file}'))['dispatcher'])")
+  curl -s -H "Authorization: Bearer $TOKEN" {api}/api/v1/staff/requests
+""",
+        flush=True,
+    )
+
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        issuer.stop()
+        moto_server.stop()
+        print("stopped", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

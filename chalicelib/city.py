@@ -92,6 +92,21 @@ class OfficeHours(_Strict):
     start: dt.time = dt.time(8, 30)
     end: dt.time = dt.time(17, 30)
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _not_a_number(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted 9:30 as the number 570, which pydantic would take as seconds.
+        if isinstance(value, (int, float)):
+            raise ValueError('write the time as quoted text, e.g. "08:30"')
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, value: dt.time) -> dt.time:
+        if value.tzinfo is not None:
+            raise ValueError("give a local time without a time zone (the city's timezone applies)")
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> "OfficeHours":
         if self.start >= self.end:

@@ -274,11 +274,17 @@ def _write(item: OrderModel, events: Sequence[Event], condition) -> None:
                     _event_item(item.tracking_no, event), condition=EventModel.seq.does_not_exist()
                 )
     except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(
-            exc.cancellation_reasons
-        ):
+        # ConditionalCheckFailed: another writer got there first. TransactionConflict: another
+        # transaction on the same item was in flight at that moment. Either way the change
+        # was computed from a version that is no longer (or not yet safely) the stored one.
+        if exc.cause_response_code == "TransactionCanceledException" and {
+            reason.code for reason in exc.cancellation_reasons if reason is not None
+        } & _LOST_RACE:
             raise Conflict("工单已被他人修改，请刷新后重试") from None
         raise
+
+
+_LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 
 _CONNECTION: Connection | None = None
@@ -311,8 +317,8 @@ class ListFilter:
     categories: frozenset[str] = frozenset()
     areas: frozenset[str] = frozenset()  # already expanded to sub-areas
     types: frozenset[str] = frozenset()
-    created_from: dt.datetime | None = None
-    created_to: dt.datetime | None = None
+    created_from: dt.datetime | None = None  # inclusive
+    created_to: dt.datetime | None = None  # exclusive: the first instant not wanted
 
 
 @dataclass(frozen=True)
@@ -344,14 +350,22 @@ def list_orders(flt: ListFilter, all_states: Iterable[str], cursor: str | None, 
 
 
 def _partition(index, key: str, flt: ListFilter, states, after: str | None, limit: int) -> Iterator[OrderModel]:
+    # The index's own attribute: read through an index *instance*, a pynamodb
+    # attribute is a descriptor that fails (AttributeError) instead of returning itself.
+    sort_key = type(index).created_key
+    # "<instant>Z#" sorts before every key created at that instant and after every earlier one.
     lower = created_key(flt.created_from, "") if flt.created_from else None
-    upper = after or (created_key(flt.created_to, "~") if flt.created_to else None)
+    # A cursor only ever narrows: one taken from a wider query must not lift the "to" bound.
+    uppers = [bound for bound in (after, created_key(flt.created_to, "") if flt.created_to else None) if bound]
+    upper = min(uppers) if uppers else None
+    if lower and upper and upper < lower:
+        return  # nothing can lie between; DynamoDB rejects BETWEEN with its bounds reversed
     if lower and upper:
-        range_condition = index.created_key.between(lower, upper)
+        range_condition = sort_key.between(lower, upper)
     elif upper:
-        range_condition = index.created_key <= upper
+        range_condition = sort_key <= upper
     elif lower:
-        range_condition = index.created_key >= lower
+        range_condition = sort_key >= lower
     else:
         range_condition = None
     filter_condition = None

@@ -48,7 +48,10 @@ class FieldCipher:
 
     def keyed_hash(self, *parts: str) -> str:
         """A hash only this deployment can compute: query codes are short, so a plain hash would fall to a dictionary."""
-        return hmac.new(self._hash_key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+        # surrogatepass: a part may be client input that is not valid UTF-8 (a lone surrogate
+        # from a query string); it must hash (to something that matches nothing), not fail.
+        message = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+        return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
 
     def sign(self, message: str) -> str:
         digest = hmac.new(self._sign_key, message.encode(), hashlib.sha256).digest()

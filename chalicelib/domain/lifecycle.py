@@ -339,7 +339,8 @@ def _reassign(order, actor, params, ctx):
     if unit == order.unit:
         raise InvalidInput("新承办单位与原单位相同", {"unit": "与原单位相同"})
     reason = _text(params, "reason", "改派理由")
-    changes = _handling_starts(order, unit, ctx) | {"co_units": ()}
+    # A fresh deadline for the new unit: the old unit's pending extension request lapses.
+    changes = _handling_starts(order, unit, ctx) | {"co_units": (), "pending_extension_days": None}
     return Outcome(changes, note=f"改派至{_unit_name(ctx, unit)}：{reason}", public=True)
 
 

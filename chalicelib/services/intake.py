@@ -83,7 +83,8 @@ def _declared_upload(upload_id: str, city: City) -> Upload | None:
         name, size, content_type = body.split(".", 2)
     except ValueError:
         return None
-    if not hmac.compare_digest(signature, get_cipher().sign(body)):
+    # As bytes: compare_digest refuses str with non-ASCII characters, and an id is client input.
+    if not hmac.compare_digest(signature.encode(), get_cipher().sign(body).encode()):
         return None
     content_type = content_type.replace("_", "/", 1)
     kind = city.media_kind(content_type)

@@ -8,6 +8,7 @@ on condition that nobody changed the order since the version the actor saw.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from chalicelib import storage
 from chalicelib.api.schemas import Merge, Resolve, StaffListQuery
@@ -17,9 +18,18 @@ from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
 from chalicelib.services.intake import attach_uploads, verified_uploads
 
+# What a tracking number can look like (codes.tracking_number). Anything else is not
+# looked up: DynamoDB refuses an empty key or one over 2048 bytes, which would be a 500.
+_TRACKING_NO = re.compile(r"[A-Z]{1,4}[0-9]{12,20}")
+
+
+def _order(tracking_no: str):
+    tracking_no = tracking_no.strip().upper()
+    return storage.get_order(tracking_no) if _TRACKING_NO.fullmatch(tracking_no) else None
+
 
 def _visible(actor: Actor, tracking_no: str):
-    item = storage.get_order(tracking_no.strip().upper())
+    item = _order(tracking_no)
     if item is None:
         raise NotFound("工单不存在")
     if actor.role is Role.HANDLER:
@@ -75,6 +85,9 @@ def detail(actor: Actor, tracking_no: str) -> dict:
     return views.staff_detail(item, order, storage.trail(order.tracking_no), actor, runtime.domain_context())
 
 
+_STALE = {"version": "工单已被他人修改"}
+
+
 def act(actor: Actor, tracking_no: str, action) -> dict:
     item = _visible(actor, tracking_no)
     order = storage.to_domain(item)
@@ -84,16 +97,23 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
         )
     ctx = runtime.domain_context()
     params = action.model_dump(exclude={"action", "version"})
+    # Role and state first (403/409): what the parameters name is looked at only for an
+    # action that may be taken. Otherwise a refused caller could learn from the answer
+    # whether an order it cannot see exists (merge), or make us copy uploads (resolve).
+    check(order, action.action, actor, ctx)
     if isinstance(action, Merge):
         _check_merge_target(order.tracking_no, action.into)
         params["into"] = action.into.strip().upper()
     if isinstance(action, Resolve) and action.result_media:
-        check(order, action.action, actor, ctx)  # copy nothing for an action that would be refused
         uploads = verified_uploads(action.result_media, ctx.city, "result_media")
         attached = attach_uploads(uploads, f"media/{order.tracking_no}/result-{order.round}-")
         params["result_media"] = [u.key for u in attached]
     changed, event = apply(order, action.action, actor, params, ctx)
-    storage.record_change(item, changed, event)
+    try:
+        storage.record_change(item, changed, event)
+    except Conflict as exc:
+        # Someone wrote between our read and our write: the caller's version is stale too.
+        raise Conflict(exc.message, dict(_STALE)) from None
     count("OrderAction")
     logger.info(
         "order action",
@@ -107,8 +127,10 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
 
 
 def _check_merge_target(tracking_no: str, into: str) -> None:
-    target = storage.get_order(into.strip().upper())
-    if target is None or target.tracking_no == tracking_no:
+    if into.strip().upper() == tracking_no:
+        raise InvalidInput("不能并入自身", {"into": "不能并入自身"})
+    target = _order(into)
+    if target is None:
         raise InvalidInput("主工单不存在", {"into": "主工单不存在"})
     if State(target.state) not in OPEN_STATES:
         raise InvalidInput("主工单已办结或已并单，不能并入", {"into": "主工单已办结或已并单"})

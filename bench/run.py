@@ -1,0 +1,436 @@
+"""Suqiu's benchmark: ``make bench`` (``.venv/bin/python -m bench.run``), about a minute on 2 cores.
+
+What is measured, in one run, and how:
+
+1. AWS calls per operation. A handler on botocore's ``before-call`` event is
+   registered on every botocore client the process creates (pynamodb's, boto3's,
+   Powertools'), by wrapping ``botocore.session.Session.create_client`` before the
+   app is imported (bench/awscalls.py). Each operation is one HTTP request
+   through ``chalice.test.Client`` against moto's in-process ``mock_aws``; the
+   calls made while it runs are its count. Preparation (the browser's S3 upload,
+   getting an order to ``resolved`` before rating it) is outside the count. The
+   whole sequence runs twice: once right after the tables are made (first use
+   in the process) and again with ~200 orders stored; the table shows the
+   second, results.json keeps both. Any Scan fails the bench.
+2. Import time of app.py in fresh interpreters against a bare Chalice app that
+   imports boto3: median of 15 alternating runs each, after a warm-up run of
+   each, same interpreter, bytecode caching on (bench/imports.py).
+3. In-process latency (time.perf_counter around the test client's request) of
+   submit (no media, no Idempotency-Key), track and the dispatcher's unfiltered
+   staff list (~200 orders stored), 200 timed requests each after a warm-up.
+   Powertools' log and metric lines still get written, to /dev/null. These
+   figures are moto's more than the app's: moto's TransactWriteItems deep-copies
+   every table it touches (so each submit costs more than the last) and its
+   GSI Query reads the whole index; results.json keeps every sample.
+
+Prints one table and writes bench/results.json.
+"""
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
+
+from bench import imports
+from bench.awscalls import AwsCallCounter, scans
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+RESULTS = PROJECT_DIR / "bench" / "results.json"
+
+# The environment tests/conftest.py sets (AUTH_ISSUER is added once the issuer runs).
+APP_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "TABLE_PREFIX": "suqiu-test",
+    "MEDIA_BUCKET": "suqiu-test-media",
+    "FIELD_KEY": base64.b64encode(b"k" * 32).decode(),
+    "AUTH_AUDIENCE": "suqiu-test",
+    "POWERTOOLS_SERVICE_NAME": "suqiu",
+    "POWERTOOLS_METRICS_NAMESPACE": "SuqiuTest",
+}
+
+IMPORT_RUNS = 15
+LATENCY_RUNS = 200
+LATENCY_WARMUP = 10
+CALL_TARGETS = {"submit: 1 photo + Idempotency-Key": 6}
+IMPORT_RATIO_TARGET = 1.5
+
+# What the seeded orders are: spread over units and states like a real queue.
+_MIX = [
+    ("complaint", "sanitation", "220402001001"),  # → lsq-cg
+    ("help", "municipal", None),  # → cgj
+    ("report", "pollution", "220403"),  # → sthj
+    ("complaint", "property", "220402001"),  # → lsq-xy
+    ("consult", "other", "220421"),  # no rule: stays submitted
+    ("help", "utilities", "220422"),  # → heat
+]
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def stdout_to_devnull() -> Iterator[None]:
+    """Powertools writes a log line and a metrics blob per request to fd 1: send them to /dev/null."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+# ---- the app, over HTTP ----------------------------------------------------------
+
+class Bench:
+    """The app inside moto, with the counter and staff tokens."""
+
+    def __init__(self, http, counter: AwsCallCounter, issuer, media_bucket: str, s3):
+        self.http = http
+        self.counter = counter
+        self.issuer = issuer
+        self.bucket = media_bucket
+        self.s3 = s3
+        self._seq = 0
+        self.created = 0  # orders stored so far
+
+    def staff(self, role: str, unit: str | None = None) -> dict[str, str]:
+        token = self.issuer.mint(f"bench-{role}-{unit or 0}", role, unit, ttl_seconds=3600)
+        return {"Authorization": f"Bearer {token}"}
+
+    def request(self, method: str, path: str, body=None, headers=None, expect: int = 200):
+        headers = dict(headers or {})
+        raw = b""
+        if body is not None:
+            raw = json.dumps(body, ensure_ascii=False).encode()
+            headers.setdefault("Content-Type", "application/json")
+        response = self.http.request(method, path, headers=headers, body=raw)
+        answer = json.loads(response.body) if response.body else None
+        if response.status_code != expect:
+            raise RuntimeError(f"{method} {path}: expected {expect}, got {response.status_code}: {answer}")
+        if method == "POST" and path == "/api/v1/requests" and not headers.get("Idempotency-Key"):
+            self.created += 1
+        return answer
+
+    def counted(self, method: str, path: str, body=None, headers=None, expect: int = 200):
+        with self.counter.window() as calls:
+            answer = self.request(method, path, body, headers, expect)
+        return answer, Counter(calls)
+
+    def submission(self, media: list[str] | None = None, mix: int = 0) -> dict:
+        self._seq += 1
+        kind, category, area = _MIX[mix % len(_MIX)]
+        body = {
+            "type": kind,
+            "category": category,
+            "description": f"基准测试第 {self._seq} 号：小区门口垃圾桶满了没人清运",
+            "location": {"lat": 42.888, "lng": 125.144, "coord_system": "wgs84", "address": "龙山区向阳街道"},
+            "media": media or [],
+            "anonymous": False,
+            "contact": {"name": "张三", "phone": "13912345678"},
+        }
+        if area:
+            body["area"] = area
+        return body
+
+    def uploaded_photo(self) -> str:
+        """What the browser does before submitting: ask for an upload, then POST the file to S3."""
+        upload = self.request(
+            "POST", "/api/v1/uploads", {"filename": "photo.jpg", "content_type": "image/jpeg", "size": 2048}, expect=201
+        )
+        self.s3.put_object(
+            Bucket=self.bucket, Key=upload["fields"]["key"], Body=b"\xff\xd8" + b"x" * 2046, ContentType="image/jpeg"
+        )
+        return upload["upload_id"]
+
+
+def call_counts(b: Bench, label: str) -> dict[str, Counter]:
+    """One of each operation; the AWS calls each made."""
+    counts: dict[str, Counter] = {}
+    dispatcher, handler = b.staff("dispatcher"), b.staff("handler", "lsq-cg")
+
+    _, counts["submit: no media, no key"] = b.counted(
+        "POST", "/api/v1/requests", b.submission(), expect=201
+    )
+
+    photo = b.uploaded_photo()
+    body = b.submission(media=[photo])
+    key = {"Idempotency-Key": f"bench-{label}-{time.time_ns()}"}
+    first, counts["submit: 1 photo + Idempotency-Key"] = b.counted(
+        "POST", "/api/v1/requests", body, key, expect=201
+    )
+    b.created += 1
+    again, counts["submit: replay (same key)"] = b.counted("POST", "/api/v1/requests", body, key, expect=201)
+    if again["tracking_no"] != first["tracking_no"] or again["query_code"] != first["query_code"]:
+        raise RuntimeError(f"the replay did not return the first answer: {first} vs {again}")
+    no, code = first["tracking_no"], first["query_code"]
+    if (first["unit"] or {}).get("code") != "lsq-cg":
+        raise RuntimeError(f"expected the photo submission routed to lsq-cg: {first}")
+
+    tracked, counts["track"] = b.counted("GET", f"/api/v1/requests/{no}?code={code}")
+    if not tracked or tracked.get("tracking_no", no) != no:
+        raise RuntimeError(f"track answered for another order: {tracked}")
+
+    listed, counts["staff list: dispatcher, no filter"] = b.counted(
+        "GET", "/api/v1/staff/requests", headers=dispatcher
+    )
+    mine, counts["staff list: handler lsq-cg"] = b.counted("GET", "/api/v1/staff/requests", headers=handler)
+    _, counts["staff list: handler lsq (8-unit subtree)"] = b.counted(
+        "GET", "/api/v1/staff/requests", headers=b.staff("handler", "lsq")
+    )
+    if not listed["items"] or not mine["items"]:
+        raise RuntimeError("the staff lists came back empty")
+
+    detail, counts["staff detail"] = b.counted("GET", f"/api/v1/staff/requests/{no}", headers=handler)
+    _, counts["staff action: sign"] = b.counted(
+        "POST",
+        f"/api/v1/staff/requests/{no}/actions",
+        {"action": "sign", "version": detail["version"]},
+        handler,
+    )
+
+    # Not counted: get the order to resolved so the resident can rate it.
+    version = b.request("GET", f"/api/v1/staff/requests/{no}", headers=handler)["version"]
+    b.request(
+        "POST",
+        f"/api/v1/staff/requests/{no}/actions",
+        {"action": "resolve", "version": version, "reply": "已安排环卫清运，现场已清理干净。"},
+        handler,
+    )
+    rated, counts["rate"] = b.counted(
+        "POST", f"/api/v1/requests/{no}/rating", {"code": code, "stars": 5, "comment": "处理及时"}
+    )
+    if rated["state"] != "closed":
+        raise RuntimeError(f"a 5-star rating should close the order: {rated}")
+
+    found = {op: scans(c) for op, c in counts.items() if scans(c)}
+    if found:
+        raise AssertionError(f"Scan in {found}: {dict(counts)}")
+    return counts
+
+
+# ---- latency ---------------------------------------------------------------------
+
+def timed(fn: Callable[[], object], runs: int = LATENCY_RUNS, warmup: int = LATENCY_WARMUP) -> dict:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return summary(samples)
+
+
+def summary(samples: list[float]) -> dict:
+    cuts = statistics.quantiles(samples, n=20, method="inclusive")
+    return {
+        "n": len(samples),
+        "p50_ms": cuts[9],
+        "p95_ms": cuts[18],
+        "mean_ms": statistics.fmean(samples),
+        "max_ms": max(samples),
+        "samples_ms": [round(x, 3) for x in samples],
+    }
+
+
+def expect_status(response, status: int):
+    if response.status_code != status:
+        raise RuntimeError(f"expected {status}, got {response.status_code}: {response.body[:300]!r}")
+    return response
+
+
+def latencies(b: Bench) -> dict[str, dict]:
+    http = b.http
+    mix = iter(range(10**9))
+
+    def submit():
+        body = json.dumps(b.submission(mix=next(mix)), ensure_ascii=False).encode()
+        started = time.perf_counter()
+        response = http.request("POST", "/api/v1/requests", headers={"Content-Type": "application/json"}, body=body)
+        elapsed = time.perf_counter() - started
+        expect_status(response, 201)
+        b.created += 1
+        return elapsed
+
+    results = {"submit (no media, no key)": timed_self(submit)}
+
+    order = b.request("POST", "/api/v1/requests", b.submission(), expect=201)
+    track_path = f"/api/v1/requests/{order['tracking_no']}?code={order['query_code']}"
+    results["track"] = timed(lambda: expect_status(http.request("GET", track_path, headers={}, body=b""), 200))
+
+    dispatcher = b.staff("dispatcher")
+    results["staff list (dispatcher, no filter)"] = timed(
+        lambda: expect_status(http.request("GET", "/api/v1/staff/requests", headers=dispatcher, body=b""), 200)
+    )
+    return results
+
+
+def timed_self(fn: Callable[[], float], runs: int = LATENCY_RUNS, warmup: int = LATENCY_WARMUP) -> dict:
+    """Like ``timed``, for a function that times its own request (to leave its body's encoding out)."""
+    for _ in range(warmup):
+        fn()
+    return summary([fn() * 1000 for _ in range(runs)])
+
+
+# ---- report ----------------------------------------------------------------------
+
+def breakdown(calls: Counter) -> str:
+    return ", ".join(f"{name} {n}" for name, n in sorted(calls.items(), key=lambda kv: (-kv[1], kv[0]))) or "-"
+
+
+def render(calls: dict[str, Counter], first: dict[str, Counter], stored: int, lat: dict, imp: dict) -> str:
+    width = max(len(op) for op in [*calls, *lat]) + 2
+    lines = [f"AWS calls per operation (botocore before-call events; {stored} orders stored)"]
+    lines.append(f"{'operation':<{width}}{'calls':>5}  breakdown")
+    lines.append(f"{'-' * (width - 2):<{width}}{'-----':>5}  {'-' * 60}")
+    for op, counter in calls.items():
+        extra = ""
+        if op in CALL_TARGETS:
+            limit = CALL_TARGETS[op]
+            extra = f"   [target <= {limit}: {'met' if sum(counter.values()) <= limit else 'NOT MET'}]"
+        lines.append(f"{op:<{width}}{sum(counter.values()):>5}  {breakdown(counter)}{extra}")
+    differing = [op for op in calls if first.get(op) != calls[op]]
+    lines.append("Scan calls: 0 (checked)")
+    if differing:
+        lines.append("First use in the process differed for: " + "; ".join(
+            f"{op}: {sum(first[op].values())} ({breakdown(first[op])})" for op in differing
+        ))
+    else:
+        lines.append("First use in the process (empty tables): same counts.")
+
+    lines += ["", f"In-process latency (chalice.test.Client + moto mock_aws, n={LATENCY_RUNS} each)"]
+    lines.append(f"{'operation':<{width}}{'p50 ms':>8}{'p95 ms':>9}")
+    lines.append(f"{'-' * (width - 2):<{width}}{'------':>8}{'------':>9}")
+    for op, r in lat.items():
+        lines.append(f"{op:<{width}}{r['p50_ms']:>8.2f}{r['p95_ms']:>9.2f}")
+    lines.append("(moto-bound: its TransactWriteItems deep-copies each table it touches and its Query reads")
+    lines.append(" the whole index, so submit and list slow down as orders accumulate; see samples_ms in the json)")
+
+    lines += ["", f"Import time, fresh interpreter (median of {imp['runs']}, same interpreter, .pyc cached)"]
+    lines.append(f"{'app.py (suqiu)':<{width}}{imp['app_median_s'] * 1000:>8.1f} ms")
+    lines.append(f"{'bare Chalice app + boto3':<{width}}{imp['bare_median_s'] * 1000:>8.1f} ms")
+    verdict = "met" if imp["ratio"] <= IMPORT_RATIO_TARGET else "NOT MET"
+    lines.append(f"{'ratio app / bare':<{width}}{imp['ratio']:>8.2f}    [target <= {IMPORT_RATIO_TARGET}: {verdict}]")
+    return "\n".join(lines)
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for dist in ("boto3", "botocore", "chalice", "moto", "pynamodb", "aws-lambda-powertools", "pydantic"):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            found[dist] = "not installed"
+    return found
+
+
+# ---- main ------------------------------------------------------------------------
+
+def main() -> int:
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    os.chdir(PROJECT_DIR)
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+
+    note(f"import time: {IMPORT_RUNS} fresh interpreters each for app.py and a bare Chalice app …")
+    imp = imports.measure(PROJECT_DIR, APP_ENV, IMPORT_RUNS)
+
+    os.environ.update(APP_ENV)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    counter = AwsCallCounter()
+    counter.install()  # before anything makes a botocore client
+
+    from infra.issuer import LocalIssuer
+
+    issuer = LocalIssuer(audience=APP_ENV["AUTH_AUDIENCE"]).start()
+    os.environ["AUTH_ISSUER"] = issuer.issuer
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+    import boto3
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from app import app
+    from chalicelib import storage
+    from chalicelib.settings import get_settings
+
+    try:
+        with mock_aws(), stdout_to_devnull():
+            storage.create_tables()
+            s3 = boto3.client("s3")
+            bucket = get_settings().media_bucket
+            s3.create_bucket(Bucket=bucket)
+            with Client(app, project_dir=str(PROJECT_DIR)) as client:
+                b = Bench(client.http, counter, issuer, bucket, s3)
+                note("AWS calls: first use …")
+                first = call_counts(b, "first")
+                note("latency: submit, track, staff list …")
+                lat = latencies(b)
+                stored = b.created
+                note(f"AWS calls: again, with {stored} orders stored …")
+                calls = call_counts(b, "warm")
+    finally:
+        issuer.stop()
+    if scans(counter.total):
+        raise AssertionError(f"a Scan happened during the bench: {dict(counter.total)}")
+
+    load = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}
+    table = render(calls, first, stored, lat, imp)
+    print(table)
+    print(f"\nload average (1/5/15 min) before {load['before']}, after {load['after']}; {os.cpu_count()} CPUs")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "versions": versions(),
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+                "load_average": load,
+                "aws_calls": {
+                    op: {"total": sum(c.values()), "breakdown": dict(sorted(c.items()))} for op, c in calls.items()
+                },
+                "aws_calls_first_use": {
+                    op: {"total": sum(c.values()), "breakdown": dict(sorted(c.items()))} for op, c in first.items()
+                },
+                "aws_call_targets": CALL_TARGETS,
+                "orders_stored": stored,
+                "scans": 0,
+                "latency_ms": lat,
+                "import": {**imp, "ratio_target": IMPORT_RATIO_TARGET},
+                "botocore_clients_created": counter.clients,
+                "aws_calls_whole_run": dict(sorted(counter.total.items())),
+                "bench_seconds": round(time.perf_counter() - started, 1),
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+    )
+    note(f"wrote {RESULTS.relative_to(PROJECT_DIR)} in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Shared by the residents' API tests: request bodies, uploads as a browser makes
+them, staff steps, raw reads of what was stored, and the no-Scan watch.
+
+Raw reads (get_item, scan) are the tests' own and happen outside API calls, so
+the watch does not count them: it records AWS operations only while a request
+is being served.
+"""
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from freezegun import freeze_time
+
+BUCKET = "suqiu-test-media"
+ORDERS = "suqiu-test-orders"
+COUNTERS = "suqiu-test-counters"
+IDEMPOTENCY = "suqiu-test-idempotency"
+REQUESTS = "/api/v1/requests"
+UPLOADS = "/api/v1/uploads"
+
+NAME, PHONE = "王秀英", "13904371234"
+# A Friday morning in Liaoyuan; 5 working days later is the next Friday, same hour.
+FRIDAY_10AM = "2026-11-20T10:00:00+08:00"
+FRIDAY_DAY = "20261120"
+SANITATION_DUE = "2026-11-27T10:00:00+08:00"
+
+
+def body(*, drop: tuple[str, ...] = (), **overrides) -> dict:
+    """A named sanitation complaint in 龙山区 (routed to lsq-cg, 5 working days)."""
+    base = {
+        "type": "complaint",
+        "category": "sanitation",
+        "description": "小区门口的垃圾已经三天没有清运了",
+        "location": {"lat": 42.902, "lng": 125.145, "coord_system": "gcj02", "address": "龙山区向阳街道人民大街8号"},
+        "area": "220402",
+        "anonymous": False,
+        "contact": {"name": NAME, "phone": PHONE},
+    }
+    return {k: v for k, v in {**base, **overrides}.items() if k not in drop}
+
+
+def grant_upload(api, content_type: str = "image/jpeg", size: int = 2048) -> dict:
+    answer = api.post(UPLOADS, {"filename": "现场.jpg", "content_type": content_type, "size": size})
+    assert answer.status == 201, answer
+    return answer.json
+
+
+def put_object(grant: dict, content_type: str, size: int) -> None:
+    """What the browser's POST to S3 would store (moto does not enforce the policy)."""
+    boto3.client("s3").put_object(
+        Bucket=BUCKET, Key=grant["fields"]["key"], Body=b"\xff" * size, ContentType=content_type
+    )
+
+
+def upload(api, content_type: str = "image/jpeg", size: int = 2048) -> str:
+    """An upload granted and completed as declared; its id."""
+    grant = grant_upload(api, content_type, size)
+    put_object(grant, content_type, size)
+    return grant["upload_id"]
+
+
+def submit(api, headers: dict | None = None, **overrides) -> dict:
+    answer = api.post(REQUESTS, body(**overrides), headers)
+    assert answer.status == 201, answer
+    return answer.json
+
+
+def track(api, tracking_no: str, code: str):
+    return api.get(f"{REQUESTS}/{tracking_no}?code={code}")
+
+
+def rate(api, tracking_no: str, code: str, stars, **extra):
+    return api.post(f"{REQUESTS}/{tracking_no}/rating", {"code": code, "stars": stars, **extra})
+
+
+def act(api, staff, tracking_no: str, action: str, unit: str = "lsq-cg", **params) -> dict:
+    """A handler of ``unit`` takes ``action`` on the order's current version."""
+    headers = staff("handler", unit)
+    detail = api.get(f"/api/v1/staff/requests/{tracking_no}", headers)
+    assert detail.status == 200, detail
+    answer = api.post(
+        f"/api/v1/staff/requests/{tracking_no}/actions",
+        {"action": action, "version": detail.json["version"], **params},
+        headers,
+    )
+    assert answer.status == 200, answer
+    return answer.json
+
+
+def staff_view(api, staff, tracking_no: str, unit: str = "lsq-cg") -> dict:
+    answer = api.get(f"/api/v1/staff/requests/{tracking_no}", staff("handler", unit))
+    assert answer.status == 200, answer
+    return answer.json
+
+
+def assert_error(answer, status: int, code: str, field: str | None = None) -> dict:
+    """The one error format; ``field`` must be among the named fields."""
+    assert answer.status == status, answer
+    assert set(answer.json) == {"error"}, answer
+    error = answer.json["error"]
+    assert set(error) == {"code", "message", "fields"}, error
+    assert error["code"] == code, error
+    assert isinstance(error["message"], str) and error["message"], error
+    assert isinstance(error["fields"], dict), error
+    if field is not None:
+        assert field in error["fields"], error
+    return error
+
+
+# ---- raw reads ---------------------------------------------------------------
+
+def raw_order(tracking_no: str) -> dict | None:
+    key = {"tracking_no": {"S": tracking_no}}
+    return boto3.client("dynamodb").get_item(TableName=ORDERS, Key=key, ConsistentRead=True).get("Item")
+
+
+def order_count() -> int:
+    return boto3.client("dynamodb").scan(TableName=ORDERS, Select="COUNT", ConsistentRead=True)["Count"]
+
+
+def counter(day: str) -> int | None:
+    key = {"name": {"S": f"LY#{day}"}}
+    item = boto3.client("dynamodb").get_item(TableName=COUNTERS, Key=key, ConsistentRead=True).get("Item")
+    return int(item["value"]["N"]) if item else None
+
+
+def idempotency_records() -> list[dict]:
+    return boto3.client("dynamodb").scan(TableName=IDEMPOTENCY, ConsistentRead=True)["Items"]
+
+
+def bucket_keys(prefix: str) -> list[str]:
+    listing = boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    return [o["Key"] for o in listing.get("Contents", [])]
+
+
+# ---- fixtures ------------------------------------------------------------------
+
+@pytest.fixture
+def clock():
+    with freeze_time(FRIDAY_10AM) as frozen:
+        yield frozen
+
+
+@pytest.fixture
+def app_operations(api, monkeypatch):
+    """AWS operations the app makes while serving requests; none of them may be a Scan."""
+    seen: list[str] = []
+    serving = [False]
+    make_api_call = BaseClient._make_api_call
+
+    def recorded(client, operation_name, params):
+        if serving[0]:
+            seen.append(operation_name)
+        return make_api_call(client, operation_name, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recorded)
+    for method in ("get", "post"):
+        send = getattr(api, method)
+
+        def serve(*args, _send=send, **kwargs):
+            serving[0] = True
+            try:
+                return _send(*args, **kwargs)
+            finally:
+                serving[0] = False
+
+        monkeypatch.setattr(api, method, serve)
+    yield seen
+    assert "Scan" not in seen, f"the app scanned a table: {seen}"

@@ -1,0 +1,368 @@
+"""The staff queue (GET /staff/requests) and an order's detail (GET /staff/requests/{no})."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+import pytest
+
+from tests.api.staff_helpers import (  # noqa: F401
+    ADMIN,
+    CONTACT,
+    DISPATCHER,
+    HANDLER_CG,
+    HANDLER_LSQ,
+    HANDLER_XAQ_CG,
+    HANDLER_XY,
+    LEADER,
+    assert_error,
+    aws_calls,
+    clock,
+    desk,
+)
+
+# The orders of the `queue` fixture, oldest first: label → (category, area, type, unit it lands in).
+QUEUE = {
+    "lsq_cg": ("sanitation", "220402001001", "complaint", "lsq-cg"),
+    "lsq_xy": ("property", "220402001", "help", "lsq-xy"),
+    "lsq": ("property", "220402002", "suggestion", "lsq"),
+    "xaq_cg": ("sanitation", "220403001", "complaint", "xaq-cg"),
+    "cgj": ("municipal", None, "report", "cgj"),
+    "community": ("other", "220402001002", "consult", "lsq-xy-ls"),  # dispatched by hand
+    "waiting": ("other", "220421", "consult", None),  # no routing rule: stays submitted
+}
+ALL = set(QUEUE)
+
+
+@pytest.fixture
+def queue(desk, clock) -> dict[str, str]:
+    numbers = {}
+    for label, (category, area, type_, unit) in QUEUE.items():
+        clock.tick(60)
+        submitted = desk.submit(category, area, type_)
+        if label == "community":
+            submitted = desk.done(submitted["tracking_no"], DISPATCHER, "dispatch", unit=unit)
+        assert (submitted["unit"] or {}).get("code") == unit, label
+        numbers[label] = submitted["tracking_no"]
+    return numbers
+
+
+def newest_first(queue: dict[str, str], labels: set[str]) -> list[str]:
+    return [queue[label] for label in reversed(QUEUE) if label in labels]
+
+
+# ---- listing -------------------------------------------------------------------
+
+def test_dispatcher_sees_every_order_newest_first(desk, queue):
+    answer = desk.list()
+
+    assert answer.status == 200
+    assert [item["tracking_no"] for item in answer.json["items"]] == newest_first(queue, ALL)
+    assert answer.json["cursor"] is None
+
+
+def test_a_list_item_shows_what_the_queue_needs(desk, queue):
+    item = desk.list(unit="lsq-cg").json["items"][0]
+
+    assert item == {
+        "tracking_no": queue["lsq_cg"],
+        "type": {"code": "complaint", "name": "投诉"},
+        "category": {"code": "sanitation", "name": "环境卫生"},
+        "area": {"code": "220402001001", "name": "龙山区向阳街道龙山社区"},
+        "summary": "小区门口的路灯坏了很久，晚上很黑",
+        "state": "dispatched",
+        "state_label": "待签收",
+        "unit": {"code": "lsq-cg", "name": "龙山区城市管理局"},
+        "priority": False,
+        "round": 1,
+        "created_at": "2025-03-03T10:01:00+08:00",
+        "due_at": "2025-03-10T10:01:00+08:00",
+    }
+
+
+FILTERS = [  # (query, labels of the orders it must list)
+    ({"state": "submitted"}, {"waiting"}),
+    ({"state": "dispatched"}, ALL - {"waiting"}),
+    ({"state": "closed"}, set()),
+    ({"unit": "lsq"}, {"lsq_cg", "lsq_xy", "lsq", "community"}),
+    ({"unit": "lsq-xy"}, {"lsq_xy", "community"}),
+    ({"unit": "xaq-cg"}, {"xaq_cg"}),
+    ({"category": "sanitation"}, {"lsq_cg", "xaq_cg"}),
+    ({"area": "220402"}, {"lsq_cg", "lsq_xy", "lsq", "community"}),
+    ({"area": "220402001"}, {"lsq_cg", "lsq_xy", "community"}),
+    ({"area": "220402001001"}, {"lsq_cg"}),
+    ({"type": "complaint"}, {"lsq_cg", "xaq_cg"}),
+    ({"unit": "lsq", "category": "property"}, {"lsq_xy", "lsq"}),
+    ({"area": "220402", "type": "help"}, {"lsq_xy"}),
+    ({"state": "dispatched", "area": "220402001"}, {"lsq_cg", "lsq_xy", "community"}),
+    # An empty parameter is no filter at all.
+    ({"state": "", "unit": "lsq-cg", "category": "", "area": "", "type": "", "from": "", "to": ""}, {"lsq_cg"}),
+]
+
+
+def query_id(params: dict) -> str:
+    return "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def test_filters_narrow_the_queue(desk, queue):
+    listed = {query_id(params): desk.numbers(**params) for params, _ in FILTERS}
+
+    assert listed == {query_id(params): newest_first(queue, labels) for params, labels in FILTERS}
+
+
+SCOPES = [  # (account, query, labels of the orders it must list)
+    (HANDLER_CG, {}, {"lsq_cg"}),
+    (HANDLER_XY, {}, {"lsq_xy", "community"}),
+    (HANDLER_LSQ, {}, {"lsq_cg", "lsq_xy", "lsq", "community"}),
+    (HANDLER_LSQ, {"unit": "lsq-xy"}, {"lsq_xy", "community"}),
+    (HANDLER_XY, {"unit": "lsq"}, {"lsq_xy", "community"}),
+    (HANDLER_CG, {"unit": "xaq-cg"}, set()),
+    (HANDLER_CG, {"state": "submitted"}, set()),
+    (HANDLER_XAQ_CG, {"category": "sanitation"}, {"xaq_cg"}),
+    (LEADER, {}, ALL),
+    (ADMIN, {}, ALL),
+]
+
+
+def test_each_account_sees_its_part_of_the_queue(desk, queue):
+    listed = {(who, query_id(params)): desk.numbers(who, **params) for who, params, _ in SCOPES}
+
+    assert listed == {(who, query_id(params)): newest_first(queue, labels) for who, params, labels in SCOPES}
+
+
+BAD_FILTERS = [  # (query, the field the answer must name)
+    ({"state": "open"}, "state"),
+    ({"unit": "nowhere"}, "unit"),
+    ({"category": "food"}, "category"),
+    ({"area": "110101"}, "area"),
+    ({"type": "rumour"}, "type"),
+    ({"from": "2025-03-05", "to": "2025-03-04"}, "from"),
+    ({"from": "2025-02-30"}, "from"),
+    ({"to": "yesterday"}, "to"),
+    ({"limit": "0"}, "limit"),
+    ({"limit": "101"}, "limit"),
+    ({"limit": "ten"}, "limit"),
+    ({"cursor": "not base64!"}, "cursor"),
+    ({"cursor": base64.urlsafe_b64encode(b"no separator").decode()}, "cursor"),
+    ({"cursor": "A" * 401}, "cursor"),
+    ({"colour": "red"}, "colour"),
+]
+
+
+def test_a_bad_filter_answers_422_naming_it(desk):
+    answers = {query_id(params): desk.list(**params) for params, _ in BAD_FILTERS}
+
+    for params, field in BAD_FILTERS:
+        assert_error(answers[query_id(params)], 422, fields={field})
+
+
+# ---- dates -----------------------------------------------------------------------
+
+LOCAL = dt.timezone(dt.timedelta(hours=8))
+DAYS = {  # label → the local moment it was submitted
+    "monday": dt.datetime(2025, 3, 3, 10, 0, tzinfo=LOCAL),
+    "tuesday_night": dt.datetime(2025, 3, 4, 23, 59, 59, tzinfo=LOCAL),
+    "wednesday_midnight": dt.datetime(2025, 3, 5, 0, 0, tzinfo=LOCAL),
+    "thursday": dt.datetime(2025, 3, 6, 9, 0, tzinfo=LOCAL),
+}
+
+
+DATE_FILTERS = [  # (query, labels of the orders it must list)
+    ({"from": "2025-03-04", "to": "2025-03-04"}, {"tuesday_night"}),
+    ({"to": "2025-03-04"}, {"monday", "tuesday_night"}),
+    ({"from": "2025-03-05"}, {"wednesday_midnight", "thursday"}),
+    ({"from": "2025-03-05", "to": "2025-03-05"}, {"wednesday_midnight"}),
+    ({"from": "2025-03-03", "to": "2025-03-06"}, set(DAYS)),
+    ({"from": "2025-03-07"}, set()),
+]
+
+
+@pytest.mark.parametrize("who, unit", [(DISPATCHER, None), (DISPATCHER, "lsq"), (HANDLER_CG, None)], ids=str)
+def test_from_and_to_are_whole_local_days(desk, clock, who, unit):
+    """By state (no unit) and by unit: both ways the queue is read."""
+    numbers = {}
+    for label, moment in DAYS.items():
+        clock.move_to(moment)
+        numbers[label] = desk.submit("sanitation", "220402")["tracking_no"]  # → lsq-cg
+    scope = {"unit": unit} if unit else {}
+
+    listed = {query_id(params): desk.numbers(who, **scope, **params) for params, _ in DATE_FILTERS}
+
+    assert listed == {
+        query_id(params): [numbers[label] for label in reversed(DAYS) if label in labels]
+        for params, labels in DATE_FILTERS
+    }
+
+
+def test_a_cursor_never_widens_the_dates(desk, clock):
+    numbers = []
+    for moment in DAYS.values():
+        clock.move_to(moment)
+        numbers.append(desk.submit()["tracking_no"])
+    cursor = desk.list(limit=1).json["cursor"]  # from a query without dates: after Thursday's order
+
+    answer = desk.list(cursor=cursor, to="2025-03-03")
+
+    assert [item["tracking_no"] for item in answer.json["items"]] == numbers[:1]
+
+
+# ---- pages -----------------------------------------------------------------------
+
+KINDS = [("sanitation", "220402"), ("property", "220402001"), ("sanitation", "220403")]  # lsq-cg, lsq-xy, xaq-cg
+
+
+@pytest.mark.parametrize(
+    ("who", "params", "limit", "sizes"),
+    [
+        (DISPATCHER, {}, 3, [3, 3, 3, 1]),
+        (DISPATCHER, {"unit": "lsq"}, 3, [3, 3, 1]),
+        (DISPATCHER, {"category": "sanitation", "state": "dispatched"}, 3, [3, 3, 1]),
+        (HANDLER_LSQ, {}, 3, [3, 3, 1]),
+        (HANDLER_CG, {}, 2, [2, 2]),
+        (DISPATCHER, {}, 10, [10]),
+    ],
+    ids=str,
+)
+def test_pages_follow_each_other_without_gaps_or_repeats(desk, clock, who, params, limit, sizes):
+    for n in range(10):
+        clock.tick(60)
+        desk.submit(*KINDS[n % 3])
+    pages, cursor = [], None
+    while True:
+        answer = desk.list(who, limit=limit, **params, **({"cursor": cursor} if cursor else {}))
+        assert answer.status == 200, answer
+        pages.append([item["tracking_no"] for item in answer.json["items"]])
+        cursor = answer.json["cursor"]
+        if cursor is None or len(pages) > len(sizes):
+            break
+
+    assert [len(page) for page in pages] == sizes
+    assert sum(pages, []) == desk.numbers(who, **params)
+
+
+def test_a_cursor_resumes_after_orders_submitted_meanwhile(desk, clock):
+    first = [desk.submit()["tracking_no"] for _ in range(3)]
+    page = desk.list(limit=2).json
+    clock.tick(60)
+    desk.submit()
+
+    rest = desk.list(limit=2, cursor=page["cursor"]).json
+
+    assert [item["tracking_no"] for item in rest["items"]] == first[:1]
+    assert rest["cursor"] is None
+
+
+def test_a_cursor_older_than_the_from_date_ends_the_list(desk):
+    """Not a query with reversed bounds, which DynamoDB would refuse (the aws_calls guard checks)."""
+    desk.submit()
+    cursor = base64.urlsafe_b64encode(b"20240101T000000.000000Z#LY202401010001").decode()
+
+    answer = desk.list(cursor=cursor, **{"from": "2025-03-01"})
+
+    assert answer.status == 200, answer
+    assert answer.json == {"items": [], "cursor": None}
+
+
+# ---- detail ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("no", ["LY202503039999", " ", "LY2025", "A" * 3000], ids=["unknown", "blank", "short", "huge"])
+def test_an_unknown_number_answers_404(desk, no):
+    assert_error(desk.detail(no), 404, "not_found")
+    assert_error(desk.act(no, DISPATCHER, "priority", version=1, on=True), 404, "not_found")
+
+
+@pytest.mark.parametrize("who", [HANDLER_XAQ_CG, HANDLER_XY], ids=str)
+def test_another_units_handler_gets_the_same_404_as_for_an_unknown_number(desk, who):
+    no = desk.submit("sanitation", "220402")["tracking_no"]  # → lsq-cg
+
+    assert desk.detail(no, who).json == desk.detail("LY202503039999", who).json
+    assert_error(desk.detail(no, who), 404)
+
+
+def test_a_handler_cannot_open_an_order_waiting_for_dispatch(desk):
+    no = desk.submit()["tracking_no"]
+
+    assert_error(desk.detail(no, HANDLER_CG), 404)
+
+
+def test_the_number_is_read_case_insensitively(desk):
+    no = desk.submit()["tracking_no"]
+
+    assert desk.detail(no.lower()).json["tracking_no"] == no
+
+
+CLEAR = {"name": "张三", "phone": "13812341234", "masked": False}
+MASKED = {"name": "张*", "phone": "138****1234", "masked": True}
+
+
+def test_contact_is_in_clear_only_for_those_who_need_it(desk):
+    no = desk.submit("sanitation", "220402", contact=CONTACT)["tracking_no"]  # → lsq-cg
+    accounts = [DISPATCHER, LEADER, HANDLER_CG, ADMIN, HANDLER_LSQ]
+
+    contacts = {who: desk.detail(no, who).json["contact"] for who in accounts}
+
+    assert contacts == {DISPATCHER: CLEAR, LEADER: CLEAR, HANDLER_CG: CLEAR, ADMIN: MASKED, HANDLER_LSQ: MASKED}
+    assert desk.order(no)["anonymous"] is False
+
+
+def test_an_anonymous_order_has_no_contact(desk):
+    no = desk.submit("sanitation", "220402")["tracking_no"]
+
+    order = desk.order(no)
+
+    assert (order["anonymous"], order["contact"]) == (True, None)
+
+
+def test_the_trail_lists_every_event_with_who_did_it(desk, clock):
+    no = desk.submit("sanitation", "220402")["tracking_no"]
+    clock.tick(3600)
+    desk.done(no, HANDLER_CG, "sign")
+    desk.done(no, HANDLER_CG, "progress", note="已安排清运车辆", public=True)
+
+    trail = desk.order(no)["trail"]
+
+    assert [
+        (e["seq"], e["action"], e["actor"]["role"], e["actor"]["unit"] and e["actor"]["unit"]["code"],
+         e["from_state"], e["to_state"])
+        for e in trail
+    ] == [
+        (1, "submit", "resident", None, None, "submitted"),
+        (2, "auto_dispatch", "system", None, "submitted", "dispatched"),
+        (3, "sign", "handler", "lsq-cg", "dispatched", "in_progress"),
+        (4, "progress", "handler", "lsq-cg", "in_progress", "in_progress"),
+    ]
+    assert trail[3]["note"] == "已安排清运车辆" and trail[3]["public"] is True
+    assert trail[2]["at"] == "2025-03-03T11:00:00+08:00"
+    assert trail[2]["actor"]["id"] == "test-handler-lsq-cg"
+
+
+ACCOUNTS = [HANDLER_CG, HANDLER_LSQ, DISPATCHER, LEADER, ADMIN]
+
+
+def test_allowed_actions_follow_the_lifecycle(desk):
+    no = desk.submit("sanitation", "220402")["tracking_no"]  # dispatched to lsq-cg
+
+    dispatched = {who: desk.detail(no, who).json["allowed_actions"] for who in ACCOUNTS}
+    desk.done(no, HANDLER_CG, "sign")
+    in_progress = {who: desk.detail(no, who).json["allowed_actions"] for who in ACCOUNTS}
+
+    assert dispatched == {
+        HANDLER_CG: ["sign", "return", "forward"],
+        HANDLER_LSQ: ["sign", "return", "forward"],
+        DISPATCHER: ["priority", "co_handle"],
+        LEADER: ["instruction", "reassign"],
+        ADMIN: [],
+    }
+    assert in_progress == {
+        HANDLER_CG: ["progress", "request_extension", "resolve"],
+        HANDLER_LSQ: ["progress", "request_extension", "resolve"],
+        DISPATCHER: ["priority", "co_handle"],
+        LEADER: ["instruction", "reassign"],
+        ADMIN: [],
+    }
+
+
+def test_allowed_actions_of_an_order_waiting_for_dispatch(desk):
+    no = desk.submit()["tracking_no"]
+
+    assert desk.order(no)["allowed_actions"] == ["dispatch", "reject", "merge", "priority"]

@@ -1,0 +1,64 @@
+"""Tracking numbers, query codes and the masking of contact data."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from chalicelib.domain.codes import QUERY_CODE_ALPHABET, new_query_code, normalise_query_code, tracking_number
+from chalicelib.domain.privacy import mask_name, mask_phone
+
+
+@pytest.mark.parametrize(
+    ("sequence", "expected"),
+    [
+        (1, "LY202611210001"),
+        (42, "LY202611210042"),
+        (9999, "LY202611219999"),
+        (10000, "LY2026112110000"),  # past 9999: five digits, still unique
+        (12345, "LY2026112112345"),
+    ],
+)
+def test_tracking_number(sequence, expected):
+    assert tracking_number("LY", dt.date(2026, 11, 21), sequence) == expected
+
+
+def test_query_code_alphabet_leaves_out_look_alikes():
+    assert not set("0O1IL") & set(QUERY_CODE_ALPHABET)
+    assert re.fullmatch(r"[A-Z2-9]+", QUERY_CODE_ALPHABET)
+
+
+def test_query_codes_are_long_random_and_readable():
+    codes = [new_query_code() for _ in range(2000)]
+    assert all(len(code) >= 6 and set(code) <= set(QUERY_CODE_ALPHABET) for code in codes)
+    assert len(set(codes)) == len(codes)
+    # 2000 codes use every letter of the alphabet; a skewed generator would not.
+    assert set("".join(codes)) == set(QUERY_CODE_ALPHABET)
+
+
+def test_query_code_is_normalised_for_lookup():
+    assert normalise_query_code("  ab3k9xyz \n") == "AB3K9XYZ"
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*"), ("  王小明 ", "王**"), ("", ""), ("   ", "")],
+)
+def test_mask_name_keeps_only_the_first_character(name, masked):
+    assert mask_name(name) == masked
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        ("13812341234", "138****1234"),
+        (" 13812341234 ", "138****1234"),
+        ("12345", "***45"),
+        ("110", "*10"),
+        ("12", "**"),
+        ("", ""),
+    ],
+)
+def test_mask_phone(phone, masked):
+    assert mask_phone(phone) == masked

@@ -1,0 +1,492 @@
+"""The work-order state machine checked against the lifecycle described in the spec."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chalicelib.city import load_city
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.errors import Conflict, DomainError, Forbidden, InvalidInput
+from chalicelib.domain.lifecycle import (
+    RULES,
+    Actor,
+    Context,
+    Role,
+    State,
+    WorkOrder,
+    allowed_actions,
+    apply,
+    open_order,
+    replay,
+)
+
+CITY = load_city("liaoyuan.yaml")
+CALENDAR = WorkingCalendar(CITY)
+UTC = dt.timezone.utc
+CST = dt.timezone(dt.timedelta(hours=8))
+# Friday 2026-11-20 10:00 in Liaoyuan.
+NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+CTX = Context(CITY, CALENDAR, NOW)
+
+S = State
+D, H, L, A, R, Y = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN, Role.RESIDENT, Role.SYSTEM
+
+# Every allowed (action, role, from_state) → to_state, written from the spec, not from RULES.
+# The spec does not name the source states of priority / co_handle / instruction / reassign;
+# read here as: priority on any open order, co_handle and reassign while a unit handles it
+# (dispatched, in_progress), instruction on any open or resolved order.
+ALLOWED: dict[tuple[str, Role, State], State] = {
+    ("auto_dispatch", Y, S.SUBMITTED): S.DISPATCHED,
+    ("dispatch", D, S.SUBMITTED): S.DISPATCHED,
+    ("reject", D, S.SUBMITTED): S.REJECTED,
+    ("merge", D, S.SUBMITTED): S.MERGED,
+    ("sign", H, S.DISPATCHED): S.IN_PROGRESS,
+    ("return", H, S.DISPATCHED): S.SUBMITTED,
+    ("forward", H, S.DISPATCHED): S.DISPATCHED,
+    ("progress", H, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("request_extension", H, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("approve_extension", D, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("refuse_extension", D, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("resolve", H, S.IN_PROGRESS): S.RESOLVED,
+    ("approve", D, S.AWAITING_REVIEW): S.RESOLVED,
+    ("send_back", D, S.AWAITING_REVIEW): S.IN_PROGRESS,
+    ("rate", R, S.RESOLVED): S.CLOSED,  # with 5 stars; 1–2 stars: see test_low_rating_*
+    ("auto_close", Y, S.RESOLVED): S.CLOSED,
+    ("priority", D, S.SUBMITTED): S.SUBMITTED,
+    ("priority", D, S.DISPATCHED): S.DISPATCHED,
+    ("priority", D, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("priority", D, S.AWAITING_REVIEW): S.AWAITING_REVIEW,
+    ("co_handle", D, S.DISPATCHED): S.DISPATCHED,
+    ("co_handle", D, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("instruction", L, S.SUBMITTED): S.SUBMITTED,
+    ("instruction", L, S.DISPATCHED): S.DISPATCHED,
+    ("instruction", L, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("instruction", L, S.AWAITING_REVIEW): S.AWAITING_REVIEW,
+    ("instruction", L, S.RESOLVED): S.RESOLVED,
+    ("reassign", L, S.DISPATCHED): S.DISPATCHED,
+    ("reassign", L, S.IN_PROGRESS): S.DISPATCHED,
+}
+ACTIONS = (
+    "auto_dispatch", "dispatch", "reject", "merge", "sign", "return", "forward", "progress",
+    "request_extension", "approve_extension", "refuse_extension", "resolve", "approve", "send_back",
+    "rate", "auto_close", "priority", "co_handle", "instruction", "reassign",
+)
+ROLES_OF = {action: {role for (a, role, _) in ALLOWED if a == action} for action in ACTIONS}
+
+VALID_PARAMS = {
+    "auto_dispatch": {"unit": "lsq-cg"},
+    "dispatch": {"unit": "cgj"},
+    "reject": {"reason": "不属于受理范围"},
+    "merge": {"into": "LY202611190001"},
+    "sign": {},
+    "return": {"reason": "不属于本单位职责"},
+    "forward": {"unit": "lsq-xy"},
+    "progress": {"note": "已到现场查看", "public": True},
+    "request_extension": {"days": 2, "reason": "需协调施工队"},
+    "approve_extension": {},
+    "refuse_extension": {"note": "请按期办结"},
+    "resolve": {"reply": "已清理完毕", "result_media": ["results/a.jpg"]},
+    "approve": {},
+    "send_back": {"reason": "答复不完整"},
+    "rate": {"stars": 5, "comment": "很满意"},
+    "auto_close": {},
+    "priority": {"on": True},
+    "co_handle": {"units": ["water"]},
+    "instruction": {"note": "请尽快办理"},
+    "reassign": {"unit": "cgj", "reason": "职责调整"},
+}
+
+DUE = dt.datetime(2026, 11, 27, 10, 0, tzinfo=CST)
+
+
+def make_order(state: State = S.SUBMITTED, **fields) -> WorkOrder:
+    base = WorkOrder(
+        "LY202611200001", "complaint", "sanitation", "220402001001",
+        created_at=NOW - dt.timedelta(days=1), version=3, unit="lsq", due_at=DUE,
+    )
+    return dataclasses.replace(base, state=state, **fields)
+
+
+def actor(role: Role, unit: str | None = None) -> Actor:
+    if role is Role.HANDLER and unit is None:
+        unit = "lsq"
+    return Actor(role, f"test-{role}", unit)
+
+
+def order_for(action: str, state: State) -> WorkOrder:
+    """An order in ``state`` whose guards let ``action`` through when the state is right."""
+    if action in ("approve_extension", "refuse_extension"):
+        return make_order(state, pending_extension_days=2)
+    return make_order(state)
+
+
+def ctx_with(**city_changes) -> Context:
+    city = CITY.model_copy(update=city_changes)
+    return Context(city, WorkingCalendar(city), NOW)
+
+
+# ---- the full matrix ----------------------------------------------------------
+
+def test_rules_name_exactly_the_actions_of_the_spec():
+    assert set(RULES) == set(ACTIONS)
+
+
+@pytest.mark.parametrize("state", list(State))
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("action", ACTIONS)
+def test_every_action_role_and_state(action, role, state):
+    order = order_for(action, state)
+    who = actor(role)
+    expected = ALLOWED.get((action, role, state))
+    if expected is not None:
+        changed, event = apply(order, action, who, VALID_PARAMS[action], CTX)
+        assert changed.state is expected
+        assert (event.action, event.from_state, event.to_state) == (action, state, expected)
+        assert changed.version == event.seq == order.version + 1
+    elif role in ROLES_OF[action]:
+        with pytest.raises(Conflict) as caught:
+            apply(order, action, who, VALID_PARAMS[action], CTX)
+        assert caught.value.status == 409
+    else:
+        with pytest.raises(Forbidden) as caught:
+            apply(order, action, who, VALID_PARAMS[action], CTX)
+        assert caught.value.status == 403
+
+
+def _accepted_by_apply(order: WorkOrder, who: Actor) -> set[str]:
+    accepted = set()
+    for action in ACTIONS:
+        try:
+            apply(order, action, who, VALID_PARAMS[action], CTX)
+        except DomainError:
+            continue
+        accepted.add(action)
+    return accepted
+
+
+@pytest.mark.parametrize("pending", [None, 2])
+@pytest.mark.parametrize("state", list(State))
+@pytest.mark.parametrize("role", list(Role))
+def test_allowed_actions_lists_exactly_what_apply_accepts(role, state, pending):
+    order = make_order(state, pending_extension_days=pending)
+    who = actor(role)
+    assert set(allowed_actions(order, who, CTX)) == _accepted_by_apply(order, who)
+
+
+@pytest.mark.parametrize(
+    ("state", "role", "pending", "expected"),
+    [
+        (S.SUBMITTED, D, None, {"dispatch", "reject", "merge", "priority"}),
+        (S.SUBMITTED, Y, None, {"auto_dispatch"}),
+        (S.DISPATCHED, H, None, {"sign", "return", "forward"}),
+        (S.DISPATCHED, L, None, {"instruction", "reassign"}),
+        (S.IN_PROGRESS, H, None, {"progress", "request_extension", "resolve"}),
+        (S.IN_PROGRESS, H, 2, {"progress", "resolve"}),
+        (S.IN_PROGRESS, D, None, {"priority", "co_handle"}),
+        (S.IN_PROGRESS, D, 2, {"approve_extension", "refuse_extension", "priority", "co_handle"}),
+        (S.AWAITING_REVIEW, D, None, {"approve", "send_back", "priority"}),
+        (S.RESOLVED, R, None, {"rate"}),
+        (S.RESOLVED, Y, None, {"auto_close"}),
+        (S.CLOSED, L, None, set()),
+        (S.IN_PROGRESS, A, None, set()),
+    ],
+)
+def test_allowed_actions_matches_the_spec(state, role, pending, expected):
+    order = make_order(state, pending_extension_days=pending)
+    assert set(allowed_actions(order, actor(role), CTX)) == expected
+
+
+def test_unknown_action_is_invalid_input():
+    with pytest.raises(InvalidInput):
+        apply(make_order(), "delete", actor(D), {}, CTX)
+
+
+# ---- effects and guards -------------------------------------------------------
+
+def test_dispatch_starts_the_clock_with_the_category_limit():
+    # complaint + sanitation: 5 working days from Friday 10:00.
+    order = make_order(S.SUBMITTED, unit=None, due_at=None)
+    changed, event = apply(order, "dispatch", actor(D), {"unit": "lsq-cg"}, CTX)
+    assert (changed.unit, changed.dispatched_at) == ("lsq-cg", NOW)
+    assert changed.due_at == dt.datetime(2026, 11, 27, 10, 0, tzinfo=CST)
+    assert event.public
+
+
+def test_return_takes_the_order_back_from_the_unit():
+    order = make_order(S.DISPATCHED, co_units=("water",), dispatched_at=NOW)
+    changed, _ = apply(order, "return", actor(H), {"reason": "不属于本单位"}, CTX)
+    assert (changed.state, changed.unit, changed.co_units, changed.due_at) == (S.SUBMITTED, None, (), None)
+
+
+def test_forward_keeps_the_deadline():
+    changed, _ = apply(make_order(S.DISPATCHED), "forward", actor(H), {"unit": "lsq-xy"}, CTX)
+    assert (changed.unit, changed.due_at, changed.dispatched_at) == ("lsq-xy", DUE, NOW)
+
+
+@pytest.mark.parametrize("unit", ["lsq", "xaq-xc", "cgj", "nowhere", None])
+def test_forward_only_to_a_unit_below(unit):
+    with pytest.raises(InvalidInput):
+        apply(make_order(S.DISPATCHED), "forward", actor(H), {"unit": unit}, CTX)
+
+
+@pytest.mark.parametrize(
+    ("action", "state", "params"),
+    [
+        ("reject", S.SUBMITTED, {}),
+        ("merge", S.SUBMITTED, {}),
+        ("merge", S.SUBMITTED, {"into": "LY202611200001"}),  # itself
+        ("dispatch", S.SUBMITTED, {"unit": "nowhere"}),
+        ("return", S.DISPATCHED, {"reason": "   "}),
+        ("progress", S.IN_PROGRESS, {}),
+        ("progress", S.IN_PROGRESS, {"note": ""}),
+        ("request_extension", S.IN_PROGRESS, {"days": 2}),
+        ("resolve", S.IN_PROGRESS, {}),
+        ("resolve", S.IN_PROGRESS, {"reply": " \n "}),
+        ("send_back", S.AWAITING_REVIEW, {}),
+        ("instruction", S.DISPATCHED, {"note": None}),
+        ("reassign", S.DISPATCHED, {"unit": "cgj"}),
+        ("reassign", S.DISPATCHED, {"unit": "lsq", "reason": "同一单位"}),
+        ("co_handle", S.DISPATCHED, {"units": ["nowhere"]}),
+        ("co_handle", S.DISPATCHED, {"units": ["lsq"]}),
+        ("co_handle", S.DISPATCHED, {"units": ["water", "water"]}),
+        ("priority", S.DISPATCHED, {"on": "yes"}),
+    ],
+)
+def test_missing_or_wrong_params_are_invalid_input(action, state, params):
+    who = actor(next(iter(ROLES_OF[action])))
+    with pytest.raises(InvalidInput) as caught:
+        apply(make_order(state), action, who, params, CTX)
+    assert caught.value.status == 422
+
+
+@pytest.mark.parametrize("days", [0, 4, -1, "2", 2.0, True, None])
+def test_extension_days_must_be_one_to_three_working_days(days):
+    with pytest.raises(InvalidInput):
+        apply(make_order(S.IN_PROGRESS), "request_extension", actor(H), {"days": days, "reason": "r"}, CTX)
+
+
+def test_only_one_extension_request_may_be_pending():
+    order, _ = apply(make_order(S.IN_PROGRESS), "request_extension", actor(H), VALID_PARAMS["request_extension"], CTX)
+    assert order.pending_extension_days == 2
+    with pytest.raises(Conflict):
+        apply(order, "request_extension", actor(H), VALID_PARAMS["request_extension"], CTX)
+
+
+def test_no_more_extension_requests_after_the_maximum_is_approved():
+    order = make_order(S.IN_PROGRESS)
+    for _ in range(CITY.extensions.max_count):
+        order, _ = apply(order, "request_extension", actor(H), {"days": 1, "reason": "r"}, CTX)
+        order, _ = apply(order, "approve_extension", actor(D), {}, CTX)
+    assert order.extensions_used == 3
+    with pytest.raises(Conflict):
+        apply(order, "request_extension", actor(H), {"days": 1, "reason": "r"}, CTX)
+
+
+def test_refused_extensions_do_not_count():
+    order = make_order(S.IN_PROGRESS)
+    for _ in range(CITY.extensions.max_count + 1):
+        order, _ = apply(order, "request_extension", actor(H), {"days": 1, "reason": "r"}, CTX)
+        order, _ = apply(order, "refuse_extension", actor(D), {}, CTX)
+    assert (order.extensions_used, order.pending_extension_days, order.due_at) == (0, None, DUE)
+
+
+@pytest.mark.parametrize("action", ["approve_extension", "refuse_extension"])
+def test_deciding_on_an_extension_needs_a_pending_request(action):
+    with pytest.raises(Conflict):
+        apply(make_order(S.IN_PROGRESS), action, actor(D), {}, CTX)
+
+
+def test_approved_extension_moves_the_deadline_by_working_days():
+    # Due Friday 2026-11-27 10:00; two working days later is Tuesday 2026-12-01 10:00.
+    order = make_order(S.IN_PROGRESS, pending_extension_days=2)
+    changed, event = apply(order, "approve_extension", actor(D), {}, CTX)
+    assert changed.due_at == dt.datetime(2026, 12, 1, 10, 0, tzinfo=CST)
+    assert (changed.extensions_used, changed.pending_extension_days) == (1, None)
+    assert event.public
+
+
+@pytest.mark.parametrize(
+    ("handler_unit", "order_unit", "allowed"),
+    [
+        ("lsq-cg", "lsq-cg", True),
+        ("lsq-xy", "lsq-xy-ls", True),  # a street acts on its community's orders
+        ("lsq", "lsq-xy-ls", True),
+        ("lsq-cg", "xaq-cg", False),
+        ("lsq-xy-ls", "lsq-xy", False),  # not upwards
+        ("lsq-xy", "lsq-nk-nk", False),  # not sideways
+    ],
+)
+def test_handler_acts_only_within_its_unit(handler_unit, order_unit, allowed):
+    order = make_order(S.DISPATCHED, unit=order_unit)
+    who = actor(H, handler_unit)
+    if allowed:
+        assert apply(order, "sign", who, {}, CTX)[0].state is S.IN_PROGRESS
+        assert "sign" in allowed_actions(order, who, CTX)
+    else:
+        with pytest.raises(Forbidden):
+            apply(order, "sign", who, {}, CTX)
+        assert allowed_actions(order, who, CTX) == []
+
+
+def test_handler_without_unit_may_act_on_nothing():
+    with pytest.raises(Forbidden):
+        apply(make_order(S.DISPATCHED), "sign", Actor(H, "no-unit"), {}, CTX)
+
+
+@pytest.mark.parametrize("stars", [1, 2])
+def test_low_rating_reopens_the_order_for_a_new_round(stars):
+    later = NOW + dt.timedelta(days=3)  # Monday 2026-11-23 10:00 in Liaoyuan
+    order = make_order(S.RESOLVED, unit="lsq-cg", reply="已办", resolved_at=NOW, pending_extension_days=None)
+    changed, event = apply(order, "rate", actor(R), {"stars": stars}, dataclasses.replace(CTX, now=later))
+    assert changed.state is S.IN_PROGRESS
+    assert (changed.round, changed.rating, changed.unit, changed.resolved_at) == (2, stars, "lsq-cg", None)
+    # complaint + sanitation: 5 working days from Monday 10:00 → next Monday 10:00.
+    assert changed.due_at == dt.datetime(2026, 11, 30, 10, 0, tzinfo=CST)
+    assert (event.from_state, event.to_state) == (S.RESOLVED, S.IN_PROGRESS)
+
+
+@pytest.mark.parametrize("stars", [3, 4, 5])
+def test_good_rating_closes_the_order(stars):
+    changed, _ = apply(make_order(S.RESOLVED), "rate", actor(R), {"stars": stars}, CTX)
+    assert (changed.state, changed.rating, changed.closed_at, changed.round) == (S.CLOSED, stars, NOW, 1)
+
+
+@pytest.mark.parametrize("stars", [0, 6, "5", True, None, 4.5])
+def test_rating_must_be_one_to_five_stars(stars):
+    with pytest.raises(InvalidInput):
+        apply(make_order(S.RESOLVED), "rate", actor(R), {"stars": stars}, CTX)
+
+
+def test_resolve_goes_to_review_when_the_city_requires_it():
+    ctx = ctx_with(review_required=True)
+    reviewed, event = apply(make_order(S.IN_PROGRESS), "resolve", actor(H), {"reply": "已修复"}, ctx)
+    assert (reviewed.state, reviewed.reply, reviewed.resolved_at) == (S.AWAITING_REVIEW, "已修复", None)
+    assert event.to_state is S.AWAITING_REVIEW
+    approved, _ = apply(reviewed, "approve", actor(D), {}, ctx)
+    assert (approved.state, approved.resolved_at) == (S.RESOLVED, NOW)
+    sent_back, _ = apply(reviewed, "send_back", actor(D), {"reason": "不完整"}, ctx)
+    assert (sent_back.state, sent_back.reply) == (S.IN_PROGRESS, None)
+
+
+def test_resolve_without_review_resolves_at_once():
+    changed, _ = apply(make_order(S.IN_PROGRESS), "resolve", actor(H), VALID_PARAMS["resolve"], CTX)
+    assert (changed.state, changed.reply, changed.result_media) == (S.RESOLVED, "已清理完毕", ("results/a.jpg",))
+    assert changed.resolved_at == NOW
+
+
+def test_reassign_restarts_the_clock_at_the_new_unit():
+    order = make_order(S.IN_PROGRESS, co_units=("water",), signed_at=NOW)
+    changed, _ = apply(order, "reassign", actor(L), {"unit": "cgj", "reason": "职责调整"}, CTX)
+    assert (changed.state, changed.unit, changed.co_units, changed.signed_at) == (S.DISPATCHED, "cgj", (), None)
+    assert changed.due_at == dt.datetime(2026, 11, 27, 10, 0, tzinfo=CST)
+
+
+def test_reassign_drops_the_old_units_pending_extension_request():
+    order = make_order(S.IN_PROGRESS, pending_extension_days=2)
+    changed, _ = apply(order, "reassign", actor(L), {"unit": "cgj", "reason": "职责调整"}, CTX)
+    assert changed.pending_extension_days is None
+    signed, _ = apply(changed, "sign", actor(H, "cgj"), {}, CTX)
+    with pytest.raises(Conflict):
+        apply(signed, "approve_extension", actor(D), {}, CTX)
+    requested, _ = apply(signed, "request_extension", actor(H, "cgj"), {"days": 1, "reason": "r"}, CTX)
+    assert requested.pending_extension_days == 1
+
+
+def test_refused_actions_leave_the_order_as_it_was():
+    order = make_order(S.CLOSED)
+    snapshot = dataclasses.replace(order)
+    with pytest.raises(Conflict):
+        apply(order, "instruction", actor(L), {"note": "n"}, CTX)
+    assert order == snapshot
+
+
+# ---- the audit trail ----------------------------------------------------------
+
+def _opened():
+    return open_order("LY202611200002", "help", "utilities", "220403001", actor(R), NOW)
+
+
+def test_open_order_starts_a_trail_that_replays_to_it():
+    order, event = _opened()
+    assert (order.state, order.version, event.seq, event.from_state, event.to_state) == (
+        S.SUBMITTED, 1, 1, None, S.SUBMITTED,
+    )
+    assert replay([event]) == order
+
+
+def test_replay_refuses_a_gap_in_the_trail():
+    order, first = _opened()
+    second_order, second = apply(order, "dispatch", actor(D), {"unit": "heat"}, CTX)
+    _, third = apply(second_order, "sign", actor(H, "heat"), {}, CTX)
+    with pytest.raises(ValueError, match="gap"):
+        replay([first, third])
+    with pytest.raises(ValueError, match="gap"):
+        replay([second, third])
+
+
+def test_replay_refuses_an_empty_trail():
+    with pytest.raises(ValueError, match="empty"):
+        replay([])
+
+
+STEP_ACTORS = (
+    actor(D), actor(H, "lsq"), actor(H, "lsq-cg"), actor(H, "xaq-cg"), actor(H, "heat"),
+    actor(L), actor(A), actor(R), actor(Y),
+)
+STEP_PARAMS = {
+    "auto_dispatch": [{"unit": "lsq"}, {"unit": "heat"}],
+    "dispatch": [{"unit": "lsq"}, {"unit": "lsq-cg"}, {"unit": "xaq-cg"}, {"unit": "nowhere"}],
+    "reject": [{"reason": "重复"}, {}],
+    "merge": [{"into": "LY202611190001"}, {"into": "LY202611200002"}],
+    "sign": [{}],
+    "return": [{"reason": "非本单位"}, {}],
+    "forward": [{"unit": "lsq-xy"}, {"unit": "lsq-cg"}, {"unit": "cgj"}],
+    "progress": [{"note": "进展", "public": True}, {}],
+    "request_extension": [{"days": 1, "reason": "r"}, {"days": 3, "reason": "r"}, {"days": 9, "reason": "r"}],
+    "approve_extension": [{}],
+    "refuse_extension": [{}],
+    "resolve": [{"reply": "已办"}, {"reply": "已办", "result_media": ["r/1.jpg"]}, {}],
+    "approve": [{}],
+    "send_back": [{"reason": "不完整"}, {}],
+    "rate": [{"stars": 1}, {"stars": 2}, {"stars": 4}, {"stars": 5, "comment": "好"}, {"stars": 0}],
+    "auto_close": [{}],
+    "priority": [{"on": True}, {"on": False}],
+    "co_handle": [{"units": ["water"]}, {"units": []}, {"units": ["lsq"]}],
+    "instruction": [{"note": "尽快"}],
+    "reassign": [{"unit": "lsq", "reason": "r"}, {"unit": "lsq-cg", "reason": "r"}, {"unit": "heat", "reason": "r"}],
+}
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(review_required=st.booleans(), steps=st.integers(min_value=1, max_value=40),
+       rnd=st.randoms(use_true_random=True))
+def test_random_sequences_keep_the_trail_and_the_order_in_step(review_required, steps, rnd):
+    city = CITY.model_copy(update={"review_required": review_required})
+    calendar = WorkingCalendar(city)
+    order, first = _opened()
+    events = [first]
+    for n in range(1, steps + 1):
+        ctx = Context(city, calendar, NOW + dt.timedelta(hours=5 * n))
+        # Mostly an action some actor is offered, so that sequences get far; else anything at all.
+        offered = [(who, action) for who in STEP_ACTORS for action in allowed_actions(order, who, ctx)]
+        if offered and rnd.random() < 0.75:
+            who, action = rnd.choice(offered)
+        else:
+            who, action = rnd.choice(STEP_ACTORS), rnd.choice(ACTIONS)
+        params = rnd.choice(STEP_PARAMS[action])
+        try:
+            changed, event = apply(order, action, who, params, ctx)
+        except (InvalidInput, Forbidden, Conflict):
+            assert replay(events) == order
+            continue
+        assert changed.version == order.version + 1 == event.seq
+        assert (event.from_state, event.to_state, event.at) == (order.state, changed.state, ctx.now)
+        events.append(event)
+        order = changed
+        assert replay(events) == order
+    assert order.version == len(events)

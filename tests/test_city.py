@@ -1,0 +1,219 @@
+"""The city configuration: the demo city, and what a broken city file is told."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from chalicelib.city import CITIES_DIR, CityConfigError, TimeLimit, load_city, parse_city
+
+CITY = load_city("liaoyuan.yaml")
+DEMO = yaml.safe_load((CITIES_DIR / "liaoyuan.yaml").read_text(encoding="utf-8"))
+SOURCE = "broken.yaml"
+
+
+def wd(days: int) -> TimeLimit:
+    return TimeLimit(working_days=days)
+
+
+def hours(count: int) -> TimeLimit:
+    return TimeLimit(hours=count)
+
+
+def test_demo_city_loads():
+    assert (CITY.code, CITY.tracking_prefix, CITY.timezone) == ("liaoyuan", "LY", "Asia/Shanghai")
+    assert len(CITY.units) >= 10
+    assert [c.code for c in CITY.categories] == [
+        "sanitation", "municipal", "traffic", "public_security", "pollution",
+        "greening", "property", "utilities", "market", "labor", "other",
+    ]
+    assert {t.code: (t.name, t.limit) for t in CITY.types} == {
+        "consult": ("咨询", wd(3)),
+        "help": ("求助", wd(5)),
+        "complaint": ("投诉", wd(15)),
+        "report": ("举报", wd(15)),
+        "suggestion": ("建议", wd(15)),
+        "praise": ("表扬", wd(5)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("type_code", "category", "limit"),
+    [
+        ("complaint", "sanitation", wd(5)),
+        ("help", "municipal", hours(48)),
+        ("help", "public_security", hours(24)),
+        ("report", "pollution", wd(5)),
+        ("help", "utilities", hours(24)),
+        ("complaint", "utilities", hours(24)),
+        ("help", "labor", wd(3)),
+        # not overridden: the type's default
+        ("help", "sanitation", wd(5)),
+        ("consult", "utilities", wd(3)),
+        ("complaint", "traffic", wd(15)),
+        ("praise", "other", wd(5)),
+    ],
+)
+def test_time_limit_honours_category_overrides(type_code, category, limit):
+    assert CITY.time_limit(type_code, category) == limit
+
+
+def test_unit_tree():
+    assert CITY.unit_subtree("lsq") == {
+        "lsq", "lsq-cg", "lsq-xy", "lsq-nk", "lsq-dj", "lsq-xy-ls", "lsq-xy-xy", "lsq-nk-nk",
+    }
+    assert CITY.unit_subtree("lsq-xy") == {"lsq-xy", "lsq-xy-ls", "lsq-xy-xy"}
+    assert CITY.unit_subtree("cgj") == {"cgj"}
+    assert CITY.unit_path("lsq-xy-ls") == ["lsq-xy-ls", "lsq-xy", "lsq"]
+    assert CITY.is_within("lsq-xy-ls", "lsq") and CITY.is_within("lsq", "lsq")
+    assert not CITY.is_within("lsq", "lsq-xy") and not CITY.is_within("nowhere", "lsq")
+
+
+def test_area_tree():
+    assert CITY.area_subtree("220402001") == {"220402001", "220402001001", "220402001002"}
+    longshan = CITY.area_subtree("220402")
+    assert len(longshan) == 10 and {"220402", "220402003002"} <= longshan
+    assert not longshan & CITY.area_subtree("220403")
+    assert CITY.area_subtree("220402001001") == {"220402001001"}
+    assert CITY.area_path("220402001001") == ["220402001001", "220402001", "220402"]
+
+
+# ---- broken city files ----------------------------------------------------------
+
+def broken(change) -> str:
+    """The demo city's YAML after ``change`` mutates a copy of its data."""
+    data = copy.deepcopy(DEMO)
+    change(data)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def add_units(*units):
+    return lambda data: data["units"].extend(
+        {"code": code, "name": code, "kind": "street", "parent": parent} for code, parent in units
+    )
+
+
+def set_routing(**rule):
+    return lambda data: data["routing"].__setitem__(0, {"category": "sanitation", "unit": "cgj", **rule})
+
+
+def drop_type(code):
+    return lambda data: data.__setitem__("types", [t for t in data["types"] if t["code"] != code])
+
+
+def duplicate(key, index):
+    return lambda data: data[key].append(copy.deepcopy(data[key][index]))
+
+
+def set_key(key, value):
+    return lambda data: data.__setitem__(key, value)
+
+
+def both_limits(data):
+    data["types"][0]["limit"] = {"working_days": 3, "hours": 24}
+
+
+def limit_for_unknown_type(data):
+    data["categories"][0]["limits"]["grievance"] = {"working_days": 2}
+
+
+BROKEN_FILES = [
+    (add_units(("x-street", "nowhere")), "units.x-street: unknown parent 'nowhere'"),
+    (add_units(("loop-a", "loop-b"), ("loop-b", "loop-a")), "units.loop-a: parent chain loops"),
+    (add_units(("selfish", "selfish")), "units.selfish: parent chain loops"),
+    (set_routing(unit="nowhere"), "routing[0]: unknown unit 'nowhere'"),
+    (set_routing(category="weather"), "routing[0]: unknown category 'weather'"),
+    (set_routing(area="999999"), "routing[0]: unknown area '999999'"),
+    (duplicate("units", 1), "units: duplicate codes cgj"),
+    (duplicate("categories", 0), "categories: duplicate codes sanitation"),
+    (duplicate("types", 2), "types: duplicate codes complaint"),
+    (duplicate("areas", 0), "areas: duplicate codes"),
+    (drop_type("praise"), "types: missing praise"),
+    (both_limits, "types.0.limit"),
+    (limit_for_unknown_type, "categories.sanitation.limits: unknown type 'grievance'"),
+    (set_key("colour", "red"), "colour: Extra inputs are not permitted"),
+    (set_key("timezone", "Mars/Olympus_Mons"), "timezone"),
+    (set_key("tracking_prefix", "ly-1"), "tracking_prefix"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), BROKEN_FILES, ids=[expected for _, expected in BROKEN_FILES])
+def test_inconsistent_city_is_refused_naming_the_path(change, expected):
+    with pytest.raises(CityConfigError) as caught:
+        parse_city(broken(change), SOURCE)
+    message = str(caught.value)
+    assert message.startswith(f"{SOURCE}: invalid city configuration")
+    assert expected in message
+
+
+def test_limit_with_both_units_says_what_to_do():
+    with pytest.raises(CityConfigError, match="exactly one of working_days or hours"):
+        parse_city(broken(both_limits), SOURCE)
+
+
+def test_unknown_time_zone_is_named():
+    with pytest.raises(CityConfigError, match="unknown time zone 'Mars/Olympus_Mons'"):
+        parse_city(broken(set_key("timezone", "Mars/Olympus_Mons")), SOURCE)
+
+
+def set_office_hours(**hours):
+    return lambda data: data["office_hours"].update(hours)
+
+
+BAD_OFFICE_HOURS = [
+    # An unquoted 9:30 reaches the loader as the YAML 1.1 number 570.
+    (set_office_hours(start=570), 'office_hours.start: Value error, write the time as quoted text, e.g. "08:30"'),
+    (set_office_hours(end=1050), 'office_hours.end: Value error, write the time as quoted text'),
+    (set_office_hours(start="08:30+08:00"), "office_hours.start: Value error, give a local time"),
+    (set_office_hours(start="18:00"), "office_hours: Value error, start must be before end"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), BAD_OFFICE_HOURS, ids=["570", "1050", "aware", "reversed"])
+def test_office_hours_must_be_quoted_local_times_in_order(change, expected):
+    with pytest.raises(CityConfigError) as caught:
+        parse_city(broken(change), SOURCE)
+    assert expected in str(caught.value)
+
+
+def test_unquoted_office_hours_in_the_yaml_text_are_refused():
+    text = (CITIES_DIR / "liaoyuan.yaml").read_text(encoding="utf-8").replace('start: "08:30"', "start: 9:30")
+    with pytest.raises(CityConfigError, match="office_hours.start"):
+        parse_city(text, SOURCE)
+
+
+def test_every_mistake_is_listed_at_once():
+    def two_mistakes(data):
+        add_units(("x-street", "nowhere"))(data)
+        set_routing(unit="gone")(data)
+
+    with pytest.raises(CityConfigError) as caught:
+        parse_city(broken(two_mistakes), SOURCE)
+    assert "unknown parent 'nowhere'" in str(caught.value)
+    assert "unknown unit 'gone'" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("code: [liaoyuan\nname: x\n", "broken.yaml: not valid YAML"),
+        ("- code\n- name\n", "broken.yaml: expected a mapping at the top level"),
+        ("", "broken.yaml: expected a mapping at the top level"),
+    ],
+)
+def test_unreadable_yaml_is_refused(text, expected):
+    with pytest.raises(CityConfigError) as caught:
+        parse_city(text, SOURCE)
+    assert str(caught.value).startswith(expected)
+
+
+def test_missing_city_file_is_refused(tmp_path):
+    missing = tmp_path / "nowhere.yaml"
+    with pytest.raises(CityConfigError, match="cannot read city file") as caught:
+        load_city(str(missing))
+    assert str(missing) in str(caught.value)
+
+
+def test_city_file_round_trips_through_parse():
+    assert parse_city(broken(lambda data: None), SOURCE) == CITY

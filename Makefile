@@ -15,7 +15,7 @@ run: $(STAMP)
 	$(BIN)/python -m infra.local
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -99,6 +99,17 @@ _MESSAGES = {
     "union_tag_invalid": "未知的操作",
     "union_tag_not_found": "缺少操作类型",
     "finite_number": "须为有限数值",
+    "int_type": "须为整数",
+    "float_type": "须为数值",
+    "bool_type": "须为 true 或 false",
+    "string_type": "须为文本",
+    "list_type": "须为列表",
+    "dict_type": "须为对象",
+    "model_type": "须为对象",
+    "model_attributes_type": "须为对象",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "int_parsing": "须为整数",
 }
 
 
@@ -110,7 +121,10 @@ def _fields(exc: ValidationError, tagged: bool) -> dict[str, str]:
             loc = ["action"]
         elif tagged:
             loc = loc[1:]  # a tagged union puts the tag first: "reason", not "reject.reason"
-        message = _MESSAGES.get(err["type"]) or err["msg"].removeprefix("Value error, ")
+        if err["type"] == "value_error":  # our own validators speak Chinese already
+            message = err["msg"].removeprefix("Value error, ")
+        else:
+            message = _MESSAGES.get(err["type"], "格式不正确")
         fields.setdefault(".".join(loc) or "body", message)
     return fields
 
@@ -126,12 +140,12 @@ def validate(model: type[BaseModel] | TypeAdapter, data: Any):
 
 
 def json_body(request: Request, model: type[BaseModel] | TypeAdapter):
-    raw = request.raw_body
-    if not raw:
-        raise ApiError(400, "empty_body", "请求体不能为空")
     try:
+        raw = request.raw_body
+        if not raw:
+            raise ApiError(400, "empty_body", "请求体不能为空")
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         raise ApiError(400, "malformed_json", "请求体不是有效的 JSON") from None
     if not isinstance(data, dict):
         raise ApiError(422, "validation_failed", "请求体须为 JSON 对象", {"body": "须为 JSON 对象"})

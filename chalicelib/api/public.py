@@ -9,7 +9,9 @@ from chalicelib.api.http import ApiError, endpoint, json_body, respond
 from chalicelib.api.schemas import RatingRequest, SubmitRequest, UploadRequest
 from chalicelib.services import intake, residents, runtime, views
 
-_MAX_IDEMPOTENCY_KEY = 128
+# The key is the only thing that ties a retry to its first answer (which holds the query
+# code), so it must be unguessable: a UUID or 16+ random characters.
+_IDEMPOTENCY_KEY_LENGTH = range(16, 129)
 
 
 @endpoint
@@ -48,8 +50,11 @@ def _idempotency_key(request: Request) -> str | None:
     if key is None:
         return None
     key = key.strip()
-    if not key or len(key) > _MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
+    if len(key) not in _IDEMPOTENCY_KEY_LENGTH or not key.isprintable() or not key.isascii():
         raise ApiError(
-            422, "validation_failed", "Idempotency-Key 须为 1 至 128 个可打印 ASCII 字符", {"Idempotency-Key": "格式不正确"}
+            422,
+            "validation_failed",
+            "Idempotency-Key 须为 16 至 128 个可打印 ASCII 字符（建议使用 UUID）",
+            {"Idempotency-Key": "格式不正确"},
         )
     return key

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationInfo, field_validator
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -26,12 +26,13 @@ class _Body(BaseModel):
 class UploadRequest(_Body):
     filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
     content_type: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=100)]
-    size: int = Field(gt=0)
+    size: int = Field(strict=True, gt=0)
 
 
 class Location(_Body):
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lng: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    # Strict: true or "42.9" is a client's mistake, not a coordinate.
+    lat: float = Field(strict=True, ge=-90, le=90, allow_inf_nan=False)
+    lng: float = Field(strict=True, ge=-180, le=180, allow_inf_nan=False)
     coord_system: Literal["wgs84", "gcj02"] = "wgs84"
     address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
 
@@ -49,21 +50,21 @@ class SubmitRequest(_Body):
     area: Code | None = None
     media: list[UploadId] = Field(default_factory=list, max_length=20)
     anonymous: bool = False
-    contact: Contact | None = None
+    contact: Contact | None = Field(default=None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _contact_unless_anonymous(self) -> "SubmitRequest":
-        if not self.anonymous and self.contact is None:
+    @field_validator("contact")
+    @classmethod
+    def _contact_unless_anonymous(cls, contact: Contact | None, info: ValidationInfo) -> Contact | None:
+        if info.data.get("anonymous"):
+            return None  # an anonymous request keeps no contact, even one sent by mistake
+        if contact is None:
             raise ValueError("实名诉求须填写联系人和电话")
-        if self.anonymous:
-            # An anonymous request keeps no contact, even one sent by mistake.
-            self.contact = None
-        return self
+        return contact
 
 
 class RatingRequest(_Body):
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)]
-    stars: int = Field(ge=1, le=5)
+    stars: int = Field(strict=True, ge=1, le=5)  # strict: true must not count as one star
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 

@@ -16,7 +16,7 @@ class InvalidInput(DomainError):
     """The request is well-formed but names something that does not exist or fit."""
 
     status = 422
-    code = "invalid"
+    code = "validation_failed"  # the same code as a malformed field: to a client both are bad input
 
 
 class Forbidden(DomainError):

@@ -6,24 +6,21 @@ probed; the code is compared as a keyed hash in constant time.
 from __future__ import annotations
 
 import hmac
-import re
 
 from chalicelib import storage
 from chalicelib.api.schemas import RatingRequest
-from chalicelib.domain.codes import normalise_query_code
+from chalicelib.domain.codes import normalise_query_code, parse_tracking_number
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.lifecycle import RESIDENT, apply
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
 from chalicelib.services.intake import query_code_hash
 
-_TRACKING_NO = re.compile(r"^[A-Z]{1,4}\d{12,}$")
-
-
 def _order_for_code(tracking_no: str, code: str):
-    tracking_no = tracking_no.strip().upper()
-    item = storage.get_order(tracking_no) if _TRACKING_NO.match(tracking_no) else None
-    offered = query_code_hash(tracking_no, normalise_query_code(code))
+    canonical = parse_tracking_number(tracking_no)
+    item = storage.get_order(canonical) if canonical else None
+    # Hashed even when there is no order, so an unknown number takes as long as a wrong code.
+    offered = query_code_hash(canonical or tracking_no, normalise_query_code(code))
     if item is None or not hmac.compare_digest(offered, item.query_code_hash):
         raise NotFound("未找到该诉求，请核对受理编号和查询码")
     return item

@@ -8,24 +8,19 @@ on condition that nobody changed the order since the version the actor saw.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from chalicelib import storage
 from chalicelib.api.schemas import Merge, Resolve, StaffListQuery
+from chalicelib.domain.codes import parse_tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.lifecycle import OPEN_STATES, Actor, Role, State, apply, check
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
 from chalicelib.services.intake import attach_uploads, verified_uploads
 
-# What a tracking number can look like (codes.tracking_number). Anything else is not
-# looked up: DynamoDB refuses an empty key or one over 2048 bytes, which would be a 500.
-_TRACKING_NO = re.compile(r"[A-Z]{1,4}[0-9]{12,20}")
-
-
 def _order(tracking_no: str):
-    tracking_no = tracking_no.strip().upper()
-    return storage.get_order(tracking_no) if _TRACKING_NO.fullmatch(tracking_no) else None
+    canonical = parse_tracking_number(tracking_no)
+    return storage.get_order(canonical) if canonical else None
 
 
 def _visible(actor: Actor, tracking_no: str):

@@ -77,7 +77,7 @@ def test_a_handler_forwards_to_a_unit_below_it_and_the_deadline_stays(desk):
 
 def test_forward_only_goes_down_the_tree(desk, dispatched):
     for unit in ("xaq-cg", "lsq-cg", "lsq", "cmd", "nowhere"):  # elsewhere, itself, up, the top, unknown
-        assert_error(desk.act(dispatched, HANDLER_CG, "forward", unit=unit), 422, "invalid", {"unit"})
+        assert_error(desk.act(dispatched, HANDLER_CG, "forward", unit=unit), 422, "validation_failed", {"unit"})
     assert desk.order(dispatched)["version"] == 2
 
 
@@ -133,7 +133,7 @@ def test_one_extension_request_at_a_time_and_none_to_approve_without_one(desk, i
 def test_an_extension_is_at_most_three_working_days(desk, in_progress):
     answer = desk.act(in_progress, HANDLER_CG, "request_extension", days=4, reason="需协调")
 
-    assert_error(answer, 422, "invalid", {"days"})
+    assert_error(answer, 422, "validation_failed", {"days"})
 
 
 def test_resolve_closes_the_case_and_the_resident_sees_the_reply(desk):
@@ -191,7 +191,7 @@ def test_merge_needs_another_open_order(desk, waiting):
     desk.done(merged, DISPATCHER, "merge", into=main)
 
     for into in ("LY202503039999", rejected, merged, waiting):
-        assert_error(desk.act(waiting, DISPATCHER, "merge", into=into), 422, "invalid", {"into"})
+        assert_error(desk.act(waiting, DISPATCHER, "merge", into=into), 422, "validation_failed", {"into"})
     assert desk.order(waiting)["state"] == "submitted"
 
 

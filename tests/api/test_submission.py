@@ -113,7 +113,7 @@ def test_upload_kind_follows_the_content_type(api, content_type, kind, pinned):
 def test_upload_of_an_unsupported_type_is_refused(api, content_type):
     answer = api.post(UPLOADS, {"filename": "f", "content_type": content_type, "size": 10})
 
-    assert_error(answer, 422, "invalid", "content_type")
+    assert_error(answer, 422, "validation_failed", "content_type")
 
 
 @pytest.mark.parametrize(
@@ -124,7 +124,7 @@ def test_upload_may_be_as_large_as_its_kind_allows_and_not_a_byte_more(api, cont
     over = api.post(UPLOADS, {"filename": "f", "content_type": content_type, "size": limit + 1})
 
     assert at_limit.status == 201, at_limit
-    assert_error(over, 422, "invalid", "size")
+    assert_error(over, 422, "validation_failed", "size")
 
 
 @pytest.mark.parametrize(
@@ -242,15 +242,10 @@ def _raw(text: str):
     return lambda api: text
 
 
-_NO_CONTACT_FIELD = pytest.mark.xfail(
-    strict=True,
-    reason="bug in api/schemas.py: the model validator reports a missing contact under 'body', not 'contact'",
-)
-
 BAD_REQUESTS = [
-    pytest.param(lambda api: body(type="petition"), 422, "invalid", "type", id="unknown-type"),
-    pytest.param(lambda api: body(category="weather"), 422, "invalid", "category", id="unknown-category"),
-    pytest.param(lambda api: body(area="110101"), 422, "invalid", "area", id="unknown-area"),
+    pytest.param(lambda api: body(type="petition"), 422, "validation_failed", "type", id="unknown-type"),
+    pytest.param(lambda api: body(category="weather"), 422, "validation_failed", "category", id="unknown-category"),
+    pytest.param(lambda api: body(area="110101"), 422, "validation_failed", "area", id="unknown-area"),
     pytest.param(lambda api: body(location={"lat": 91, "lng": 125.1}), 422, "validation_failed", "location.lat",
                  id="lat-91"),
     pytest.param(lambda api: body(location={"lat": 42.9, "lng": 181}), 422, "validation_failed", "location.lng",
@@ -263,19 +258,18 @@ BAD_REQUESTS = [
                  422, "validation_failed", "location.lng", id="lng-Infinity"),
     pytest.param(lambda api: body(description="垃圾太多"), 422, "validation_failed", "description", id="4-chars"),
     pytest.param(lambda api: body(description="脏" * 2001), 422, "validation_failed", "description", id="2001-chars"),
-    pytest.param(lambda api: body(media=["x"] * 10), 422, "invalid", "media", id="10-media"),
-    pytest.param(lambda api: body(media=[grant_upload(api)["upload_id"]]), 422, "invalid", "media.0",
+    pytest.param(lambda api: body(media=["x"] * 10), 422, "validation_failed", "media", id="10-media"),
+    pytest.param(lambda api: body(media=[grant_upload(api)["upload_id"]]), 422, "validation_failed", "media.0",
                  id="never-uploaded"),
-    pytest.param(_tampered(0, "0" * 32), 422, "invalid", "media.0", id="other-key"),
-    pytest.param(_tampered(1, str(10 * MiB)), 422, "invalid", "media.0", id="other-size"),
-    pytest.param(_tampered(2, "image_png"), 422, "invalid", "media.0", id="other-type"),
-    pytest.param(_tampered(3, "AAAAAAAAAAAAAAAA"), 422, "invalid", "media.0", id="forged-signature"),
-    pytest.param(_tampered(3, "签名签名"), 422, "invalid", "media.0", id="non-ascii-signature"),
-    pytest.param(lambda api: body(media=["not-an-upload"]), 422, "invalid", "media.0", id="garbage-id"),
-    pytest.param(_stored_as("image/png", 0), 422, "invalid", "media.0", id="stored-as-other-type"),
-    pytest.param(_stored_as("image/jpeg", 1), 422, "invalid", "media.0", id="stored-larger"),
-    pytest.param(lambda api: body(drop=("contact",)), 422, "validation_failed", "contact", id="named-no-contact",
-                 marks=_NO_CONTACT_FIELD),
+    pytest.param(_tampered(0, "0" * 32), 422, "validation_failed", "media.0", id="other-key"),
+    pytest.param(_tampered(1, str(10 * MiB)), 422, "validation_failed", "media.0", id="other-size"),
+    pytest.param(_tampered(2, "image_png"), 422, "validation_failed", "media.0", id="other-type"),
+    pytest.param(_tampered(3, "AAAAAAAAAAAAAAAA"), 422, "validation_failed", "media.0", id="forged-signature"),
+    pytest.param(_tampered(3, "签名签名"), 422, "validation_failed", "media.0", id="non-ascii-signature"),
+    pytest.param(lambda api: body(media=["not-an-upload"]), 422, "validation_failed", "media.0", id="garbage-id"),
+    pytest.param(_stored_as("image/png", 0), 422, "validation_failed", "media.0", id="stored-as-other-type"),
+    pytest.param(_stored_as("image/jpeg", 1), 422, "validation_failed", "media.0", id="stored-larger"),
+    pytest.param(lambda api: body(drop=("contact",)), 422, "validation_failed", "contact", id="named-no-contact"),
     pytest.param(lambda api: body(contact={"name": NAME, "phone": "12345"}), 422, "validation_failed",
                  "contact.phone", id="bad-phone"),
     pytest.param(lambda api: body(contact={"name": NAME}), 422, "validation_failed", "contact.phone",
@@ -304,9 +298,6 @@ def test_submission_as_plain_text_is_unsupported(api):
     assert order_count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug in api/http.py: json.loads raises RecursionError past ~1000 levels, answered with a 500"
-)
 def test_deeply_nested_json_is_refused_without_a_server_error(api):
     answer = api.post(REQUESTS, '{"type": ' + "[" * 2000 + "]" * 2000 + "}")  # a 4 kB body
 
@@ -386,13 +377,15 @@ def test_the_same_key_with_another_body_is_refused(api):
 
 def test_different_keys_make_different_orders(api):
     first = submit(api, {"Idempotency-Key": "k" * 128})
-    second = submit(api, {"Idempotency-Key": "another-key"})
+    second = submit(api, {"Idempotency-Key": "another-key-0123456789"})
 
     assert first["tracking_no"] != second["tracking_no"]
     assert order_count() == 2
 
 
-@pytest.mark.parametrize("key", ["k" * 129, "幂等键", "   "], ids=["too-long", "non-ascii", "blank"])
+@pytest.mark.parametrize(
+    "key", ["k" * 129, "k" * 15, "幂等键" * 8, "   "], ids=["too-long", "too-short", "non-ascii", "blank"]
+)
 def test_an_invalid_idempotency_key_is_refused(api, key):
     answer = api.post(REQUESTS, body(), {"Idempotency-Key": key})
 
@@ -406,7 +399,7 @@ def test_a_submission_that_failed_can_be_retried_with_the_same_key(api, fixed):
     # idempotent call, and Powertools deletes the record of a failed call.
     grant = grant_upload(api, "image/jpeg", 2048)
     failed = api.post(REQUESTS, body(media=[grant["upload_id"]]), KEY)
-    assert_error(failed, 422, "invalid", "media.0")
+    assert_error(failed, 422, "validation_failed", "media.0")
     assert idempotency_records() == []
 
     if fixed == "upload-completed":  # the same body, now valid

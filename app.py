@@ -4,8 +4,11 @@ Wiring only; what each route does lives in chalicelib.api.
 """
 from chalice import Chalice, ConvertToMiddleware
 
-from chalicelib.api import http, public, staff
+from chalicelib.api import http, lazy
 from chalicelib.observability import logger, metrics
+
+public = lazy("chalicelib.api.public")
+staff = lazy("chalicelib.api.staff")
 
 app = Chalice(app_name="suqiu")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))

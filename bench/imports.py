@@ -28,7 +28,7 @@ BARE_APP = textwrap.dedent(
 
     @app.route("/")
     def index():
-        return {"buckets": boto3.client("s3").list_buckets()}
+        return {"buckets": [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]}
     """
 )
 

@@ -35,17 +35,24 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+import pynamodb.connection.base
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.errors import Conflict
+from chalicelib.adapters.aws import botocore_session
+from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.lifecycle import Actor, Event, Role, State, WorkOrder
 from chalicelib.settings import get_settings
 
 _settings = get_settings()
+
+# Each pynamodb connection asks this module-level name for its botocore session; ours
+# share one data loader (see adapters/aws.py), which saves a parse of the DynamoDB
+# description per model class on every cold start.
+pynamodb.connection.base.get_session = botocore_session
 
 LIST_FIELDS = [
     "created_at", "type", "category", "area", "state", "unit", "priority", "due_at", "round",
@@ -399,17 +406,17 @@ def _encode_cursor(key: str) -> str:
     return base64.urlsafe_b64encode(key.encode()).decode()
 
 
-class BadCursor(ValueError):
-    pass
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput("分页游标无效", {"cursor": "无效"})
 
 
 def _decode_cursor(cursor: str) -> str:
     try:
         key = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
-        raise BadCursor(cursor) from None
+        raise _bad_cursor() from None
     if "#" not in key:
-        raise BadCursor(cursor)
+        raise _bad_cursor()
     return key
 
 

@@ -4,6 +4,10 @@ In the cloud the key is an SSM SecureString (``FIELD_KEY_PARAMETER``), read once
 per cold start; in the dev stack and tests it is ``FIELD_KEY`` (base64). From it
 HKDF derives separate keys for AES-GCM encryption of contact data, for hashing
 query codes and for signing upload ids, so no key serves two purposes.
+
+Only sealing and opening contact data need the ``cryptography`` package; it is
+loaded then, so the requests that never touch a contact (tracking, the staff
+queue, anonymous submissions) do not pay for its import on a cold start.
 """
 from __future__ import annotations
 
@@ -14,10 +18,6 @@ import json
 import os
 from functools import lru_cache
 from typing import Any
-
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from chalicelib.settings import get_settings
 
@@ -32,7 +32,7 @@ class FieldCipher:
     def __init__(self, master_key: bytes):
         if len(master_key) != 32:
             raise KeyUnavailable("the field key must be 32 bytes")
-        self._aead = AESGCM(_derive(master_key, b"suqiu/field-encryption"))
+        self._aead_key = _derive(master_key, b"suqiu/field-encryption")
         self._hash_key = _derive(master_key, b"suqiu/keyed-hash")
         self._sign_key = _derive(master_key, b"suqiu/signature")
 
@@ -40,11 +40,16 @@ class FieldCipher:
         """Encrypt a JSON value; ``context`` (e.g. the tracking number) binds it to its record."""
         nonce = os.urandom(_NONCE_BYTES)
         plain = json.dumps(value, ensure_ascii=False).encode()
-        return nonce + self._aead.encrypt(nonce, plain, context.encode())
+        return nonce + self._aead().encrypt(nonce, plain, context.encode())
 
     def open(self, sealed: bytes, context: str) -> Any:
         nonce, body = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
-        return json.loads(self._aead.decrypt(nonce, body, context.encode()))
+        return json.loads(self._aead().decrypt(nonce, body, context.encode()))
+
+    def _aead(self):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        return AESGCM(self._aead_key)
 
     def keyed_hash(self, *parts: str) -> str:
         """A hash only this deployment can compute: query codes are short, so a plain hash would fall to a dictionary."""
@@ -59,15 +64,17 @@ class FieldCipher:
 
 
 def _derive(master_key: bytes, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master_key)
+    """HKDF-SHA256 (RFC 5869) with no salt, for one 32-byte key: extract, then one block of expand."""
+    pseudo_random_key = hmac.new(b"\x00" * hashlib.sha256().digest_size, master_key, hashlib.sha256).digest()
+    return hmac.new(pseudo_random_key, purpose + b"\x01", hashlib.sha256).digest()
 
 
 def _load_master_key() -> bytes:
     settings = get_settings()
     if settings.field_key_parameter:
-        import boto3  # only in the cloud path; the runtime provides it
+        from chalicelib.adapters.aws import boto3_client  # only in the cloud path
 
-        response = boto3.client("ssm").get_parameter(Name=settings.field_key_parameter, WithDecryption=True)
+        response = boto3_client("ssm").get_parameter(Name=settings.field_key_parameter, WithDecryption=True)
         return base64.b64decode(response["Parameter"]["Value"])
     if settings.field_key:
         return base64.b64decode(settings.field_key)

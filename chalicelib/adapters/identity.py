@@ -4,14 +4,15 @@ Staff sign in with the identity provider (Cognito in the cloud, the local
 issuer in ``infra/issuer.py`` in the dev stack), which issues RS256-signed ID
 tokens. Every staff request is checked here and turned into a ``Principal``:
 who the caller is, the one role they act in and, for handlers, their unit.
+
+PyJWT (and the RSA code of ``cryptography`` under it) is loaded when the first
+verifier is made, so residents' requests never pay for its import.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import jwt
 
 ROLES = ("dispatcher", "handler", "leader", "admin")
 
@@ -58,6 +59,8 @@ class TokenVerifier:
         self._roles_claim = roles_claim
         self._unit_claim = unit_claim
         self._unit_exists = unit_exists
+        import jwt
+
         # One client per verifier, so a warm Lambda fetches the key set once
         # per cache period instead of once per request. No network happens here.
         self._jwks = jwt.PyJWKClient(
@@ -78,6 +81,8 @@ class TokenVerifier:
         )
 
     def _decode(self, token: str) -> dict[str, Any]:
+        import jwt
+
         try:
             signing_key = self._jwks.get_signing_key_from_jwt(token)
             return jwt.decode(

@@ -11,10 +11,10 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from chalicelib.adapters.aws import boto3_client
 from chalicelib.settings import get_settings
 
 UPLOAD_PREFIX = "uploads/"
@@ -31,7 +31,7 @@ class MediaStore:
     def __init__(self, bucket: str, client=None):
         self.bucket = bucket
         # Signature V4: the only one newer regions (the aws-cn ones among them) accept.
-        self._s3 = client or boto3.client("s3", config=Config(signature_version="s3v4"))
+        self._s3 = client or boto3_client("s3", config=Config(signature_version="s3v4"))
 
     def new_upload_key(self) -> str:
         return f"{UPLOAD_PREFIX}{uuid.uuid4().hex}"

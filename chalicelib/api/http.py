@@ -11,19 +11,16 @@ import functools
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from chalice.app import Request, Response
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from chalicelib.adapters.identity import AuthError
 from chalicelib.domain.errors import DomainError
 from chalicelib.observability import logger
-from chalicelib.storage import BadCursor
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, TypeAdapter, ValidationError
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
 
@@ -49,20 +46,12 @@ def _translate(exc: Exception) -> Response | None:
     if isinstance(exc, ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.fields)
     if isinstance(exc, DomainError):
-        return error_response(exc.status, exc.code, exc.message, exc.fields)
+        # A conflict that goes away by itself (the same submission still running) says when to retry.
+        headers = {"Retry-After": "1"} if exc.code == "in_progress" else None
+        return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
     if isinstance(exc, AuthError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return error_response(exc.status, exc.code, exc.message, headers=headers)
-    if isinstance(exc, IdempotencyAlreadyInProgressError):
-        return error_response(
-            409, "in_progress", "相同的提交正在处理中，请稍后重试", headers={"Retry-After": "1"}
-        )
-    if isinstance(exc, IdempotencyValidationError):
-        return error_response(
-            422, "idempotency_key_reused", "该幂等键已用于另一份不同的提交", {"Idempotency-Key": "已用于不同的内容"}
-        )
-    if isinstance(exc, BadCursor):
-        return error_response(422, "validation_failed", "分页游标无效", {"cursor": "无效"})
     return None
 
 
@@ -130,6 +119,10 @@ def _fields(exc: ValidationError, tagged: bool) -> dict[str, str]:
 
 
 def validate(model: type[BaseModel] | TypeAdapter, data: Any):
+    # pydantic is imported here, not at the top: the middleware in this module loads on
+    # every cold start, the request models only with the routes that use them.
+    from pydantic import TypeAdapter, ValidationError
+
     try:
         if isinstance(model, TypeAdapter):
             return model.validate_python(data)

@@ -20,7 +20,8 @@ Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(1[3-
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: a model's validator is built when first used, not on every cold start.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class UploadRequest(_Body):
@@ -79,7 +80,7 @@ class StaffListQuery(_Body):
     cursor: Annotated[str, StringConstraints(max_length=400)] | None = None
     limit: int = Field(default=20, ge=1, le=100)
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 # ---- staff actions: one model per action, told apart by "action" ----------
@@ -182,4 +183,4 @@ StaffAction = Annotated[
     Field(discriminator="action"),
 ]
 
-STAFF_ACTION = TypeAdapter(StaffAction)
+STAFF_ACTION = TypeAdapter(StaffAction, config=ConfigDict(defer_build=True))

@@ -11,15 +11,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 
 from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
@@ -94,10 +86,9 @@ def _declared_upload(upload_id: str, city: City) -> Upload | None:
 def verified_uploads(upload_ids: list[str], city: City, field: str) -> list[Upload]:
     """The uploads as S3 holds them, each matching what was declared for it."""
     uploads, problems = [], {}
-    store = get_media_store()
     for i, upload_id in enumerate(upload_ids):
         declared = _declared_upload(upload_id, city)
-        stored = store.inspect(declared.key) if declared else None
+        stored = get_media_store().inspect(declared.key) if declared else None
         if stored is None:
             problems[f"{field}.{i}"] = "附件不存在或未上传完成，请重新上传"
         elif stored.content_type != declared.content_type:
@@ -113,11 +104,10 @@ def verified_uploads(upload_ids: list[str], city: City, field: str) -> list[Uplo
 
 def attach_uploads(uploads: list[Upload], prefix: str) -> list[Upload]:
     """Copy uploads under the order's prefix, out of reach of the unattached-upload expiry."""
-    store = get_media_store()
     attached = []
     for n, upload in enumerate(uploads, start=1):
         target = f"{prefix}{n}-{upload.key.removeprefix(UPLOAD_PREFIX)}"
-        store.attach(upload.key, target)
+        get_media_store().attach(upload.key, target)
         attached.append(Upload(target, upload.content_type, upload.size, upload.kind))
     return attached
 
@@ -142,11 +132,10 @@ def submit(request: SubmitRequest, idempotency_key: str | None, lambda_context: 
     check_catalogue(runtime.city(), request)
     if idempotency_key is None:
         return _create(request)
-    once = _submit_once()
-    if lambda_context is not None:
-        # Lets Powertools expire an in-progress record if this invocation dies.
-        _IDEMPOTENCY.register_lambda_context(lambda_context)
-    return once(data={"key": idempotency_key, "request": request.model_dump(mode="json")}, request=request)
+    from chalicelib.services import idempotency  # only keyed submissions need it
+
+    payload = request.model_dump(mode="json")
+    return idempotency.once(_create, idempotency_key, payload, lambda_context, request=request)
 
 
 def _create(request: SubmitRequest, data: dict | None = None) -> dict:
@@ -188,30 +177,3 @@ def _next_tracking_no(ctx: Context) -> str:
     prefix = ctx.city.tracking_prefix
     day = ctx.now.astimezone(ctx.city.zone).date()
     return tracking_number(prefix, day, storage.next_sequence(f"{prefix}#{day:%Y%m%d}"))
-
-
-class _SealedAnswer(BaseIdempotencySerializer):
-    """Keeps the stored answer (it holds the query code) encrypted at rest."""
-
-    def to_dict(self, data: Any) -> dict:
-        return {"sealed": get_cipher().seal(data, "idempotency").hex()}
-
-    def from_dict(self, data: dict) -> Any:
-        return get_cipher().open(bytes.fromhex(data["sealed"]), "idempotency")
-
-
-_IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="key", payload_validation_jmespath="request", expires_after_seconds=24 * 3600
-)
-
-
-@lru_cache(maxsize=1)
-def _submit_once():
-    # Built on first use: the persistence layer makes its DynamoDB client when created.
-    return idempotent_function(
-        _create,
-        data_keyword_argument="data",
-        persistence_store=DynamoDBPersistenceLayer(table_name=storage.IDEMPOTENCY_TABLE),
-        config=_IDEMPOTENCY,
-        output_serializer=_SealedAnswer(),
-    )

@@ -59,6 +59,8 @@ def _classification(item, city: City) -> dict:
 
 
 def _media_links(keys_and_kinds: list[tuple[str, str]]) -> list[dict]:
+    if not keys_and_kinds:
+        return []  # no S3 client for an order without media
     store, ttl = get_media_store(), get_settings().media_link_ttl_seconds
     return [{"kind": kind, "url": store.link(key, ttl), "expires_in": ttl} for key, kind in keys_and_kinds]
 

@@ -1,0 +1,79 @@
+"""Exactly-once submissions, with Powertools' idempotency on DynamoDB.
+
+A retry with the same ``Idempotency-Key`` gets the first answer back — including
+its query code, which the stored record keeps sealed with the field cipher. The
+same key with a different body is refused; a retry that arrives while the first
+attempt is still running is told to wait. A failed attempt leaves no record, so
+it can be retried. Loaded only by submissions that carry a key.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
+
+from chalicelib import storage
+from chalicelib.adapters.aws import boto3_client
+from chalicelib.adapters.crypto import get_cipher
+from chalicelib.domain.errors import Conflict, InvalidInput
+
+
+class StillRunning(Conflict):
+    code = "in_progress"
+
+
+class KeyReused(InvalidInput):
+    code = "idempotency_key_reused"
+
+
+class _SealedAnswer(BaseIdempotencySerializer):
+    """Keeps the stored answer encrypted at rest: it holds a query code."""
+
+    def to_dict(self, data: Any) -> dict:
+        return {"sealed": get_cipher().seal(data, "idempotency").hex()}
+
+    def from_dict(self, data: dict) -> Any:
+        return get_cipher().open(bytes.fromhex(data["sealed"]), "idempotency")
+
+
+_CONFIG = IdempotencyConfig(
+    event_key_jmespath="key", payload_validation_jmespath="request", expires_after_seconds=24 * 3600
+)
+
+
+@lru_cache(maxsize=None)
+def _idempotent(function: Callable[..., dict]) -> Callable[..., dict]:
+    # Built on first use: the persistence layer makes its DynamoDB client when created.
+    return idempotent_function(
+        function,
+        data_keyword_argument="data",
+        persistence_store=DynamoDBPersistenceLayer(
+            table_name=storage.IDEMPOTENCY_TABLE, boto3_client=boto3_client("dynamodb")
+        ),
+        config=_CONFIG,
+        output_serializer=_SealedAnswer(),
+    )
+
+
+def once(function: Callable[..., dict], key: str, payload: dict, lambda_context: Any = None, **kwargs) -> dict:
+    """``function(**kwargs)`` once per ``key``; ``payload`` is what must not change between retries."""
+    if lambda_context is not None:
+        # Lets Powertools expire an in-progress record if this invocation dies.
+        _CONFIG.register_lambda_context(lambda_context)
+    try:
+        return _idempotent(function)(data={"key": key, "request": payload}, **kwargs)
+    except IdempotencyAlreadyInProgressError:
+        raise StillRunning("相同的提交正在处理中，请稍后重试", {"Idempotency-Key": "处理中"}) from None
+    except IdempotencyValidationError:
+        raise KeyReused("该幂等键已用于另一份不同的提交", {"Idempotency-Key": "已用于不同的内容"}) from None

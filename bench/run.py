@@ -27,7 +27,6 @@ Prints one table and writes bench/results.json.
 """
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import json
@@ -43,25 +42,13 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import coldstart, imports
+from infra.testenv import TEST_ENV
 from bench.awscalls import AwsCallCounter, scans
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_DIR / "bench" / "results.json"
 
-# The environment tests/conftest.py sets (AUTH_ISSUER is added once the issuer runs).
-APP_ENV = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    "TABLE_PREFIX": "suqiu-test",
-    "MEDIA_BUCKET": "suqiu-test-media",
-    "FIELD_KEY": base64.b64encode(b"k" * 32).decode(),
-    "AUTH_AUDIENCE": "suqiu-test",
-    "POWERTOOLS_SERVICE_NAME": "suqiu",
-    "POWERTOOLS_METRICS_NAMESPACE": "SuqiuTest",
-}
+APP_ENV = dict(TEST_ENV)  # AUTH_ISSUER is added once the issuer runs
 
 IMPORT_RUNS = 15
 COLD_RUNS = 7

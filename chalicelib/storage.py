@@ -56,7 +56,7 @@ pynamodb.connection.base.get_session = botocore_session
 
 LIST_FIELDS = [
     "created_at", "type", "category", "area", "state", "unit", "priority", "due_at", "round",
-    "description", "anonymous", "merged_into",
+    "description", "anonymous", "merged_into", "resolved_at",
 ]
 
 
@@ -315,6 +315,18 @@ def get_order(tracking_no: str) -> OrderModel | None:
 
 def trail(tracking_no: str) -> list[Event]:
     return [to_event(item) for item in EventModel.query(tracking_no, consistent_read=True)]
+
+
+def resolved_before(cutoff: dt.datetime) -> Iterator[str]:
+    """Tracking numbers of orders resolved before ``cutoff`` and still waiting for a rating.
+
+    One partition of ``by-state``: it holds only the orders awaiting a rating, which
+    leave it within the city's rating period, so it stays small however many are stored.
+    """
+    for item in OrderModel.by_state.query(
+        State.RESOLVED.value, filter_condition=OrderModel.resolved_at <= cutoff
+    ):
+        yield item.tracking_no
 
 
 @dataclass(frozen=True)

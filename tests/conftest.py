@@ -5,40 +5,26 @@ it is set here, at the top, before anything imports ``app`` or ``chalicelib``.
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        # moto does not match botocore's account-based endpoints.
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "TABLE_PREFIX": "suqiu-test",
-        "MEDIA_BUCKET": "suqiu-test-media",
-        "FIELD_KEY": base64.b64encode(b"k" * 32).decode(),
-        "AUTH_AUDIENCE": "suqiu-test",
-        "POWERTOOLS_SERVICE_NAME": "suqiu",
-        "POWERTOOLS_METRICS_NAMESPACE": "SuqiuTest",
-    }
-)
+from infra.testenv import TEST_ENV
+
+os.environ.update(TEST_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from infra.issuer import LocalIssuer  # noqa: E402
 
-ISSUER = LocalIssuer(audience="suqiu-test").start()
+ISSUER = LocalIssuer(audience=TEST_ENV["AUTH_AUDIENCE"]).start()
 os.environ["AUTH_ISSUER"] = ISSUER.issuer
 
-import boto3  # noqa: E402
 import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from app import app  # noqa: E402
 from chalicelib import storage  # noqa: E402
+from chalicelib.adapters.aws import boto3_client  # noqa: E402
 from chalicelib.settings import get_settings  # noqa: E402
 
 
@@ -47,7 +33,7 @@ def aws():
     """A fresh moto account with the tables and the media bucket."""
     with mock_aws():
         storage.create_tables()
-        boto3.client("s3").create_bucket(Bucket=get_settings().media_bucket)
+        boto3_client("s3").create_bucket(Bucket=get_settings().media_bucket)
         yield
 
 

@@ -61,6 +61,9 @@ class MediaStore:
             Bucket=self.bucket, Key=target_key, CopySource={"Bucket": self.bucket, "Key": source_key}
         )
 
+    def delete(self, keys: list[str]) -> None:
+        self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+
     def link(self, key: str, expires_in: int) -> str:
         return self._s3.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in

@@ -161,12 +161,26 @@ def _create(request: SubmitRequest, data: dict | None = None) -> dict:
         contact=cipher.seal(request.contact.model_dump(), tracking_no) if request.contact else None,
         query_code_hash=query_code_hash(tracking_no, query_code),
     )
-    storage.create_order(report, order, events)
+    try:
+        storage.create_order(report, order, events)
+    except Exception:
+        _discard(attached)
+        raise
     count("RequestSubmitted")
     logger.info(
         "request submitted", tracking_no=tracking_no, category=request.category, auto_dispatched=unit is not None
     )
     return views.submitted(order, query_code, city)
+
+
+def _discard(attached: list[Upload]) -> None:
+    """No order, so no copies: the originals stay under uploads/ for a retry."""
+    if not attached:
+        return
+    try:
+        get_media_store().delete([u.key for u in attached])
+    except Exception:  # noqa: BLE001 - the write's own error is the one to report
+        logger.exception("could not delete the media copies of a failed submission")
 
 
 def query_code_hash(tracking_no: str, query_code: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
 from tests.api.resident_helpers import (  # noqa: F401 - app_operations and clock are fixtures
     BUCKET,
@@ -431,3 +432,17 @@ def test_the_scan_watch_sees_the_apps_calls_but_not_the_tests(api, app_operation
     assert {"HeadObject", "CopyObject", "UpdateItem", "TransactWriteItems", "PutItem"} <= set(app_operations)
     assert "PutObject" not in app_operations  # the browser's upload, done by the test
     assert "Scan" not in app_operations
+
+
+def test_a_submission_whose_write_fails_leaves_no_media_copies(api, monkeypatch):
+    upload_id = upload(api)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("DynamoDB is unavailable")
+
+    monkeypatch.setattr(storage, "create_order", failing)
+    answer = api.post(REQUESTS, body(media=[upload_id]))
+
+    assert_error(answer, 500, "internal")
+    assert bucket_keys("media/") == []
+    assert len(bucket_keys("uploads/")) == 1  # still there for a retry

@@ -124,13 +124,15 @@ def main(argv: list[str] | None = None) -> None:
     config = Config.create(chalice_stage="dev", app_name="suqiu", chalice_app=app, project_dir=os.getcwd())
     server = create_local_server(app, config, args.host, args.port)
     api = f"http://{args.host}:{args.port}"
+    token_lines = "\n".join(f"    {name:<16} {token}" for name, token in tokens.items())
     print(
         f"""
 Suqiu local stack
   API            {api}/api/v1/catalog
   AWS (moto)     http://{args.host}:{args.aws_port}   tables suqiu-local-*, bucket suqiu-local-media
   token issuer   {issuer.issuer}   sign in: POST /login {{"username": "dispatcher", "password": "demo"}}
-  demo tokens    {tokens_file}   ({", ".join(tokens)})
+  demo tokens    {tokens_file}
+{token_lines}
 
 Try:
   TOKEN=$(python3 -c "import json;print(json.load(open('{tokens_file}'))['dispatcher'])")

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 CITIES_DIR = Path(__file__).parent / "cities"
 
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+
 REQUIRED_TYPE_CODES = ("consult", "help", "complaint", "report", "suggestion", "praise")
 
 
@@ -68,6 +70,7 @@ class Unit(_Strict):
     name: str
     kind: UnitKind
     parent: str | None = None
+    phone: str | None = Field(default=None, pattern=E164_PATTERN)  # the unit's duty phone
 
 
 class RoutingRule(_Strict):
@@ -88,9 +91,11 @@ class MediaPolicy(_Strict):
     kinds: dict[Literal["photo", "video", "audio"], MediaKind]
 
 
-class OfficeHours(_Strict):
-    start: dt.time = dt.time(8, 30)
-    end: dt.time = dt.time(17, 30)
+class _TimeSpan(_Strict):
+    """A daily span between two local times."""
+
+    start: dt.time
+    end: dt.time
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -107,6 +112,11 @@ class OfficeHours(_Strict):
             raise ValueError("give a local time without a time zone (the city's timezone applies)")
         return value
 
+
+class OfficeHours(_TimeSpan):
+    start: dt.time = dt.time(8, 30)
+    end: dt.time = dt.time(17, 30)
+
     @model_validator(mode="after")
     def _ordered(self) -> "OfficeHours":
         if self.start >= self.end:
@@ -114,9 +124,83 @@ class OfficeHours(_Strict):
         return self
 
 
+class QuietHours(_TimeSpan):
+    """When non-urgent SMS wait; may run past midnight (22:00–07:30)."""
+
+    start: dt.time = dt.time(22, 0)
+    end: dt.time = dt.time(7, 30)
+
+
 class ExtensionPolicy(_Strict):
     max_count: int = Field(default=3, ge=0)
     max_working_days: int = Field(default=3, ge=1)
+
+
+def _working_days(days: int):
+    return Field(default_factory=lambda: TimeLimit(working_days=days))
+
+
+class DeadlinePolicy(_Strict):
+    """When an order is reminded, escalated and returned, besides its handling limit."""
+
+    signing_limit: TimeLimit = _working_days(1)
+    # Still unsigned this long after the signing limit: back to the dispatcher.
+    unsigned_return_after: TimeLimit = _working_days(1)
+    warning_share: float = Field(default=0.8, gt=0, lt=1)
+    red_grace: TimeLimit = _working_days(2)
+
+
+class DutyLeader(_Strict):
+    name: str
+    phone: str = Field(pattern=E164_PATTERN)
+
+
+# Each template's placeholders; a template may use any of its own, and no others.
+SMS_TEMPLATES: dict[str, frozenset[str]] = {
+    "received": frozenset({"tracking_no", "query_code", "category"}),
+    "dispatched": frozenset({"tracking_no", "unit", "due_date"}),
+    "extension_granted": frozenset({"tracking_no", "unit", "due_date"}),
+    "resolved": frozenset({"tracking_no", "unit"}),
+    "reopened": frozenset({"tracking_no", "unit", "due_date"}),
+    "otp": frozenset({"code", "minutes"}),
+    "staff_new_order": frozenset({"tracking_no", "category", "summary", "sign_due"}),
+    "staff_sign_reminder": frozenset({"tracking_no", "sign_due"}),
+    "staff_warning": frozenset({"tracking_no", "unit", "due_date"}),
+    "staff_yellow": frozenset({"tracking_no", "unit", "due_date"}),
+    "leader_red": frozenset({"tracking_no", "unit", "due_date", "category"}),
+}
+
+
+class SmsPolicy(_Strict):
+    signature: str = Field(min_length=1, max_length=20)  # sent as 【signature】 before each text
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
+    daily_cap_per_phone: int = Field(default=10, ge=1)
+    templates: dict[str, str]
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> "SmsPolicy":
+        import string
+
+        problems = []
+        missing = sorted(set(SMS_TEMPLATES) - set(self.templates))
+        if missing:
+            problems.append(f"templates: missing {', '.join(missing)}")
+        for name, text in self.templates.items():
+            if name not in SMS_TEMPLATES:
+                problems.append(f"templates.{name}: unknown template")
+                continue
+            try:
+                used = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+            except ValueError as exc:
+                problems.append(f"templates.{name}: {exc}")
+                continue
+            unknown = sorted(used - SMS_TEMPLATES[name])
+            if unknown:
+                allowed = ", ".join(sorted(SMS_TEMPLATES[name]))
+                problems.append(f"templates.{name}: unknown placeholder {{{unknown[0]}}} (allowed: {allowed})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class City(_Strict):
@@ -128,6 +212,7 @@ class City(_Strict):
     auto_close_days: int = Field(default=7, ge=1)
     office_hours: OfficeHours = Field(default_factory=OfficeHours)
     extensions: ExtensionPolicy = Field(default_factory=ExtensionPolicy)
+    deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)
     # Days the official calendar does not know yet (a new year's 调休 notice).
     extra_holidays: tuple[dt.date, ...] = ()
     extra_workdays: tuple[dt.date, ...] = ()
@@ -137,6 +222,8 @@ class City(_Strict):
     units: tuple[Unit, ...]
     routing: tuple[RoutingRule, ...] = ()
     media: MediaPolicy
+    sms: SmsPolicy
+    leader_on_duty: DutyLeader | None = None
 
     @field_validator("timezone")
     @classmethod

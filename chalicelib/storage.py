@@ -38,13 +38,13 @@ from pynamodb.attributes import (
 import pynamodb.connection.base
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.aws import botocore_session
 from chalicelib.domain.errors import Conflict, InvalidInput
-from chalicelib.domain.lifecycle import Actor, Event, Role, State, WorkOrder
+from chalicelib.domain.orders import Actor, Event, Level, Role, State, WorkOrder
 from chalicelib.settings import get_settings
 
 _settings = get_settings()
@@ -56,8 +56,12 @@ pynamodb.connection.base.get_session = botocore_session
 
 LIST_FIELDS = [
     "created_at", "type", "category", "area", "state", "unit", "priority", "due_at", "round",
-    "description", "anonymous", "merged_into", "resolved_at",
+    "description", "anonymous", "merged_into", "resolved_at", "level",
 ]
+# The sparse index of orders with a reminder, escalation or auto-close ahead: an
+# order is in it only while it has a next_check_at (one partition; the sweep reads
+# the part of it that is due, so its cost follows the due orders, not the stored).
+CHECK_PARTITION = "due"
 
 
 class Location(MapAttribute):
@@ -84,6 +88,15 @@ class UnitIndex(_ListIndex):
         projection = IncludeProjection(LIST_FIELDS)
 
     unit = UnicodeAttribute(hash_key=True)
+
+
+class CheckIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-next-check"
+        projection = KeysOnlyProjection()
+
+    check_partition = UnicodeAttribute(hash_key=True)
+    next_check_at = UTCDateTimeAttribute(range_key=True)
 
 
 class StateIndex(_ListIndex):
@@ -120,8 +133,15 @@ class OrderModel(Model):
     co_units = ListAttribute(of=UnicodeAttribute, default=list)
     priority = BooleanAttribute(default=False)
     dispatched_at = UTCDateTimeAttribute(null=True)
+    sign_due_at = UTCDateTimeAttribute(null=True)
+    sign_reminded = BooleanAttribute(default=False)
     signed_at = UTCDateTimeAttribute(null=True)
+    due_from = UTCDateTimeAttribute(null=True)
     due_at = UTCDateTimeAttribute(null=True)
+    level = UnicodeAttribute(default="normal")
+    supervised_at = UTCDateTimeAttribute(null=True)
+    next_check_at = UTCDateTimeAttribute(null=True)
+    check_partition = UnicodeAttribute(null=True)  # set only with next_check_at: keeps the index sparse
     round = NumberAttribute(default=1)
     extensions_used = NumberAttribute(default=0)
     pending_extension_days = NumberAttribute(null=True)
@@ -134,6 +154,7 @@ class OrderModel(Model):
 
     by_unit = UnitIndex()
     by_state = StateIndex()
+    by_next_check = CheckIndex()
 
 
 class EventModel(Model):
@@ -174,6 +195,7 @@ _LIFECYCLE_FIELDS = tuple(f.name for f in dataclasses.fields(WorkOrder))
 def to_domain(item: OrderModel) -> WorkOrder:
     values = {name: getattr(item, name) for name in _LIFECYCLE_FIELDS}
     values["state"] = State(values["state"])
+    values["level"] = Level(values["level"])
     values["co_units"] = tuple(values["co_units"] or ())
     values["result_media"] = tuple(values["result_media"] or ())
     for name in ("version", "round", "extensions_used", "pending_extension_days", "rating"):
@@ -187,6 +209,8 @@ def _copy_lifecycle(order: WorkOrder, item: OrderModel) -> None:
         value = getattr(order, name)
         setattr(item, name, list(value) if isinstance(value, tuple) else value)
     item.state = order.state.value
+    item.level = order.level.value
+    item.check_partition = CHECK_PARTITION if order.next_check_at else None
     item.created_key = created_key(order.created_at, order.tracking_no)
 
 
@@ -317,15 +341,9 @@ def trail(tracking_no: str) -> list[Event]:
     return [to_event(item) for item in EventModel.query(tracking_no, consistent_read=True)]
 
 
-def resolved_before(cutoff: dt.datetime) -> Iterator[str]:
-    """Tracking numbers of orders resolved before ``cutoff`` and still waiting for a rating.
-
-    One partition of ``by-state``: it holds only the orders awaiting a rating, which
-    leave it within the city's rating period, so it stays small however many are stored.
-    """
-    for item in OrderModel.by_state.query(
-        State.RESOLVED.value, filter_condition=OrderModel.resolved_at <= cutoff
-    ):
+def due_for_check(now: dt.datetime) -> Iterator[str]:
+    """Tracking numbers of the orders whose next check has come, earliest first."""
+    for item in OrderModel.by_next_check.query(CHECK_PARTITION, CheckIndex.next_check_at <= now):
         yield item.tracking_no
 
 

@@ -49,8 +49,12 @@ class WorkingCalendar:
             return (start + dt.timedelta(hours=limit.hours)).astimezone(dt.timezone.utc)
         return self.add_working_days(start, limit.working_days or 0)
 
-    def add_working_days(self, start: dt.datetime, days: int) -> dt.datetime:
-        remaining = self._office_day() * days
+    def add_working_days(self, start: dt.datetime, days: float) -> dt.datetime:
+        return self.add_working_time(start, self.office_day() * days)
+
+    def add_working_time(self, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
+        """The instant ``amount`` of office time after ``start`` (in UTC)."""
+        remaining = amount
         cursor = self._next_working_instant(start.astimezone(self._zone))
         while True:
             closing = self._at(cursor.date(), self._close)
@@ -59,7 +63,21 @@ class WorkingCalendar:
             remaining -= closing - cursor
             cursor = self._next_working_instant(closing + dt.timedelta(seconds=1))
 
-    def _office_day(self) -> dt.timedelta:
+    def working_time_between(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        """Office time from ``start`` to ``end``; negative when ``end`` comes first."""
+        if end < start:
+            return -self.working_time_between(end, start)
+        total = dt.timedelta()
+        cursor = self._next_working_instant(start.astimezone(self._zone))
+        end = end.astimezone(self._zone)
+        while cursor < end:
+            closing = self._at(cursor.date(), self._close)
+            total += min(closing, end) - cursor
+            cursor = self._next_working_instant(closing + dt.timedelta(seconds=1))
+        return total
+
+    def office_day(self) -> dt.timedelta:
+        """How long one working day is."""
         day = dt.date(2000, 1, 3)
         return dt.datetime.combine(day, self._close) - dt.datetime.combine(day, self._open)
 

@@ -20,136 +20,33 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from chalicelib.city import City
-from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain import deadlines
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
-
-
-class State(StrEnum):
-    SUBMITTED = "submitted"
-    DISPATCHED = "dispatched"
-    IN_PROGRESS = "in_progress"
-    AWAITING_REVIEW = "awaiting_review"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    REJECTED = "rejected"
-    MERGED = "merged"
-
-
-STATE_LABELS = {
-    State.SUBMITTED: "待派单",
-    State.DISPATCHED: "待签收",
-    State.IN_PROGRESS: "办理中",
-    State.AWAITING_REVIEW: "待审核",
-    State.RESOLVED: "已办结",
-    State.CLOSED: "已关闭",
-    State.REJECTED: "不予受理",
-    State.MERGED: "已并单",
-}
-
-# What a resident sees: 已受理 / 处理中 / 已办结.
-PUBLIC_STATUS = {
-    State.SUBMITTED: "已受理",
-    State.DISPATCHED: "处理中",
-    State.IN_PROGRESS: "处理中",
-    State.AWAITING_REVIEW: "处理中",
-    State.MERGED: "处理中",
-    State.RESOLVED: "已办结",
-    State.CLOSED: "已办结",
-    State.REJECTED: "已办结",
-}
-
-OPEN_STATES = frozenset({State.SUBMITTED, State.DISPATCHED, State.IN_PROGRESS, State.AWAITING_REVIEW})
-HANDLING_STATES = frozenset({State.DISPATCHED, State.IN_PROGRESS})
-
-
-class Role(StrEnum):
-    DISPATCHER = "dispatcher"
-    HANDLER = "handler"
-    LEADER = "leader"
-    ADMIN = "admin"
-    RESIDENT = "resident"
-    SYSTEM = "system"
-
-
-ROLE_LABELS = {
-    Role.DISPATCHER: "派单员",
-    Role.HANDLER: "承办人员",
-    Role.LEADER: "领导",
-    Role.ADMIN: "管理员",
-    Role.RESIDENT: "群众",
-    Role.SYSTEM: "系统",
-}
-
-
-@dataclass(frozen=True)
-class Actor:
-    role: Role
-    id: str
-    unit: str | None = None
-
-
-RESIDENT = Actor(Role.RESIDENT, "resident")
-SYSTEM = Actor(Role.SYSTEM, "system")
-
-
-@dataclass(frozen=True)
-class WorkOrder:
-    """The part of an order that its lifecycle changes (the report itself never changes)."""
-
-    tracking_no: str
-    type: str
-    category: str
-    area: str | None
-    created_at: dt.datetime
-    state: State = State.SUBMITTED
-    version: int = 0
-    unit: str | None = None
-    co_units: tuple[str, ...] = ()
-    priority: bool = False
-    dispatched_at: dt.datetime | None = None
-    signed_at: dt.datetime | None = None
-    due_at: dt.datetime | None = None
-    round: int = 1
-    extensions_used: int = 0
-    pending_extension_days: int | None = None
-    merged_into: str | None = None
-    reply: str | None = None
-    result_media: tuple[str, ...] = ()
-    rating: int | None = None
-    resolved_at: dt.datetime | None = None
-    closed_at: dt.datetime | None = None
+from chalicelib.domain.orders import (  # noqa: F401 - the lifecycle's vocabulary, re-exported
+    HANDLING_STATES,
+    OPEN_STATES,
+    PUBLIC_STATUS,
+    RESIDENT,
+    ROLE_LABELS,
+    STATE_LABELS,
+    SYSTEM,
+    Actor,
+    Context,
+    Event,
+    Level,
+    Role,
+    State,
+    WorkOrder,
+)
 
 
 _DATETIME_FIELDS = frozenset(
     f.name for f in dataclasses.fields(WorkOrder) if "datetime" in str(f.type)
 )
 _TUPLE_FIELDS = frozenset(f.name for f in dataclasses.fields(WorkOrder) if "tuple" in str(f.type))
-
-
-@dataclass(frozen=True)
-class Event:
-    """One entry of the append-only audit trail (全程留痕)."""
-
-    seq: int  # equals the order's version after the change
-    at: dt.datetime
-    action: str
-    actor: Actor
-    from_state: State | None
-    to_state: State
-    note: str | None
-    changes: Mapping[str, Any]  # JSON-safe: datetimes as ISO text, tuples as lists
-    public: bool
-
-
-@dataclass(frozen=True)
-class Context:
-    city: City
-    calendar: WorkingCalendar
-    now: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -191,13 +88,36 @@ def _unit(params: Mapping[str, Any], ctx: Context, name: str = "unit") -> str:
 
 
 def _handling_starts(order: WorkOrder, unit: str, ctx: Context) -> dict[str, Any]:
+    """A unit gets the order with a fresh handling limit (dispatch, reassignment, 重办)."""
     limit = ctx.city.time_limit(order.type, order.category)
+    return _arrives_at(unit, ctx) | {
+        "due_from": ctx.now,
+        "due_at": ctx.calendar.due(ctx.now, limit),
+        "level": Level.NORMAL,
+    }
+
+
+def _arrives_at(unit: str, ctx: Context) -> dict[str, Any]:
+    """The order reaches ``unit``, which must sign for it within the signing limit."""
     return {
         "unit": unit,
         "dispatched_at": ctx.now,
+        "sign_due_at": ctx.calendar.due(ctx.now, ctx.city.deadlines.signing_limit),
+        "sign_reminded": False,
         "signed_at": None,
-        "due_at": ctx.calendar.due(ctx.now, limit),
     }
+
+
+_OFF_THE_CLOCK = {
+    "unit": None,
+    "co_units": (),
+    "dispatched_at": None,
+    "sign_due_at": None,
+    "sign_reminded": False,
+    "due_from": None,
+    "due_at": None,
+    "level": Level.NORMAL,
+}
 
 
 def _unit_name(ctx: Context, code: str) -> str:
@@ -227,15 +147,20 @@ def _sign(order, actor, params, ctx):
 
 def _return(order, actor, params, ctx):
     reason = _text(params, "reason", "退单理由")
-    return Outcome({"unit": None, "co_units": (), "dispatched_at": None, "due_at": None}, note=reason)
+    return Outcome(dict(_OFF_THE_CLOCK), note=reason)
+
+
+def _return_unsigned(order, actor, params, ctx):
+    note = f"{_unit_name(ctx, order.unit)}超时未签收，退回重新派单"
+    return Outcome(dict(_OFF_THE_CLOCK), note=note)
 
 
 def _forward(order, actor, params, ctx):
     unit = _unit(params, ctx)
     if unit == order.unit or not ctx.city.is_within(unit, order.unit):
         raise InvalidInput("只能转派给下级单位", {"unit": "只能转派给下级单位"})
-    # The deadline stays: the clock started when the order was first dispatched.
-    return Outcome({"unit": unit, "dispatched_at": ctx.now}, note=f"转派至{_unit_name(ctx, unit)}")
+    # The handling deadline stays (its clock started at dispatch); the signing one restarts.
+    return Outcome(_arrives_at(unit, ctx), note=f"转派至{_unit_name(ctx, unit)}")
 
 
 def _progress(order, actor, params, ctx):
@@ -265,7 +190,12 @@ def _request_extension(order, actor, params, ctx):
 def _approve_extension(order, actor, params, ctx):
     due = ctx.calendar.add_working_days(order.due_at, order.pending_extension_days)
     return Outcome(
-        {"due_at": due, "extensions_used": order.extensions_used + 1, "pending_extension_days": None},
+        {
+            "due_at": due,
+            "level": Level.NORMAL,  # the new deadline is judged afresh
+            "extensions_used": order.extensions_used + 1,
+            "pending_extension_days": None,
+        },
         note=f"同意延期{order.pending_extension_days}个工作日",
         public=True,
     )
@@ -311,6 +241,29 @@ def _rate(order, actor, params, ctx):
 
 def _auto_close(order, actor, params, ctx):
     return Outcome({"closed_at": ctx.now}, note="超过评价期限，按未评价办结", public=True)
+
+
+def _remind_signing(order, actor, params, ctx):
+    return Outcome({"sign_reminded": True}, note="超过签收时限，已提醒签收")
+
+
+def _escalation(level: Level, note: str) -> Effect:
+    def effect(order, actor, params, ctx):
+        changes: dict[str, Any] = {"level": level}
+        if level is Level.RED:
+            changes["supervised_at"] = ctx.now
+        return Outcome(changes, note=note)
+
+    return effect
+
+
+def _is_due(action: str) -> Guard:
+    """System actions of the deadlines happen only once their threshold has passed."""
+
+    def guard(order, ctx):
+        return None if deadlines.due_action(order, ctx) == action else "尚未到期"
+
+    return guard
 
 
 def _priority(order, actor, params, ctx):
@@ -370,7 +323,29 @@ RULES: dict[str, Rule] = {
     "approve": Rule("审核通过", frozenset({_D}), frozenset({_S.AWAITING_REVIEW}), _S.RESOLVED, _approve),
     "send_back": Rule("审核退回", frozenset({_D}), frozenset({_S.AWAITING_REVIEW}), _S.IN_PROGRESS, _send_back),
     "rate": Rule("评价", frozenset({Role.RESIDENT}), frozenset({_S.RESOLVED}), None, _rate),
-    "auto_close": Rule("自动办结", frozenset({Role.SYSTEM}), frozenset({_S.RESOLVED}), _S.CLOSED, _auto_close),
+    "auto_close": Rule(
+        "自动办结", frozenset({Role.SYSTEM}), frozenset({_S.RESOLVED}), _S.CLOSED, _auto_close, _is_due("auto_close")
+    ),
+    "remind_signing": Rule(
+        "签收提醒", frozenset({Role.SYSTEM}), frozenset({_S.DISPATCHED}), None, _remind_signing,
+        _is_due("remind_signing"),
+    ),
+    "return_unsigned": Rule(
+        "超时退回", frozenset({Role.SYSTEM}), frozenset({_S.DISPATCHED}), _S.SUBMITTED, _return_unsigned,
+        _is_due("return_unsigned"),
+    ),
+    "warn": Rule(
+        "临期提醒", frozenset({Role.SYSTEM}), HANDLING_STATES, None,
+        _escalation(Level.WARNING, "办理时限即将届满"), _is_due("warn"),
+    ),
+    "urge": Rule(
+        "催办", frozenset({Role.SYSTEM}), HANDLING_STATES, None,
+        _escalation(Level.YELLOW, "已超过办理时限，催办"), _is_due("urge"),
+    ),
+    "supervise": Rule(
+        "督办", frozenset({Role.SYSTEM}), HANDLING_STATES, None,
+        _escalation(Level.RED, "超期未办结，列入领导督办"), _is_due("supervise"),
+    ),
     "priority": Rule("重点办理", frozenset({_D}), OPEN_STATES, None, _priority),
     "co_handle": Rule("设置协办", frozenset({_D}), HANDLING_STATES, None, _co_handle),
     "instruction": Rule("领导批示", frozenset({_L}), OPEN_STATES | {_S.RESOLVED}, None, _instruction),
@@ -424,7 +399,12 @@ def apply(
     rule = check(order, action, actor, ctx)
     outcome = rule.effect(order, actor, params, ctx)
     to_state = outcome.to_state or rule.target or order.state
-    changed = dataclasses.replace(order, **outcome.changes, state=to_state, version=order.version + 1)
+    changes = dict(outcome.changes)
+    changed = dataclasses.replace(order, **changes, state=to_state, version=order.version + 1)
+    next_check_at = deadlines.next_check(changed, ctx)
+    if next_check_at != order.next_check_at:
+        changes["next_check_at"] = next_check_at
+        changed = dataclasses.replace(changed, next_check_at=next_check_at)
     event = Event(
         seq=changed.version,
         at=ctx.now,
@@ -433,7 +413,7 @@ def apply(
         from_state=order.state,
         to_state=to_state,
         note=outcome.note,
-        changes=_to_json(outcome.changes),
+        changes=_to_json(changes),
         public=outcome.public,
     )
     return changed, event
@@ -482,6 +462,8 @@ def _from_json(changes: Mapping[str, Any]) -> dict[str, Any]:
             return dt.datetime.fromisoformat(value)
         if name in _TUPLE_FIELDS:
             return tuple(value)
+        if name == "level":
+            return Level(value)
         return value
 
     return {name: decode(name, value) for name, value in changes.items()}

@@ -1,4 +1,4 @@
-"""Closing resolved orders that were never rated (未评价)."""
+"""The sweep closes resolved orders that were never rated (未评价)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +8,7 @@ from freezegun import freeze_time
 
 from chalicelib import storage
 from chalicelib.domain.errors import Conflict
-from chalicelib.services.housekeeping import close_unrated
+from chalicelib.services.escalation import sweep
 from tests.api.resident_helpers import act, rate, submit
 
 RESOLVED_AT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)  # a Monday
@@ -24,6 +24,15 @@ def resolved(api, staff):
             act(api, staff, answer["tracking_no"], "sign")
             act(api, staff, answer["tracking_no"], "resolve", reply="已清运")
     return answers
+
+
+def close_unrated() -> list[str]:
+    """The orders one sweep closes (it takes no other action on these orders)."""
+    before = {a for a in storage.due_for_check(dt.datetime.now(dt.timezone.utc))}
+    taken = sweep()
+    closed = [no for no in before if storage.get_order(no).state == "closed"]
+    assert taken.get("auto_close", 0) == len(closed)
+    return closed
 
 
 def _state(tracking_no: str) -> str:

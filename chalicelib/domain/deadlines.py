@@ -1,0 +1,80 @@
+"""When an order is due for a reminder, an escalation or closing — and which.
+
+The thresholds come from the order's own fields and the city's deadline policy:
+
+- dispatched and not signed: a signing reminder at ``sign_due_at``; back to the
+  dispatcher ``unsigned_return_after`` later;
+- dispatched or in progress: warning (临期) once ``warning_share`` of the handling
+  time has passed (office time for limits in working days, clock time for limits
+  in hours); yellow (催办) at ``due_at``; red (督办) ``red_grace`` after it;
+- resolved: closed as unrated (未评价) ``auto_close_days`` after ``resolved_at``.
+
+``due_action`` names the system action to take now — the most advanced of its kind,
+so a sweep that was away catches up in one step, not three. ``next_check`` is the
+earliest threshold still ahead: the sweep's index is keyed on it, so the sweep
+reads only the orders that have something due.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from chalicelib.domain.orders import HANDLING_STATES, LEVEL_RANK, Context, Level, State, WorkOrder
+
+# When several thresholds have passed, the first of these that is due is taken first.
+PRECEDENCE = ("return_unsigned", "auto_close", "supervise", "urge", "warn", "remind_signing")
+
+
+def warning_at(order: WorkOrder, ctx: Context) -> dt.datetime:
+    share = ctx.city.deadlines.warning_share
+    if ctx.city.time_limit(order.type, order.category).hours is not None:
+        return order.due_from + (order.due_at - order.due_from) * share
+    span = ctx.calendar.working_time_between(order.due_from, order.due_at)
+    return ctx.calendar.add_working_time(order.due_from, span * share)
+
+
+def red_at(order: WorkOrder, ctx: Context) -> dt.datetime:
+    return ctx.calendar.due(order.due_at, ctx.city.deadlines.red_grace)
+
+
+def unsigned_return_at(order: WorkOrder, ctx: Context) -> dt.datetime:
+    return ctx.calendar.due(order.sign_due_at, ctx.city.deadlines.unsigned_return_after)
+
+
+def _pending(order: WorkOrder, ctx: Context) -> list[tuple[dt.datetime, str]]:
+    """Each threshold not yet acted on, with the action that acts on it."""
+    pending = []
+    if order.state is State.DISPATCHED and order.sign_due_at:
+        pending.append((unsigned_return_at(order, ctx), "return_unsigned"))
+        if not order.sign_reminded:
+            pending.append((order.sign_due_at, "remind_signing"))
+    if order.state in HANDLING_STATES and order.due_at and order.due_from:
+        rank = LEVEL_RANK[order.level]
+        if rank < LEVEL_RANK[Level.RED]:
+            pending.append((red_at(order, ctx), "supervise"))
+        if rank < LEVEL_RANK[Level.YELLOW]:
+            pending.append((order.due_at, "urge"))
+        if rank < LEVEL_RANK[Level.WARNING]:
+            pending.append((warning_at(order, ctx), "warn"))
+    if order.state is State.RESOLVED and order.resolved_at:
+        pending.append((order.resolved_at + dt.timedelta(days=ctx.city.auto_close_days), "auto_close"))
+    return pending
+
+
+def due_action(order: WorkOrder, ctx: Context) -> str | None:
+    """The system action that is due at ``ctx.now``, if any."""
+    due = {action for moment, action in _pending(order, ctx) if moment <= ctx.now}
+    return next((action for action in PRECEDENCE if action in due), None)
+
+
+def next_check(order: WorkOrder, ctx: Context) -> dt.datetime | None:
+    moments = [moment for moment, _ in _pending(order, ctx)]
+    return min(moments) if moments else None
+
+
+def time_left(order: WorkOrder, ctx: Context) -> dt.timedelta | None:
+    """Handling time left before ``due_at`` (negative once overdue), in the limit's own clock."""
+    if order.state not in HANDLING_STATES or order.due_at is None:
+        return None
+    if ctx.city.time_limit(order.type, order.category).hours is not None:
+        return order.due_at - ctx.now
+    return ctx.calendar.working_time_between(ctx.now, order.due_at)

@@ -1,0 +1,152 @@
+"""A work order's data: its states, who acts on it, its lifecycle fields, its events.
+
+The rules that change an order are in lifecycle.py; when it is due for a
+reminder or an escalation, in deadlines.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.city import City
+from chalicelib.domain.calendar import WorkingCalendar
+
+
+class State(StrEnum):
+    SUBMITTED = "submitted"
+    DISPATCHED = "dispatched"
+    IN_PROGRESS = "in_progress"
+    AWAITING_REVIEW = "awaiting_review"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    MERGED = "merged"
+
+
+STATE_LABELS = {
+    State.SUBMITTED: "待派单",
+    State.DISPATCHED: "待签收",
+    State.IN_PROGRESS: "办理中",
+    State.AWAITING_REVIEW: "待审核",
+    State.RESOLVED: "已办结",
+    State.CLOSED: "已关闭",
+    State.REJECTED: "不予受理",
+    State.MERGED: "已并单",
+}
+
+# What a resident sees: 已受理 / 处理中 / 已办结.
+PUBLIC_STATUS = {
+    State.SUBMITTED: "已受理",
+    State.DISPATCHED: "处理中",
+    State.IN_PROGRESS: "处理中",
+    State.AWAITING_REVIEW: "处理中",
+    State.MERGED: "处理中",
+    State.RESOLVED: "已办结",
+    State.CLOSED: "已办结",
+    State.REJECTED: "已办结",
+}
+
+OPEN_STATES = frozenset({State.SUBMITTED, State.DISPATCHED, State.IN_PROGRESS, State.AWAITING_REVIEW})
+HANDLING_STATES = frozenset({State.DISPATCHED, State.IN_PROGRESS})
+
+
+class Level(StrEnum):
+    """How late an open order is: the colour the command centre sees."""
+
+    NORMAL = "normal"
+    WARNING = "warning"  # 临期: most of the handling time is used
+    YELLOW = "yellow"  # past due: 催办
+    RED = "red"  # long past due: 督办, on the leaders' list
+
+
+LEVEL_LABELS = {Level.NORMAL: "正常", Level.WARNING: "临期", Level.YELLOW: "黄牌超期", Level.RED: "红牌督办"}
+LEVEL_RANK = {level: rank for rank, level in enumerate(Level)}
+
+
+class Role(StrEnum):
+    DISPATCHER = "dispatcher"
+    HANDLER = "handler"
+    LEADER = "leader"
+    ADMIN = "admin"
+    RESIDENT = "resident"
+    SYSTEM = "system"
+
+
+ROLE_LABELS = {
+    Role.DISPATCHER: "派单员",
+    Role.HANDLER: "承办人员",
+    Role.LEADER: "领导",
+    Role.ADMIN: "管理员",
+    Role.RESIDENT: "群众",
+    Role.SYSTEM: "系统",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: Role
+    id: str
+    unit: str | None = None
+
+
+RESIDENT = Actor(Role.RESIDENT, "resident")
+SYSTEM = Actor(Role.SYSTEM, "system")
+
+
+@dataclass(frozen=True)
+class WorkOrder:
+    """The part of an order that its lifecycle changes (the report itself never changes)."""
+
+    tracking_no: str
+    type: str
+    category: str
+    area: str | None
+    created_at: dt.datetime
+    state: State = State.SUBMITTED
+    version: int = 0
+    unit: str | None = None
+    co_units: tuple[str, ...] = ()
+    priority: bool = False
+    dispatched_at: dt.datetime | None = None  # to the current unit; its signing limit runs from here
+    sign_due_at: dt.datetime | None = None
+    sign_reminded: bool = False
+    signed_at: dt.datetime | None = None
+    due_from: dt.datetime | None = None  # when the current handling limit started
+    due_at: dt.datetime | None = None
+    level: Level = Level.NORMAL
+    supervised_at: dt.datetime | None = None
+    next_check_at: dt.datetime | None = None  # the next reminder, escalation or auto-close
+    round: int = 1
+    extensions_used: int = 0
+    pending_extension_days: int | None = None
+    merged_into: str | None = None
+    reply: str | None = None
+    result_media: tuple[str, ...] = ()
+    rating: int | None = None
+    resolved_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the append-only audit trail (全程留痕)."""
+
+    seq: int  # equals the order's version after the change
+    at: dt.datetime
+    action: str
+    actor: Actor
+    from_state: State | None
+    to_state: State
+    note: str | None
+    changes: Mapping[str, Any]  # JSON-safe: datetimes as ISO text, tuples as lists
+    public: bool
+
+
+@dataclass(frozen=True)
+class Context:
+    city: City
+    calendar: WorkingCalendar
+    now: dt.datetime

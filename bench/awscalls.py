@@ -23,6 +23,8 @@ class AwsCallCounter:
         self.clients = 0
         self.total: Counter[str] = Counter()  # everything since install(), set-up included
         self._window: Counter[str] | None = None
+        # Called with (operation, parsed response) after each call, when set.
+        self.on_response = None
 
     def install(self) -> None:
         """Hook every botocore client created from now on. Call before importing the app."""
@@ -36,6 +38,7 @@ class AwsCallCounter:
         def create_client(session, *args, **kwargs):
             client = original(session, *args, **kwargs)
             client.meta.events.register("before-call", counter._before_call)
+            client.meta.events.register("after-call", counter._after_call)
             counter.clients += 1
             return client
 
@@ -49,6 +52,10 @@ class AwsCallCounter:
         if self._window is not None:
             self._window[name] += 1
         # Returning None lets the call proceed (emit_until_response wants no answer).
+
+    def _after_call(self, event_name: str, parsed=None, **_kwargs) -> None:
+        if self.on_response is not None and isinstance(parsed, dict):
+            self.on_response(event_name.split(".", 2)[2], parsed)
 
     @contextlib.contextmanager
     def window(self) -> Iterator[Counter[str]]:

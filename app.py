@@ -1,14 +1,19 @@
-"""Suqiu's Chalice application: routes, middleware and (later) schedules and queues.
+"""Suqiu's Chalice application: routes, middleware, the schedule and the notification pipeline.
 
 Wiring only; what each route does lives in chalicelib.api.
 """
-from chalice import Chalice, ConvertToMiddleware
+from chalice import Chalice, ConvertToMiddleware, Rate
 
 from chalicelib.api import http, lazy
 from chalicelib.observability import logger, metrics
+from chalicelib.settings import get_settings
 
 public = lazy("chalicelib.api.public")
 staff = lazy("chalicelib.api.staff")
+residents = lazy("chalicelib.api.residents")
+escalation = lazy("chalicelib.services.escalation")
+notify = lazy("chalicelib.services.notify")
+_settings = get_settings()
 
 app = Chalice(app_name="suqiu")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
@@ -43,6 +48,21 @@ def rate_request(tracking_no):
     return public.rate(app.current_request, tracking_no)
 
 
+@app.route("/api/v1/otp", methods=["POST"])
+def send_otp():
+    return residents.send_code(app.current_request)
+
+
+@app.route("/api/v1/otp/verify", methods=["POST"])
+def verify_otp():
+    return residents.verify_code(app.current_request)
+
+
+@app.route("/api/v1/me/requests", methods=["GET"])
+def my_requests():
+    return residents.own_requests(app.current_request)
+
+
 # ---- staff -------------------------------------------------------------------
 
 @app.route("/api/v1/staff/requests", methods=["GET"])
@@ -58,3 +78,24 @@ def staff_request_detail(tracking_no):
 @app.route("/api/v1/staff/requests/{tracking_no}/actions", methods=["POST"])
 def staff_act(tracking_no):
     return staff.act(app.current_request, tracking_no)
+
+
+# ---- deadlines and notifications ----------------------------------------------
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="escalate")
+def escalate(event):
+    return escalation.sweep()
+
+
+# The outbox's stream: every SMS a change stored is put on the notify queue. A
+# failure fails the batch, and the stream retries it: nothing is skipped.
+@app.on_dynamodb_record(stream_arn=_settings.outbox_stream_arn, starting_position="TRIM_HORIZON", name="relay_outbox")
+def relay_outbox(event):
+    notify.relay(event.to_dict()["Records"])
+
+
+# Partial batch responses: the event source mapping needs FunctionResponseTypes
+# ReportBatchItemFailures, which Chalice cannot set (see infra/merge-template.json).
+@app.on_sqs_message(queue=_settings.notify_queue, batch_size=10, name="deliver")
+def deliver(event):
+    return notify.deliver(event.to_dict(), event.context)

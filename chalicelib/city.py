@@ -164,6 +164,7 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "reopened": frozenset({"tracking_no", "unit", "due_date"}),
     "otp": frozenset({"code", "minutes"}),
     "staff_new_order": frozenset({"tracking_no", "category", "summary", "sign_due"}),
+    "staff_reopened": frozenset({"tracking_no", "due_date"}),
     "staff_sign_reminder": frozenset({"tracking_no", "sign_due"}),
     "staff_warning": frozenset({"tracking_no", "unit", "due_date"}),
     "staff_yellow": frozenset({"tracking_no", "unit", "due_date"}),

@@ -27,6 +27,8 @@ class Settings:
     field_key_parameter: str | None
     upload_ttl_seconds: int
     media_link_ttl_seconds: int
+    notify_queue: str  # the SQS queue of outgoing SMS; its dead-letter queue is "<name>-dlq"
+    outbox_stream_arn: str  # the outbox table's stream, which feeds that queue (known after the table is made)
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -36,10 +38,11 @@ class Settings:
 def get_settings() -> Settings:
     env = os.environ
     issuer = env.get("AUTH_ISSUER", "").rstrip("/")
+    prefix = env.get("TABLE_PREFIX", "suqiu-dev")
     return Settings(
         stage=env.get("STAGE", "dev"),
         city_file=env.get("CITY_FILE", "liaoyuan.yaml"),
-        table_prefix=env.get("TABLE_PREFIX", "suqiu-dev"),
+        table_prefix=prefix,
         media_bucket=env.get("MEDIA_BUCKET", "suqiu-dev-media"),
         auth_issuer=issuer,
         auth_audience=env.get("AUTH_AUDIENCE", ""),
@@ -51,4 +54,7 @@ def get_settings() -> Settings:
         field_key_parameter=env.get("FIELD_KEY_PARAMETER"),
         upload_ttl_seconds=int(env.get("UPLOAD_TTL_SECONDS", "900")),
         media_link_ttl_seconds=int(env.get("MEDIA_LINK_TTL_SECONDS", "300")),
+        notify_queue=env.get("NOTIFY_QUEUE") or f"{prefix}-notify",
+        # The placeholder serves the local stack and the tests, which find the stream themselves.
+        outbox_stream_arn=env.get("OUTBOX_STREAM_ARN") or f"arn:aws:dynamodb:::table/{prefix}-outbox/stream/local",
     )

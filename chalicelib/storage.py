@@ -8,8 +8,17 @@ Tables
 - events: the append-only audit trail, (tracking_no, seq). An event is only
   ever put with ``attribute_not_exists``, in the same transaction as the
   order change it records.
-- counters: atomic daily sequences for tracking numbers.
+- counters: atomic daily sequences for tracking numbers, and the daily SMS
+  count per phone (kept two days, by TTL).
+- outbox: one item per SMS to send, put in the same transaction as the change
+  that causes it, so no change can be stored without its messages or the other
+  way round. Its stream (NEW_IMAGE) feeds the notify queue; items expire by TTL.
 - idempotency: Powertools' idempotency records (created here, used there).
+- otp: one item per phone, keyed by the phone's keyed hash: its live
+  verification code (a keyed hash only), the wrong tries at it, and when codes
+  were sent (for the rate limits). Orders made with a verified phone carry the
+  same hash, and the sparse GSI ``by-phone`` (phone_hash, created_key) lists a
+  resident's own requests.
 
 Optimistic locking: an order's ``version`` is the length of its audit trail.
 Every change is one TransactWriteItems: put the order on condition that the
@@ -22,6 +31,8 @@ import base64
 import dataclasses
 import datetime as dt
 import heapq
+import json
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -32,18 +43,20 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
 import pynamodb.connection.base
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.aws import botocore_session
 from chalicelib.domain.errors import Conflict, InvalidInput
+from chalicelib.domain.notices import Notice
 from chalicelib.domain.orders import Actor, Event, Level, Role, State, WorkOrder
 from chalicelib.settings import get_settings
 
@@ -56,7 +69,7 @@ pynamodb.connection.base.get_session = botocore_session
 
 LIST_FIELDS = [
     "created_at", "type", "category", "area", "state", "unit", "priority", "due_at", "round",
-    "description", "anonymous", "merged_into", "resolved_at", "level",
+    "description", "anonymous", "merged_into", "resolved_at", "level", "verified",
 ]
 # The sparse index of orders with a reminder, escalation or auto-close ahead: an
 # order is in it only while it has a next_check_at (one partition; the sweep reads
@@ -107,6 +120,16 @@ class StateIndex(_ListIndex):
     state = UnicodeAttribute(hash_key=True)
 
 
+class PhoneIndex(_ListIndex):
+    """Sparse: only orders made with a verified phone have a phone_hash."""
+
+    class Meta:
+        index_name = "by-phone"
+        projection = IncludeProjection(LIST_FIELDS)
+
+    phone_hash = UnicodeAttribute(hash_key=True)
+
+
 class OrderModel(Model):
     class Meta:
         table_name = _settings.table("orders")
@@ -122,6 +145,8 @@ class OrderModel(Model):
     anonymous = BooleanAttribute()
     contact = BinaryAttribute(null=True, legacy_encoding=False)  # AES-GCM sealed {name, phone}
     query_code_hash = UnicodeAttribute()
+    verified = BooleanAttribute(default=False)  # the contact phone was proven by an SMS code (实名)
+    phone_hash = UnicodeAttribute(null=True)  # keyed hash of that phone, for the resident's own list
     # The lifecycle (mirrors domain.lifecycle.WorkOrder field by field).
     type = UnicodeAttribute()
     category = UnicodeAttribute()
@@ -155,6 +180,7 @@ class OrderModel(Model):
     by_unit = UnitIndex()
     by_state = StateIndex()
     by_next_check = CheckIndex()
+    by_phone = PhoneIndex()
 
 
 class EventModel(Model):
@@ -183,10 +209,46 @@ class CounterModel(Model):
 
     name = UnicodeAttribute(hash_key=True)
     value = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)  # set on the daily SMS counts only
+
+
+class OutboxModel(Model):
+    class Meta:
+        table_name = _settings.table("outbox")
+        billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_IMAGE"  # the relay needs only what was put
+
+    id = UnicodeAttribute(hash_key=True)
+    tracking_no = UnicodeAttribute()
+    template = UnicodeAttribute()
+    audience = UnicodeAttribute()
+    urgent = BooleanAttribute()
+    created_at = UTCDateTimeAttribute()
+    payload = JSONAttribute(default=dict)
+    expires_at = TTLAttribute()
+
+
+class OtpModel(Model):
+    """A phone's verification state; the item expires (TTL) an hour after its last send."""
+
+    class Meta:
+        table_name = _settings.table("otp")
+        billing_mode = "PAY_PER_REQUEST"
+
+    phone_hash = UnicodeAttribute(hash_key=True)
+    code_hash = UnicodeAttribute(null=True)  # removed as soon as the code is used or burnt
+    code_expires_at = NumberAttribute(null=True)  # epoch seconds; every use checks it (TTL is lazy)
+    attempts = NumberAttribute(default=0)  # wrong tries at the live code
+    sent = ListAttribute(of=NumberAttribute, default=list)  # epoch seconds of the latest sends, newest last
+    last_sent = NumberAttribute(null=True)  # the newest of them: the next send's condition
+    expires_at = TTLAttribute(null=True)
 
 
 IDEMPOTENCY_TABLE = _settings.table("idempotency")
-MODELS = (OrderModel, EventModel, CounterModel)
+MODELS = (OrderModel, EventModel, CounterModel, OutboxModel, OtpModel)
+# Long enough for the relay to have passed an item on, however late; the stream
+# keeps records for 24 hours, so nothing reads an item after that.
+OUTBOX_TTL = dt.timedelta(days=2)
 _LIFECYCLE_FIELDS = tuple(f.name for f in dataclasses.fields(WorkOrder))
 
 
@@ -270,10 +332,23 @@ class Report:
     contact: bytes | None  # sealed by the field cipher
     query_code_hash: str
     channel: str = "web"
+    verified: bool = False
+    phone_hash: str | None = None  # keyed hash of the verified phone
 
 
-def create_order(report: Report, order: WorkOrder, events: Sequence[Event]) -> OrderModel:
-    """Write a new order and its first events, all or nothing."""
+def create_order(
+    report: Report,
+    order: WorkOrder,
+    events: Sequence[Event],
+    notices: Sequence[Notice] = (),
+    otp: OtpUse | None = None,
+) -> OrderModel:
+    """Write a new order, its first events and the messages they cause, all or nothing.
+
+    With ``otp``, the phone's code is used up in the same transaction: one code makes
+    one order, and a failed write leaves the code usable. Raises ``OtpRejected`` when
+    the code is not the phone's live one.
+    """
     item = OrderModel(
         order.tracking_no,
         channel=report.channel,
@@ -283,20 +358,25 @@ def create_order(report: Report, order: WorkOrder, events: Sequence[Event]) -> O
         anonymous=report.anonymous,
         contact=report.contact,
         query_code_hash=report.query_code_hash,
+        verified=report.verified,
+        phone_hash=report.phone_hash,
     )
     _copy_lifecycle(order, item)
-    _write(item, events, OrderModel.tracking_no.does_not_exist())
+    _write(item, events, OrderModel.tracking_no.does_not_exist(), notices, otp)
     return item
 
 
-def record_change(item: OrderModel, order: WorkOrder, event: Event) -> None:
-    """Store ``order`` (computed from ``item`` as loaded) and its event, if nobody changed it meanwhile."""
+def record_change(item: OrderModel, order: WorkOrder, event: Event, notices: Sequence[Notice] = ()) -> None:
+    """Store ``order`` (computed from ``item`` as loaded), its event and its messages, if nobody changed it meanwhile."""
     expected = int(item.version)
     _copy_lifecycle(order, item)
-    _write(item, [event], OrderModel.version == expected)
+    _write(item, [event], OrderModel.version == expected, notices)
 
 
-def _write(item: OrderModel, events: Sequence[Event], condition) -> None:
+def _write(
+    item: OrderModel, events: Sequence[Event], condition, notices: Sequence[Notice] = (), otp: OtpUse | None = None
+) -> None:
+    at = events[-1].at  # the messages are as old as the change that causes them
     try:
         with TransactWrite(connection=_connection()) as transaction:
             transaction.save(item, condition=condition)
@@ -304,7 +384,17 @@ def _write(item: OrderModel, events: Sequence[Event], condition) -> None:
                 transaction.save(
                     _event_item(item.tracking_no, event), condition=EventModel.seq.does_not_exist()
                 )
+            for notice in notices:
+                transaction.save(_outbox_item(item.tracking_no, notice, at))
+            if otp is not None:
+                actions, otp_condition = _otp_use(otp)
+                transaction.update(OtpModel(otp.phone_hash), actions=actions, condition=otp_condition)
     except TransactWriteError as exc:
+        # pynamodb sends condition checks, deletes, puts, then updates: the code's use is
+        # the only update, so its cancellation reason is the last one.
+        reasons = [_reason(r) for r in exc.cancellation_reasons or ()]
+        if otp is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
+            raise OtpRejected() from None
         # ConditionalCheckFailed: another writer got there first. TransactionConflict: another
         # transaction on the same item was in flight at that moment. Either way the change
         # was computed from a version that is no longer (or not yet safely) the stored one.
@@ -316,6 +406,149 @@ def _write(item: OrderModel, events: Sequence[Event], condition) -> None:
 
 
 _LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
+def _reason(reason) -> str | None:
+    return reason.code if reason is not None else None
+
+
+# ---- phone verification codes ------------------------------------------------
+# Whether a code is right is decided by DynamoDB, in a conditional write: concurrent
+# guesses cannot get more tries between them than the limit, and only one of two
+# concurrent uses of a right code succeeds.
+
+@dataclass(frozen=True)
+class OtpUse:
+    """A code offered for a phone; it works only if it is that phone's live code."""
+
+    phone_hash: str
+    code_hash: str
+    at: int  # epoch seconds: a code that expired at or before this is dead
+    max_wrong: int  # a code with this many wrong tries is dead
+
+
+class OtpRejected(Exception):
+    """The code offered is not the phone's live code (wrong, expired, burnt or used)."""
+
+
+def get_otp(phone_hash: str) -> OtpModel | None:
+    try:
+        return OtpModel.get(phone_hash, consistent_read=True)
+    except OtpModel.DoesNotExist:
+        return None
+
+
+def put_otp(record: OtpModel, previous: OtpModel | None) -> bool:
+    """Store a new code and its send, unless another send for the phone got in first (False)."""
+    if previous is None:
+        condition = OtpModel.phone_hash.does_not_exist()
+    else:
+        condition = OtpModel.last_sent == previous.last_sent
+    try:
+        record.save(condition=condition)
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def restore_otp(phone_hash: str, code_hash: str, previous: OtpModel | None) -> None:
+    """Undo the ``put_otp`` that stored ``code_hash``: its SMS never went out."""
+    condition = OtpModel.code_hash == code_hash
+    if previous is None:
+        OtpModel(phone_hash).delete(condition=condition)
+    else:
+        previous.save(condition=condition)
+
+
+def _otp_use(use: OtpUse):
+    actions = [OtpModel.code_hash.remove(), OtpModel.code_expires_at.remove()]
+    condition = (
+        (OtpModel.code_hash == use.code_hash)
+        & (OtpModel.attempts < use.max_wrong)
+        & (OtpModel.code_expires_at > use.at)
+    )
+    return actions, condition
+
+
+def use_otp(use: OtpUse) -> bool:
+    """Use up the phone's code if ``use`` offers it while it lives; False otherwise."""
+    actions, condition = _otp_use(use)
+    try:
+        OtpModel(use.phone_hash).update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def count_wrong_otp(phone_hash: str, live_code_hash: str, max_wrong: int) -> None:
+    """One more wrong try at the code ``live_code_hash``; the last one allowed burns it."""
+    record = OtpModel(phone_hash)
+    still_live = (OtpModel.code_hash == live_code_hash) & (OtpModel.attempts < max_wrong)
+    try:
+        record.update(actions=[OtpModel.attempts.add(1)], condition=still_live)
+        if record.attempts >= max_wrong:
+            record.update(
+                actions=[OtpModel.code_hash.remove(), OtpModel.code_expires_at.remove()],
+                condition=OtpModel.code_hash == live_code_hash,
+            )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        # Replaced, used or burnt meanwhile: nothing left to count against.
+
+
+def _outbox_item(tracking_no: str, notice: Notice, at: dt.datetime) -> OutboxModel:
+    return OutboxModel(
+        uuid.uuid4().hex,
+        tracking_no=tracking_no,
+        template=notice.template,
+        audience=notice.audience,
+        urgent=notice.urgent,
+        created_at=at,
+        payload=dict(notice.payload),
+        expires_at=at + OUTBOX_TTL,
+    )
+
+
+def outbox_message(image: dict) -> str:
+    """An outbox item, as its stream record's NewImage holds it, as the JSON the queue carries."""
+    item = OutboxModel.from_raw_data(image)
+    return json.dumps(
+        {
+            "id": item.id,
+            "tracking_no": item.tracking_no,
+            "template": item.template,
+            "audience": item.audience,
+            "urgent": item.urgent,
+            "created_at": item.created_at.isoformat(),
+            "payload": item.payload,
+        },
+        ensure_ascii=False,
+    )
+
+
+def take_quota(name: str, cap: int, expires_at: dt.datetime) -> bool:
+    """Count one more use of ``name`` unless it has reached ``cap``; False when it has."""
+    counter = CounterModel(name)
+    try:
+        counter.update(
+            actions=[CounterModel.value.add(1), CounterModel.expires_at.set(expires_at)],
+            condition=CounterModel.value.does_not_exist() | (CounterModel.value < cap),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def give_back_quota(name: str) -> None:
+    """Undo one ``take_quota``: the use it counted did not happen."""
+    CounterModel(name).update(actions=[CounterModel.value.add(-1)])
 
 
 _CONNECTION: Connection | None = None
@@ -354,6 +587,7 @@ class ListFilter:
     categories: frozenset[str] = frozenset()
     areas: frozenset[str] = frozenset()  # already expanded to sub-areas
     types: frozenset[str] = frozenset()
+    levels: frozenset[str] = frozenset()  # normal / warning / yellow / red
     created_from: dt.datetime | None = None  # inclusive
     created_to: dt.datetime | None = None  # exclusive: the first instant not wanted
 
@@ -411,6 +645,7 @@ def _partition(index, key: str, flt: ListFilter, states, after: str | None, limi
         (OrderModel.category, flt.categories),
         (OrderModel.area, flt.areas),
         (OrderModel.type, flt.types),
+        (OrderModel.level, flt.levels),
     ):
         if wanted:
             clause = attribute.is_in(*sorted(wanted))
@@ -430,6 +665,22 @@ def _partition(index, key: str, flt: ListFilter, states, after: str | None, limi
         taken += 1
         if taken >= limit:
             return
+
+
+def orders_of_phone(phone_hash: str, cursor: str | None, limit: int) -> Page:
+    """The orders made with one verified phone, newest first, by Query on ``by-phone``."""
+    after = _decode_cursor(cursor) if cursor else None
+    results = OrderModel.by_phone.query(
+        phone_hash,
+        range_key_condition=PhoneIndex.created_key < after if after else None,
+        scan_index_forward=False,
+        limit=limit + 1,
+        page_size=limit + 1,
+    )
+    items = list(results)
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items, _encode_cursor(items[-1].created_key) if more else None)
 
 
 def _encode_cursor(key: str) -> str:

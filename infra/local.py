@@ -6,7 +6,10 @@
 - the local token issuer (JWKS and a sign-in for the demo accounts), whose demo
   tokens are written to ``<state dir>/tokens.json``;
 - the API at http://127.0.0.1:8000, served by Chalice's local server from the very
-  ``app`` object that deploys.
+  ``app`` object that deploys;
+- what Lambda would do besides (infra/drivers.py): every second the outbox's stream
+  is relayed to the notify queue and the queue delivered; every minute the
+  ``escalate`` schedule runs. SMS are printed, one line each: ``SMS <number> <text>``.
 
 Ports and the state directory can be changed (the end-to-end test runs a second
 stack beside a developer's). ``python -m infra.local --help`` lists the options.
@@ -67,6 +70,7 @@ def _configure_environment(args: argparse.Namespace, issuer_url: str) -> None:
             "POWERTOOLS_METRICS_NAMESPACE": "SuqiuLocal",
             # Metrics go to CloudWatch in the cloud; locally they would only flood the console.
             "POWERTOOLS_METRICS_DISABLED": "true",
+            "SMS_SENDER": "console",
         }
     )
 
@@ -113,10 +117,20 @@ def main(argv: list[str] | None = None) -> None:
 
     from app import app
     from chalicelib import storage
+    from chalicelib.adapters import queue
     from chalicelib.settings import get_settings
+    from infra.drivers import Pump, QueueDriver, ScheduleDriver, StreamDriver
 
     storage.create_tables()
+    queue.ensure_queue()
     _create_bucket(get_settings().media_bucket)
+    pumps = [
+        Pump(StreamDriver(app, storage.OutboxModel.Meta.table_name), seconds=1),
+        Pump(QueueDriver(app, get_settings().notify_queue), seconds=1),
+        Pump(ScheduleDriver(app, "escalate"), seconds=60),
+    ]
+    for pump in pumps:
+        pump.start()
     tokens = issuer.demo_tokens(DEMO_HANDLER_UNITS)
     tokens_file = args.state_dir / "tokens.json"
     tokens_file.write_text(json.dumps(tokens, indent=2, ensure_ascii=False))
@@ -150,6 +164,8 @@ Try:
     except KeyboardInterrupt:
         pass
     finally:
+        for pump in pumps:
+            pump.stop()
         issuer.stop()
         moto_server.stop()
         print("stopped", file=sys.stderr)

@@ -18,21 +18,28 @@ from infra.issuer import LocalIssuer  # noqa: E402
 ISSUER = LocalIssuer(audience=TEST_ENV["AUTH_AUDIENCE"]).start()
 os.environ["AUTH_ISSUER"] = ISSUER.issuer
 
+# Modules that define pydantic models with date or datetime fields are imported here, at
+# start-up: pydantic resolves field types at import, and a first import under freezegun would
+# capture its FakeDate/FakeDatetime for the whole session (the app imports them lazily).
+import aws_lambda_powertools.utilities.batch  # noqa: E402,F401
+import chalicelib.api.schemas  # noqa: E402,F401
 import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from app import app  # noqa: E402
 from chalicelib import storage  # noqa: E402
+from chalicelib.adapters import queue  # noqa: E402
 from chalicelib.adapters.aws import boto3_client  # noqa: E402
 from chalicelib.settings import get_settings  # noqa: E402
 
 
 @pytest.fixture
 def aws():
-    """A fresh moto account with the tables and the media bucket."""
+    """A fresh moto account with the tables, the notify queue and the media bucket."""
     with mock_aws():
         storage.create_tables()
+        queue.ensure_queue()
         boto3_client("s3").create_bucket(Bucket=get_settings().media_bucket)
         yield
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.api.resident_helpers import otp_pattern
+
 ROOT = Path(__file__).resolve().parent.parent
 # The smallest valid JPEG is not needed: the server checks type and size, not pixels.
 PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 2048 + b"\xff\xd9"
@@ -51,13 +53,27 @@ def stack(tmp_path_factory):
             pytest.fail("the local stack did not start:\n" + (state / "stack.log").read_text())
         time.sleep(0.2)
     tokens = json.loads((state / "tokens.json").read_text())
-    yield base, tokens
+    yield base, tokens, state / "stack.log"
     process.terminate()
     process.wait(timeout=10)
     log.close()
 
 
-def _submit(base: str, media: list[str]) -> dict:
+def _otp(base: str, log: Path, phone: str) -> str:
+    """Ask for a code and read it where the stack prints the SMS it sends (SMS_SENDER=console)."""
+
+    def codes() -> list[str]:
+        lines = [line for line in log.read_text().splitlines() if line.startswith(f"SMS +86{phone} ")]
+        return [found.group(1) for line in lines if (found := otp_pattern().search(line))]
+
+    seen = len(codes())
+    answer = requests.post(f"{base}/otp", json={"phone": phone})
+    assert answer.status_code == 200, answer.text
+    [code] = codes()[seen:]  # printed, and flushed, before the answer was sent
+    return code
+
+
+def _submit(base: str, log: Path, media: list[str], phone: str) -> dict:
     body = {
         "type": "complaint",
         "category": "sanitation",
@@ -66,7 +82,7 @@ def _submit(base: str, media: list[str]) -> dict:
         "area": "220402001001",
         "media": media,
         "anonymous": False,
-        "contact": {"name": "李桂兰", "phone": "13904371234"},
+        "contact": {"name": "李桂兰", "phone": phone, "otp": _otp(base, log, phone)},
     }
     answer = requests.post(f"{base}/requests", json=body, headers={"Idempotency-Key": os.urandom(8).hex()})
     assert answer.status_code == 201, answer.text
@@ -90,14 +106,14 @@ def _handle_to_resolution(base: str, token: str, tracking_no: str) -> None:
 
 
 def test_a_photo_report_goes_from_submission_to_closure(stack):
-    base, tokens = stack
+    base, tokens, log = stack
     upload = requests.post(
         f"{base}/uploads", json={"filename": "垃圾.jpg", "content_type": "image/jpeg", "size": len(PHOTO)}
     ).json()
     posted = requests.post(upload["url"], data=upload["fields"], files={"file": ("垃圾.jpg", PHOTO, "image/jpeg")})
     assert posted.status_code in (200, 204), posted.text
 
-    submitted = _submit(base, [upload["upload_id"]])
+    submitted = _submit(base, log, [upload["upload_id"]], "13904371234")
     assert submitted["state"] == "dispatched" and submitted["unit"]["code"] == "lsq-cg"
     no, code = submitted["tracking_no"], submitted["query_code"]
 
@@ -111,8 +127,8 @@ def test_a_photo_report_goes_from_submission_to_closure(stack):
 
 
 def test_a_bad_rating_sends_the_order_back_to_be_redone(stack):
-    base, tokens = stack
-    submitted = _submit(base, [])
+    base, tokens, log = stack
+    submitted = _submit(base, log, [], "13904375678")  # another phone: one code a minute each
     no, code = submitted["tracking_no"], submitted["query_code"]
     _handle_to_resolution(base, tokens["handler:lsq-cg"], no)
 

@@ -3,7 +3,8 @@
 In the cloud the key is an SSM SecureString (``FIELD_KEY_PARAMETER``), read once
 per cold start; in the dev stack and tests it is ``FIELD_KEY`` (base64). From it
 HKDF derives separate keys for AES-GCM encryption of contact data, for hashing
-query codes and for signing upload ids, so no key serves two purposes.
+query codes, for signing upload ids and for signing residents' tokens, so no key
+serves two purposes.
 
 Only sealing and opening contact data need the ``cryptography`` package; it is
 loaded then, so the requests that never touch a contact (tracking, the staff
@@ -35,6 +36,7 @@ class FieldCipher:
         self._aead_key = _derive(master_key, b"suqiu/field-encryption")
         self._hash_key = _derive(master_key, b"suqiu/keyed-hash")
         self._sign_key = _derive(master_key, b"suqiu/signature")
+        self._token_key = _derive(master_key, b"suqiu/resident-token")
 
     def seal(self, value: Any, context: str) -> bytes:
         """Encrypt a JSON value; ``context`` (e.g. the tracking number) binds it to its record."""
@@ -61,6 +63,10 @@ class FieldCipher:
     def sign(self, message: str) -> str:
         digest = hmac.new(self._sign_key, message.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
+
+    def token_key(self) -> bytes:
+        """The HS256 key of the residents' short-lived tokens (after phone verification)."""
+        return self._token_key
 
 
 def _derive(master_key: bytes, purpose: bytes) -> bytes:

@@ -9,14 +9,39 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+)
+
+from chalicelib.domain.phones import to_e164
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 UploadId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-# Mainland mobile numbers, or a landline with its area code.
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")]
+
+
+def _e164(value: str) -> str:
+    number = to_e164(value)
+    if number is None:
+        raise ValueError("请填写有效的手机号码（可接收短信）")
+    return number
+
+
+# A mainland mobile or an E.164 number, given back in E.164 (+8613812341234): SMS go
+# to it, and one phone must look the same wherever it is stored or compared.
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_e164)]
+
+
+# ASCII digits only: a pattern's \d would also take full-width ones.
+OtpCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
 
 
 class _Body(BaseModel):
@@ -41,6 +66,9 @@ class Location(_Body):
 class Contact(_Body):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
     phone: Phone
+    # The SMS code that proves the phone (实名). Optional here so that an anonymous request
+    # with a stray contact is not refused; a named one without it is (services/verification).
+    otp: OtpCode | None = None
 
 
 class SubmitRequest(_Body):
@@ -69,12 +97,27 @@ class RatingRequest(_Body):
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
+class OtpRequest(_Body):
+    phone: Phone
+
+
+class OtpVerifyRequest(_Body):
+    phone: Phone
+    code: OtpCode
+
+
+class OwnRequestsQuery(_Body):
+    cursor: Annotated[str, StringConstraints(max_length=400)] | None = None
+    limit: int = Field(default=20, ge=1, le=50)
+
+
 class StaffListQuery(_Body):
     state: Code | None = None
     unit: Code | None = None
     category: Code | None = None
     area: Code | None = None
     type: Code | None = None
+    level: Literal["normal", "warning", "yellow", "red"] | None = None  # ?level=red: the leaders' 督办 list
     created_from: dt.date | None = Field(default=None, alias="from")
     created_to: dt.date | None = Field(default=None, alias="to")
     cursor: Annotated[str, StringConstraints(max_length=400)] | None = None

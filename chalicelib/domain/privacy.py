@@ -1,6 +1,8 @@
 """Masking of contact data for everyone who may not see it in clear."""
 from __future__ import annotations
 
+from chalicelib.domain.phones import national
+
 
 def mask_name(name: str) -> str:
     """张三 → 张*, 欧阳娜娜 → 欧***; the family name stays so staff can address the resident."""
@@ -11,8 +13,8 @@ def mask_name(name: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """13812341234 → 138****1234; short numbers keep only their last two digits."""
-    digits = phone.strip()
+    """13812341234 and +8613812341234 → 138****1234; short numbers keep only their last two digits."""
+    digits = national(phone)
     if len(digits) >= 11:
         return digits[:3] + "****" + digits[-4:]
     if len(digits) <= 2:

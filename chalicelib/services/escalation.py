@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from chalicelib import storage
 from chalicelib.domain import deadlines
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.lifecycle import SYSTEM, apply
-from chalicelib.observability import count, logger
+from chalicelib.domain.lifecycle import SYSTEM, Context, apply
+from chalicelib.domain.notices import notices_for
+from chalicelib.observability import logger, metrics
 from chalicelib.services import runtime
 
 
@@ -24,18 +27,34 @@ def sweep() -> dict[str, int]:
     """Take every system action that is due now; how many of each were taken."""
     ctx = runtime.domain_context()
     taken: Counter[str] = Counter()
+    failed = 0
     for tracking_no in storage.due_for_check(ctx.now):
-        item = storage.get_order(tracking_no)  # consistent: the index may lag the order
-        order = storage.to_domain(item)
-        while (action := deadlines.due_action(order, ctx)) is not None:
-            changed, event = apply(order, action, SYSTEM, {}, ctx)
-            try:
-                storage.record_change(item, changed, event)
-            except Conflict:
-                break  # another sweep, or a person, changed it first
-            taken[action] += 1
-            order = changed
+        try:
+            _catch_up(tracking_no, ctx, taken)
+        except Exception:
+            # One order the sweep cannot handle (say, its category has left the city file)
+            # must not hold back the rest: the index gives it first at every run, so an
+            # error here would otherwise stop all escalation. It stays due, and logged.
+            logger.exception("sweep failed on an order", tracking_no=tracking_no)
+            failed += 1
     for action, n in taken.items():
-        count(f"Sweep.{action}")
-    logger.info("sweep", **taken)
+        metrics.add_metric(name=f"Sweep.{action}", unit=MetricUnit.Count, value=n)
+    if failed:
+        metrics.add_metric(name="Sweep.failed", unit=MetricUnit.Count, value=failed)
+    logger.info("sweep", failed=failed, **taken)
     return dict(taken)
+
+
+def _catch_up(tracking_no: str, ctx: Context, taken: Counter[str]) -> None:
+    """Every action due on one order, one after the other (a sweep that was away)."""
+    item = storage.get_order(tracking_no)  # consistent: the index may lag the order
+    order = storage.to_domain(item)
+    while (action := deadlines.due_action(order, ctx)) is not None:
+        changed, event = apply(order, action, SYSTEM, {}, ctx)
+        notices = notices_for(event, changed, ctx.city, has_contact=item.contact is not None)
+        try:
+            storage.record_change(item, changed, event, notices)
+        except Conflict:
+            return  # another sweep, or a person, changed it first
+        taken[action] += 1
+        order = changed

@@ -6,11 +6,16 @@ number from an atomic daily counter, is routed, and is written with its first
 events in one transaction. An ``Idempotency-Key`` makes the whole of it
 happen once: a retry gets the first answer back, including its query code,
 which the idempotency record keeps sealed with the field cipher.
+
+A named submission proves its phone with an SMS code (``contact.otp``), used up
+in the order's own transaction: one code makes one order, a failed write leaves
+the code usable, and a keyed retry is answered from the idempotency record
+without needing the code again.
 """
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib import storage
@@ -21,9 +26,10 @@ from chalicelib.city import City
 from chalicelib.domain.codes import new_query_code, tracking_number
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Context, apply, open_order
+from chalicelib.domain.notices import notices_for
 from chalicelib.domain.routing import route
 from chalicelib.observability import count, logger
-from chalicelib.services import runtime, views
+from chalicelib.services import notify, runtime, verification, views
 from chalicelib.settings import get_settings
 
 _MEGABYTE = 1024 * 1024
@@ -142,6 +148,8 @@ def _create(request: SubmitRequest, data: dict | None = None) -> dict:
     """Create the order. ``data`` is only what Powertools hashes into the idempotency key."""
     ctx = runtime.domain_context()
     city = ctx.city
+    contact = request.contact
+    otp = verification.offer(contact.phone, contact.otp, "contact.otp") if contact else None
     uploads = verified_uploads(request.media, city, "media")
     tracking_no = _next_tracking_no(ctx)
     attached = attach_uploads(uploads, f"media/{tracking_no}/")
@@ -149,22 +157,32 @@ def _create(request: SubmitRequest, data: dict | None = None) -> dict:
     cipher = get_cipher()
     order, submitted = open_order(tracking_no, request.type, request.category, request.area, RESIDENT, ctx.now)
     events = [submitted]
+    has_contact = contact is not None
+    notices = notices_for(submitted, order, city, has_contact)
+    if notices:  # "received" carries the query code, sealed: it is kept nowhere in clear
+        code = notify.seal_payload(tracking_no, {"query_code": query_code})
+        notices = [replace(n, payload=code) for n in notices]
     unit = route(city, request.category, request.area)
     if unit is not None:
         order, dispatched = apply(order, "auto_dispatch", SYSTEM, {"unit": unit}, ctx)
         events.append(dispatched)
+        notices += notices_for(dispatched, order, city, has_contact)
     report = storage.Report(
         description=request.description,
         location=request.location.model_dump(),
         media=[{"key": u.key, "content_type": u.content_type, "size": u.size, "kind": u.kind} for u in attached],
         anonymous=request.anonymous,
-        contact=cipher.seal(request.contact.model_dump(), tracking_no) if request.contact else None,
+        contact=cipher.seal(contact.model_dump(exclude={"otp"}), tracking_no) if contact else None,
         query_code_hash=query_code_hash(tracking_no, query_code),
+        verified=otp is not None,
+        phone_hash=otp.phone_hash if otp else None,
     )
     try:
-        storage.create_order(report, order, events)
-    except Exception:
+        storage.create_order(report, order, events, notices, otp=otp)
+    except Exception as exc:
         _discard(attached)
+        if isinstance(exc, storage.OtpRejected):
+            raise verification.refused(otp, "contact.otp") from None
         raise
     count("RequestSubmitted")
     logger.info(

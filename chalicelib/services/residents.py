@@ -12,6 +12,7 @@ from chalicelib.api.schemas import RatingRequest
 from chalicelib.domain.codes import normalise_query_code, parse_tracking_number
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.lifecycle import RESIDENT, apply
+from chalicelib.domain.notices import notices_for
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
 from chalicelib.services.intake import query_code_hash
@@ -37,7 +38,8 @@ def rate(tracking_no: str, request: RatingRequest) -> dict:
     ctx = runtime.domain_context()
     params = {"stars": request.stars, "comment": request.comment}
     order, event = apply(storage.to_domain(item), "rate", RESIDENT, params, ctx)
-    storage.record_change(item, order, event)
+    notices = notices_for(event, order, ctx.city, has_contact=item.contact is not None)
+    storage.record_change(item, order, event, notices)
     count("RequestRated")
     logger.info("request rated", tracking_no=order.tracking_no, stars=request.stars, state=order.state.value)
     reopened = order.state.value == "in_progress"

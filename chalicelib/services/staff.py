@@ -13,7 +13,8 @@ from chalicelib import storage
 from chalicelib.api.schemas import Merge, Resolve, StaffListQuery
 from chalicelib.domain.codes import parse_tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
-from chalicelib.domain.lifecycle import OPEN_STATES, Actor, Role, State, apply, check
+from chalicelib.domain.lifecycle import HANDLING_STATES, OPEN_STATES, Actor, Role, State, apply, check
+from chalicelib.domain.notices import notices_for
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
 from chalicelib.services.intake import attach_uploads, verified_uploads
@@ -58,16 +59,27 @@ def list_orders(actor: Actor, query: StaffListQuery) -> dict:
         if not units:
             return {"items": [], "cursor": None}
     flt = storage.ListFilter(
-        states=frozenset({query.state} if query.state else ()),
+        states=_states(query),
         units=frozenset(units),
         categories=frozenset({query.category} if query.category else ()),
         areas=frozenset(city.area_subtree(query.area) if query.area else ()),
         types=frozenset({query.type} if query.type else ()),
+        levels=frozenset({query.level} if query.level else ()),
         created_from=_day_start(query.created_from, city) if query.created_from else None,
         created_to=_day_start(query.created_to + dt.timedelta(days=1), city) if query.created_to else None,
     )
     page = storage.list_orders(flt, [s.value for s in State], query.cursor, query.limit)
     return {"items": [views.list_item(item, city) for item in page.items], "cursor": page.cursor}
+
+
+def _states(query: StaffListQuery) -> frozenset[str]:
+    if query.state:
+        return frozenset({query.state})
+    if query.level:
+        # A level filter asks about work in hand (?level=red is the leaders' list): an order
+        # that was red and is now resolved keeps its colour as history, not on the list.
+        return frozenset(s.value for s in HANDLING_STATES)
+    return frozenset()
 
 
 def _day_start(day: dt.date, city) -> dt.datetime:
@@ -104,8 +116,9 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
         attached = attach_uploads(uploads, f"media/{order.tracking_no}/result-{order.round}-")
         params["result_media"] = [u.key for u in attached]
     changed, event = apply(order, action.action, actor, params, ctx)
+    notices = notices_for(event, changed, ctx.city, has_contact=item.contact is not None)
     try:
-        storage.record_change(item, changed, event)
+        storage.record_change(item, changed, event, notices)
     except Conflict as exc:
         # Someone wrote between our read and our write: the caller's version is stale too.
         raise Conflict(exc.message, dict(_STALE)) from None

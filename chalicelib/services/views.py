@@ -11,6 +11,7 @@ import datetime as dt
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.media import get_media_store
 from chalicelib.city import City
+from chalicelib.domain import deadlines
 from chalicelib.domain.lifecycle import (
     PUBLIC_STATUS,
     RULES,
@@ -19,9 +20,11 @@ from chalicelib.domain.lifecycle import (
     Context,
     Event,
     Role,
+    State,
     WorkOrder,
     allowed_actions,
 )
+from chalicelib.domain.orders import LEVEL_LABELS, Level
 from chalicelib.domain.privacy import mask_name, mask_phone
 from chalicelib.settings import get_settings
 
@@ -121,6 +124,42 @@ def public_detail(item, order: WorkOrder, events: list[Event], city: City) -> di
     }
 
 
+def level_ref(code: str | None) -> dict:
+    level = Level(code or Level.NORMAL)
+    return {"code": level.value, "label": LEVEL_LABELS[level]}
+
+
+def time_left(order: WorkOrder, ctx: Context) -> dict | None:
+    """The handling time left (negative once overdue), or None when no unit is handling it.
+
+    Counted in the limit's own clock: office time for limits in working days (one
+    office day makes one working day), clock time for limits in hours.
+    """
+    left = deadlines.time_left(order, ctx)
+    if left is None:
+        return None
+    in_hours = ctx.city.time_limit(order.type, order.category).hours is not None
+    overdue = left <= dt.timedelta()  # at due_at itself the order is already yellow
+    amount = _amount(abs(left), None if in_hours else ctx.calendar.office_day())
+    return {
+        "seconds": int(left.total_seconds()),
+        "overdue": overdue,
+        "text": f"已超期{amount}" if overdue else f"剩余{amount}",
+    }
+
+
+def _amount(amount: dt.timedelta, working_day: dt.timedelta | None) -> str:
+    """2个工作日3小时, 1小时30分钟, 40分钟: the largest unit and the one below it, rounded down."""
+    minutes = int(amount.total_seconds()) // 60
+    days, minutes = divmod(minutes, int(working_day.total_seconds()) // 60) if working_day else (0, minutes)
+    hours, minutes = divmod(minutes, 60)
+    parts = [(days, "个工作日"), (hours, "小时"), (minutes, "分钟")]
+    first = next((i for i, (n, _) in enumerate(parts) if n), None)
+    if first is None:
+        return "不足1分钟"
+    return "".join(f"{n}{unit}" for n, unit in parts[first:first + 2] if n)
+
+
 def list_item(item, city: City) -> dict:
     return {
         "tracking_no": item.tracking_no,
@@ -130,7 +169,25 @@ def list_item(item, city: City) -> dict:
         "state_label": STATE_LABELS[item.state],
         "unit": unit_ref(city, item.unit),
         "priority": bool(item.priority),
+        "verified": bool(item.verified),
         "round": int(item.round),
+        "created_at": iso(item.created_at, city),
+        "due_at": iso(item.due_at, city),
+        "level": level_ref(item.level),
+    }
+
+
+def own_request(item, city: City) -> dict:
+    """One of a verified resident's own requests, in their list: no contact, no query code."""
+    state = State(item.state)
+    return {
+        "tracking_no": item.tracking_no,
+        **_classification(item, city),
+        "summary": item.description[:60],
+        "status": PUBLIC_STATUS[state],
+        "state": state.value,
+        "state_label": STATE_LABELS[state],
+        "unit": unit_ref(city, item.unit),
         "created_at": iso(item.created_at, city),
         "due_at": iso(item.due_at, city),
     }
@@ -166,6 +223,7 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
             "address": item.location.address,
         },
         "anonymous": item.anonymous,
+        "verified": bool(item.verified),
         "contact": _contact(item, order, actor),
         "created_at": iso(order.created_at, city),
         **_state(order),
@@ -175,7 +233,11 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         "round": order.round,
         "dispatched_at": iso(order.dispatched_at, city),
         "signed_at": iso(order.signed_at, city),
+        "sign_due_at": iso(order.sign_due_at, city),
         "due_at": iso(order.due_at, city),
+        "level": level_ref(order.level),
+        "supervised_at": iso(order.supervised_at, city),
+        "time_left": time_left(order, ctx),
         "extensions_used": order.extensions_used,
         "pending_extension_days": order.pending_extension_days,
         "merged_into": order.merged_into,

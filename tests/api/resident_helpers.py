@@ -7,6 +7,8 @@ is being served.
 """
 from __future__ import annotations
 
+import re
+
 import boto3
 import pytest
 from botocore.client import BaseClient
@@ -16,8 +18,10 @@ BUCKET = "suqiu-test-media"
 ORDERS = "suqiu-test-orders"
 COUNTERS = "suqiu-test-counters"
 IDEMPOTENCY = "suqiu-test-idempotency"
+OTP_TABLE = "suqiu-test-otp"
 REQUESTS = "/api/v1/requests"
 UPLOADS = "/api/v1/uploads"
+OTP = "/api/v1/otp"
 
 NAME, PHONE = "王秀英", "13904371234"
 # A Friday morning in Liaoyuan; 5 working days later is the next Friday, same hour.
@@ -61,7 +65,7 @@ def upload(api, content_type: str = "image/jpeg", size: int = 2048) -> str:
 
 
 def submit(api, headers: dict | None = None, **overrides) -> dict:
-    answer = api.post(REQUESTS, body(**overrides), headers)
+    answer = api.post(REQUESTS, verified(api, body(**overrides)), headers)
     assert answer.status == 201, answer
     return answer.json
 
@@ -106,6 +110,68 @@ def assert_error(answer, status: int, code: str, field: str | None = None) -> di
     if field is not None:
         assert field in error["fields"], error
     return error
+
+
+# ---- phone verification: the codes residents read from their SMS --------------
+
+def sms_texts(phone: str) -> list[str]:
+    """What moto's SNS recorded for ``phone`` (E.164), oldest first."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns import sns_backends
+
+    recorded = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()
+    return [text for number, text in recorded if number == phone]
+
+
+def otp_pattern() -> re.Pattern:
+    """A verification SMS as the city's template words it; group 1 is the code."""
+    from chalicelib.services import runtime
+
+    sms = runtime.city().sms
+    pattern = re.escape(f"【{sms.signature}】" + sms.templates["otp"])
+    return re.compile(pattern.replace(re.escape("{code}"), r"([0-9]{6})").replace(re.escape("{minutes}"), "5"))
+
+
+def otp_in(text: str) -> str:
+    found = otp_pattern().fullmatch(text)
+    assert found, text
+    return found.group(1)
+
+
+def request_otp(api, phone: str = PHONE) -> str:
+    """Ask for a code for ``phone`` and read it from the one SMS that brought it."""
+    from chalicelib.domain.phones import to_e164
+
+    number = to_e164(phone)
+    before = len(sms_texts(number))
+    answer = api.post(OTP, {"phone": phone})
+    assert answer.status == 200, answer
+    [text] = sms_texts(number)[before:]
+    return otp_in(text)
+
+
+def forget_otp(phone: str = PHONE) -> None:
+    """Drop the phone's verification record, rate-limit history included."""
+    from chalicelib.domain.phones import to_e164
+    from chalicelib.services.verification import phone_hash
+
+    key = {"phone_hash": {"S": phone_hash(to_e164(phone))}}
+    boto3.client("dynamodb").delete_item(TableName=OTP_TABLE, Key=key)
+
+
+def verified(api, payload: dict) -> dict:
+    """``payload`` with a fresh code for its contact's phone, if it is a named request.
+
+    Each named submission here stands for a visit of its own, so the phone's send
+    history is forgotten first: the rate limits have their own tests (test_otp.py).
+    """
+    from chalicelib.domain.phones import to_e164
+
+    contact = payload.get("contact") if isinstance(payload, dict) else None
+    if not isinstance(contact, dict) or payload.get("anonymous") or not to_e164(str(contact.get("phone"))):
+        return payload  # not a named request, or one refused before any code is looked at
+    forget_otp(contact["phone"])
+    return {**payload, "contact": {**contact, "otp": request_otp(api, contact["phone"])}}
 
 
 # ---- raw reads ---------------------------------------------------------------

@@ -13,6 +13,8 @@ import botocore.client
 import pytest
 from freezegun import freeze_time
 
+from tests.api.resident_helpers import verified
+
 API = "/api/v1"
 # A Monday, 10:00 in Liaoyuan (UTC+8): office hours, far from public holidays.
 START = "2025-03-03T02:00:00Z"
@@ -101,7 +103,7 @@ class Desk:
             body["area"] = area
         if contact is not None:
             body["contact"] = contact
-        answer = self.api.post(f"{API}/requests", body)
+        answer = self.api.post(f"{API}/requests", verified(self.api, body))
         assert answer.status == 201, answer
         return answer.json
 

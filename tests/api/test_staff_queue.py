@@ -74,6 +74,8 @@ def test_a_list_item_shows_what_the_queue_needs(desk, queue):
         "state_label": "待签收",
         "unit": {"code": "lsq-cg", "name": "龙山区城市管理局"},
         "priority": False,
+        "level": {"code": "normal", "label": "正常"},
+        "verified": False,  # anonymous: no phone to verify
         "round": 1,
         "created_at": "2025-03-03T10:01:00+08:00",
         "due_at": "2025-03-10T10:01:00+08:00",
@@ -291,7 +293,7 @@ def test_the_number_is_read_case_insensitively(desk):
     assert desk.detail(no.lower()).json["tracking_no"] == no
 
 
-CLEAR = {"name": "张三", "phone": "13812341234", "masked": False}
+CLEAR = {"name": "张三", "phone": "+8613812341234", "masked": False}  # stored in E.164
 MASKED = {"name": "张*", "phone": "138****1234", "masked": True}
 
 

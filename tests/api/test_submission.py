@@ -33,6 +33,7 @@ from tests.api.resident_helpers import (  # noqa: F401 - app_operations and cloc
     raw_order,
     submit,
     upload,
+    verified,
 )
 
 MiB = 1024 * 1024
@@ -153,7 +154,7 @@ def test_upload_request_with_bad_fields_is_refused(api, payload, field):
 def named(api, clock):
     """A named sanitation complaint with one photo, submitted on the frozen Friday."""
     upload_id = upload(api, "image/jpeg", 2048)
-    answer = api.post(REQUESTS, body(media=[upload_id]))
+    answer = api.post(REQUESTS, verified(api, body(media=[upload_id])))
     assert answer.status == 201, answer
     return answer.json
 
@@ -183,7 +184,7 @@ def test_stored_order_keeps_the_contact_encrypted_and_only_a_hash_of_the_query_c
 
     sealed = item["contact"]["B"]
     assert PHONE.encode() not in sealed and NAME.encode() not in sealed
-    assert get_cipher().open(sealed, named["tracking_no"]) == {"name": NAME, "phone": PHONE}
+    assert get_cipher().open(sealed, named["tracking_no"]) == {"name": NAME, "phone": "+86" + PHONE}  # E.164
     assert re.fullmatch(r"[0-9a-f]{64}", item["query_code_hash"]["S"])
     assert named["query_code"] not in repr(item)
     assert PHONE not in repr(item) and NAME not in repr(item)
@@ -284,7 +285,7 @@ BAD_REQUESTS = [
 
 @pytest.mark.parametrize("make, status, code, field", BAD_REQUESTS)
 def test_bad_submission_is_refused_and_writes_nothing(api, clock, make, status, code, field):
-    answer = api.post(REQUESTS, make(api))
+    answer = api.post(REQUESTS, verified(api, make(api)))  # with a good code: the fault is the one named
 
     assert_error(answer, status, code, field)
     assert order_count() == 0
@@ -357,8 +358,9 @@ KEY = {"Idempotency-Key": "3f6d2c1e-9a4b-4c8e-b1d7-5e0f2a9c8b71"}
 
 
 def test_a_retry_with_the_same_key_gets_the_first_answer_and_no_second_order(api, clock):
-    first = api.post(REQUESTS, body(), KEY)
-    again = api.post(REQUESTS, body(), KEY)
+    payload = verified(api, body())
+    first = api.post(REQUESTS, payload, KEY)
+    again = api.post(REQUESTS, payload, KEY)  # the same body: its code was used by the first
 
     assert first.status == again.status == 201, (first, again)
     assert again.json == first.json
@@ -399,15 +401,16 @@ def test_a_submission_that_failed_can_be_retried_with_the_same_key(api, fixed):
     # The upload was granted but never completed: the submission fails inside the
     # idempotent call, and Powertools deletes the record of a failed call.
     grant = grant_upload(api, "image/jpeg", 2048)
-    failed = api.post(REQUESTS, body(media=[grant["upload_id"]]), KEY)
+    payload = verified(api, body(media=[grant["upload_id"]]))
+    failed = api.post(REQUESTS, payload, KEY)
     assert_error(failed, 422, "validation_failed", "media.0")
     assert idempotency_records() == []
 
     if fixed == "upload-completed":  # the same body, now valid
         put_object(grant, "image/jpeg", 2048)
-        retry = api.post(REQUESTS, body(media=[grant["upload_id"]]), KEY)
-    else:  # a different body: the failed attempt did not claim the key
-        retry = api.post(REQUESTS, body(), KEY)
+        retry = api.post(REQUESTS, payload, KEY)
+    else:  # a different body: the failed attempt did not claim the key (nor use the code)
+        retry = api.post(REQUESTS, {**payload, "media": []}, KEY)
 
     assert retry.status == 201, retry
     assert order_count() == 1
@@ -441,7 +444,7 @@ def test_a_submission_whose_write_fails_leaves_no_media_copies(api, monkeypatch)
         raise RuntimeError("DynamoDB is unavailable")
 
     monkeypatch.setattr(storage, "create_order", failing)
-    answer = api.post(REQUESTS, body(media=[upload_id]))
+    answer = api.post(REQUESTS, verified(api, body(media=[upload_id])))
 
     assert_error(answer, 500, "internal")
     assert bucket_keys("media/") == []

@@ -9,12 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.city import load_city
+from chalicelib.domain import deadlines
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.errors import Conflict, DomainError, Forbidden, InvalidInput
 from chalicelib.domain.lifecycle import (
     RULES,
     Actor,
     Context,
+    Level,
     Role,
     State,
     WorkOrder,
@@ -55,7 +57,16 @@ ALLOWED: dict[tuple[str, Role, State], State] = {
     ("approve", D, S.AWAITING_REVIEW): S.RESOLVED,
     ("send_back", D, S.AWAITING_REVIEW): S.IN_PROGRESS,
     ("rate", R, S.RESOLVED): S.CLOSED,  # with 5 stars; 1–2 stars: see test_low_rating_*
+    # The deadlines' system actions; each also needs its threshold to have passed.
     ("auto_close", Y, S.RESOLVED): S.CLOSED,
+    ("remind_signing", Y, S.DISPATCHED): S.DISPATCHED,
+    ("return_unsigned", Y, S.DISPATCHED): S.SUBMITTED,
+    ("warn", Y, S.DISPATCHED): S.DISPATCHED,
+    ("warn", Y, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("urge", Y, S.DISPATCHED): S.DISPATCHED,
+    ("urge", Y, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("supervise", Y, S.DISPATCHED): S.DISPATCHED,
+    ("supervise", Y, S.IN_PROGRESS): S.IN_PROGRESS,
     ("priority", D, S.SUBMITTED): S.SUBMITTED,
     ("priority", D, S.DISPATCHED): S.DISPATCHED,
     ("priority", D, S.IN_PROGRESS): S.IN_PROGRESS,
@@ -74,7 +85,9 @@ ACTIONS = (
     "auto_dispatch", "dispatch", "reject", "merge", "sign", "return", "forward", "progress",
     "request_extension", "approve_extension", "refuse_extension", "resolve", "approve", "send_back",
     "rate", "auto_close", "priority", "co_handle", "instruction", "reassign",
+    "remind_signing", "return_unsigned", "warn", "urge", "supervise",
 )
+DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 ROLES_OF = {action: {role for (a, role, _) in ALLOWED if a == action} for action in ACTIONS}
 
 VALID_PARAMS = {
@@ -98,9 +111,32 @@ VALID_PARAMS = {
     "co_handle": {"units": ["water"]},
     "instruction": {"note": "请尽快办理"},
     "reassign": {"unit": "cgj", "reason": "职责调整"},
+    **{action: {} for action in DEADLINE_ACTIONS},
 }
 
 DUE = dt.datetime(2026, 11, 27, 10, 0, tzinfo=CST)
+
+
+def cst(month: int, day: int, hour: int = 10) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, 0, tzinfo=CST)
+
+
+# Fields that make exactly one deadline action due at NOW (Friday 2026-11-20 10:00),
+# each threshold counted by hand on the calendar (one working day = 9 office hours).
+DUE_FIELDS = {
+    # Signing limit passed an hour ago; the return comes a working day later.
+    "remind_signing": {"sign_due_at": NOW - dt.timedelta(hours=1)},
+    # Signing limit Wednesday 10:00, return after one more working day: Thursday 10:00.
+    "return_unsigned": {"sign_due_at": cst(11, 18)},
+    # 5 working days from Monday 16th 10:00 to Monday 23rd 10:00: 80% of it is Friday 10:00.
+    "warn": {"due_from": cst(11, 16), "due_at": cst(11, 23)},
+    # Due yesterday; red only on Monday (two working days after).
+    "urge": {"due_from": cst(11, 12), "due_at": cst(11, 19)},
+    # Due Tuesday 17th 10:00, red two working days later: Thursday 10:00.
+    "supervise": {"due_from": cst(11, 10), "due_at": cst(11, 17)},
+    # Resolved eight days ago, the rating period is seven.
+    "auto_close": {"resolved_at": NOW - dt.timedelta(days=8)},
+}
 
 
 def make_order(state: State = S.SUBMITTED, **fields) -> WorkOrder:
@@ -121,7 +157,7 @@ def order_for(action: str, state: State) -> WorkOrder:
     """An order in ``state`` whose guards let ``action`` through when the state is right."""
     if action in ("approve_extension", "refuse_extension"):
         return make_order(state, pending_extension_days=2)
-    return make_order(state)
+    return make_order(state, **DUE_FIELDS.get(action, {}))
 
 
 def ctx_with(**city_changes) -> Context:
@@ -168,35 +204,54 @@ def _accepted_by_apply(order: WorkOrder, who: Actor) -> set[str]:
     return accepted
 
 
-@pytest.mark.parametrize("pending", [None, 2])
+# An order's situations besides its state: nothing special, an extension pending, or one
+# deadline action due.
+SITUATIONS = {"plain": {}, "pending": {"pending_extension_days": 2}} | {
+    f"{action}_due": fields for action, fields in DUE_FIELDS.items()
+}
+
+
+@pytest.mark.parametrize("situation", SITUATIONS)
 @pytest.mark.parametrize("state", list(State))
 @pytest.mark.parametrize("role", list(Role))
-def test_allowed_actions_lists_exactly_what_apply_accepts(role, state, pending):
-    order = make_order(state, pending_extension_days=pending)
+def test_allowed_actions_lists_exactly_what_apply_accepts(role, state, situation):
+    order = make_order(state, **SITUATIONS[situation])
     who = actor(role)
     assert set(allowed_actions(order, who, CTX)) == _accepted_by_apply(order, who)
 
 
 @pytest.mark.parametrize(
-    ("state", "role", "pending", "expected"),
+    ("state", "role", "situation", "expected"),
     [
-        (S.SUBMITTED, D, None, {"dispatch", "reject", "merge", "priority"}),
-        (S.SUBMITTED, Y, None, {"auto_dispatch"}),
-        (S.DISPATCHED, H, None, {"sign", "return", "forward"}),
-        (S.DISPATCHED, L, None, {"instruction", "reassign"}),
-        (S.IN_PROGRESS, H, None, {"progress", "request_extension", "resolve"}),
-        (S.IN_PROGRESS, H, 2, {"progress", "resolve"}),
-        (S.IN_PROGRESS, D, None, {"priority", "co_handle"}),
-        (S.IN_PROGRESS, D, 2, {"approve_extension", "refuse_extension", "priority", "co_handle"}),
-        (S.AWAITING_REVIEW, D, None, {"approve", "send_back", "priority"}),
-        (S.RESOLVED, R, None, {"rate"}),
-        (S.RESOLVED, Y, None, {"auto_close"}),
-        (S.CLOSED, L, None, set()),
-        (S.IN_PROGRESS, A, None, set()),
+        (S.SUBMITTED, D, "plain", {"dispatch", "reject", "merge", "priority"}),
+        (S.SUBMITTED, Y, "plain", {"auto_dispatch"}),
+        (S.DISPATCHED, H, "plain", {"sign", "return", "forward"}),
+        (S.DISPATCHED, L, "plain", {"instruction", "reassign"}),
+        (S.DISPATCHED, Y, "plain", set()),
+        (S.DISPATCHED, Y, "remind_signing_due", {"remind_signing"}),
+        (S.DISPATCHED, Y, "return_unsigned_due", {"return_unsigned"}),
+        (S.DISPATCHED, Y, "supervise_due", {"supervise"}),
+        (S.IN_PROGRESS, H, "plain", {"progress", "request_extension", "resolve"}),
+        (S.IN_PROGRESS, H, "pending", {"progress", "resolve"}),
+        (S.IN_PROGRESS, H, "urge_due", {"progress", "request_extension", "resolve"}),
+        (S.IN_PROGRESS, D, "plain", {"priority", "co_handle"}),
+        (S.IN_PROGRESS, D, "pending", {"approve_extension", "refuse_extension", "priority", "co_handle"}),
+        (S.IN_PROGRESS, Y, "plain", set()),
+        (S.IN_PROGRESS, Y, "remind_signing_due", set()),  # signed: no signing reminder
+        (S.IN_PROGRESS, Y, "warn_due", {"warn"}),
+        (S.IN_PROGRESS, Y, "urge_due", {"urge"}),
+        (S.AWAITING_REVIEW, D, "plain", {"approve", "send_back", "priority"}),
+        (S.AWAITING_REVIEW, Y, "supervise_due", set()),  # the unit has done its part
+        (S.RESOLVED, R, "plain", {"rate"}),
+        (S.RESOLVED, Y, "plain", set()),
+        (S.RESOLVED, Y, "auto_close_due", {"auto_close"}),
+        (S.CLOSED, L, "plain", set()),
+        (S.CLOSED, Y, "auto_close_due", set()),
+        (S.IN_PROGRESS, A, "plain", set()),
     ],
 )
-def test_allowed_actions_matches_the_spec(state, role, pending, expected):
-    order = make_order(state, pending_extension_days=pending)
+def test_allowed_actions_matches_the_spec(state, role, situation, expected):
+    order = make_order(state, **SITUATIONS[situation])
     assert set(allowed_actions(order, actor(role), CTX)) == expected
 
 
@@ -404,6 +459,53 @@ def test_refused_actions_leave_the_order_as_it_was():
     assert order == snapshot
 
 
+# ---- the deadlines' system actions --------------------------------------------
+
+SYSTEM_ALLOWED = sorted((a, state) for (a, role, state) in ALLOWED if a in DEADLINE_ACTIONS)
+
+
+@pytest.mark.parametrize("situation", SITUATIONS)
+@pytest.mark.parametrize(("action", "state"), SYSTEM_ALLOWED)
+def test_a_deadline_action_is_taken_only_when_it_is_the_one_due(action, state, situation):
+    order = make_order(state, **SITUATIONS[situation])
+    if situation == f"{action}_due":
+        assert apply(order, action, actor(Y), {}, CTX)[0].version == order.version + 1
+    else:
+        with pytest.raises(Conflict) as caught:
+            apply(order, action, actor(Y), {}, CTX)
+        assert caught.value.message == "尚未到期"
+
+
+@pytest.mark.parametrize(
+    ("action", "state", "expected"),
+    [
+        ("remind_signing", S.DISPATCHED, {"sign_reminded": True, "unit": "lsq"}),
+        ("return_unsigned", S.DISPATCHED, {"unit": None, "sign_due_at": None, "due_at": None, "next_check_at": None}),
+        ("warn", S.IN_PROGRESS, {"level": Level.WARNING, "supervised_at": None}),
+        ("urge", S.DISPATCHED, {"level": Level.YELLOW, "supervised_at": None}),
+        ("supervise", S.IN_PROGRESS, {"level": Level.RED, "supervised_at": NOW}),
+        ("auto_close", S.RESOLVED, {"closed_at": NOW, "rating": None, "next_check_at": None}),
+    ],
+)
+def test_deadline_actions_record_what_they_did(action, state, expected):
+    order = make_order(state, **DUE_FIELDS[action])
+    changed, event = apply(order, action, actor(Y), {}, CTX)
+    assert {name: getattr(changed, name) for name in expected} == expected
+    assert event.actor == actor(Y) and event.note
+    # Each action moves the next check past its own threshold: it is not due again.
+    assert deadlines.due_action(changed, CTX) is None
+    assert changed.next_check_at == deadlines.next_check(changed, CTX)
+    assert changed.next_check_at is None or changed.next_check_at > NOW
+
+
+def test_approved_extension_takes_the_level_back_to_normal():
+    order = make_order(S.IN_PROGRESS, **DUE_FIELDS["urge"], level=Level.YELLOW, pending_extension_days=3)
+    changed, event = apply(order, "approve_extension", actor(D), {}, CTX)
+    # Due Thursday 19th 10:00 + 3 working days = Tuesday 24th 10:00: no longer late.
+    assert (changed.due_at, changed.level) == (cst(11, 24), Level.NORMAL)
+    assert event.changes["level"] == "normal"
+
+
 # ---- the audit trail ----------------------------------------------------------
 
 def _opened():
@@ -458,20 +560,28 @@ STEP_PARAMS = {
     "co_handle": [{"units": ["water"]}, {"units": []}, {"units": ["lsq"]}],
     "instruction": [{"note": "尽快"}],
     "reassign": [{"unit": "lsq", "reason": "r"}, {"unit": "lsq-cg", "reason": "r"}, {"unit": "heat", "reason": "r"}],
+    **{action: [{}] for action in DEADLINE_ACTIONS},
 }
+# Between two steps the clock stands still or moves on, by hours, working days or
+# up to a week (the rating period), so that the deadlines come due along the way.
+CLOCK_STEPS = tuple(dt.timedelta(hours=h) for h in (0, 1, 5, 20, 50, 170))
+# An hour limit (24 h) and a working-day limit (5 working days).
+KINDS = (("help", "utilities"), ("complaint", "sanitation"))
 
 
 @settings(max_examples=200, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(review_required=st.booleans(), steps=st.integers(min_value=1, max_value=40),
+@given(review_required=st.booleans(), kind=st.sampled_from(KINDS), steps=st.integers(min_value=1, max_value=40),
        rnd=st.randoms(use_true_random=True))
-def test_random_sequences_keep_the_trail_and_the_order_in_step(review_required, steps, rnd):
+def test_random_sequences_keep_the_trail_and_the_order_in_step(review_required, kind, steps, rnd):
     city = CITY.model_copy(update={"review_required": review_required})
     calendar = WorkingCalendar(city)
-    order, first = _opened()
+    order, first = open_order("LY202611200002", *kind, "220403001", actor(R), NOW)
     events = [first]
-    for n in range(1, steps + 1):
-        ctx = Context(city, calendar, NOW + dt.timedelta(hours=5 * n))
+    now = NOW
+    for _ in range(steps):
+        now += rnd.choice(CLOCK_STEPS)
+        ctx = Context(city, calendar, now)
         # Mostly an action some actor is offered, so that sequences get far; else anything at all.
         offered = [(who, action) for who in STEP_ACTORS for action in allowed_actions(order, who, ctx)]
         if offered and rnd.random() < 0.75:
@@ -479,14 +589,20 @@ def test_random_sequences_keep_the_trail_and_the_order_in_step(review_required, 
         else:
             who, action = rnd.choice(STEP_ACTORS), rnd.choice(ACTIONS)
         params = rnd.choice(STEP_PARAMS[action])
+        due = deadlines.due_action(order, ctx)
         try:
             changed, event = apply(order, action, who, params, ctx)
         except (InvalidInput, Forbidden, Conflict):
             assert replay(events) == order
             continue
+        if action in DEADLINE_ACTIONS:
+            assert action == due
         assert changed.version == order.version + 1 == event.seq
         assert (event.from_state, event.to_state, event.at) == (order.state, changed.state, ctx.now)
+        # The order always knows when it next needs the sweep (the index is keyed on it).
+        assert changed.next_check_at == deadlines.next_check(changed, ctx)
         events.append(event)
         order = changed
+        # Level, thresholds and next check included: the trail alone gives the order back.
         assert replay(events) == order
     assert order.version == len(events)

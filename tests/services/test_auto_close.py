@@ -74,10 +74,10 @@ def test_an_order_rated_while_the_run_is_under_way_is_skipped(resolved, monkeypa
     record_change = storage.record_change
     raced = resolved[1]["tracking_no"]
 
-    def racing(item, order, event):
+    def racing(item, order, event, *notices):
         if item.tracking_no == raced:
             raise Conflict("工单已被他人修改，请刷新后重试")
-        record_change(item, order, event)
+        record_change(item, order, event, *notices)
 
     monkeypatch.setattr(storage, "record_change", racing)
     with freeze_time(RESOLVED_AT + dt.timedelta(days=8)):

@@ -1,0 +1,79 @@
+"""The notify queue (SQS): outgoing SMS between the outbox and the sender.
+
+A message that fails is received again after the visibility timeout; after
+``MAX_RECEIVES`` receives SQS moves it to the dead-letter queue. Quiet hours use
+receives too: a message held overnight is received once at night and again in
+the morning, so ``MAX_RECEIVES`` leaves room for a hold and several retries.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+
+from chalicelib.adapters.aws import boto3_client
+from chalicelib.settings import get_settings
+
+MAX_RECEIVES = 5
+# Six times the deliver function's timeout (60 s), as AWS advises for a queue that triggers a Lambda.
+VISIBILITY_TIMEOUT_SECONDS = 360
+RETENTION_SECONDS = 4 * 24 * 3600  # SQS's default: days of retries if the provider is down
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's most: time to look into what failed
+MAX_HOLD_SECONDS = 12 * 3600  # SQS's ceiling for a visibility timeout
+_BATCH = 10  # SQS's ceiling for send_message_batch
+
+
+class QueueSendFailed(RuntimeError):
+    """Some messages were not accepted; the caller must retry them (it is fed by a stream, which will)."""
+
+
+@lru_cache(maxsize=1)
+def _sqs():
+    return boto3_client("sqs")
+
+
+def dead_letter_queue_name(queue_name: str) -> str:
+    return f"{queue_name}-dlq"
+
+
+def ensure_queue() -> str:
+    """Create the notify queue and its dead-letter queue (local stack and tests); the queue's URL."""
+    sqs, name = _sqs(), get_settings().notify_queue
+    dlq_url = sqs.create_queue(
+        QueueName=dead_letter_queue_name(name), Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)}
+    )["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES}
+    attributes = {
+        "MessageRetentionPeriod": str(RETENTION_SECONDS),
+        "VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS),
+        "RedrivePolicy": json.dumps(redrive),
+    }
+    return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+
+
+@lru_cache(maxsize=4)
+def queue_url(name: str | None = None) -> str:
+    return _sqs().get_queue_url(QueueName=name or get_settings().notify_queue)["QueueUrl"]
+
+
+def send(bodies: Sequence[str]) -> None:
+    """Put every body on the notify queue, or raise: a partial success is a failure to the caller."""
+    failed = 0
+    for start in range(0, len(bodies), _BATCH):
+        chunk = bodies[start:start + _BATCH]
+        answer = _sqs().send_message_batch(
+            QueueUrl=queue_url(),
+            Entries=[{"Id": str(n), "MessageBody": body} for n, body in enumerate(chunk)],
+        )
+        failed += len(answer.get("Failed", []))
+    if failed:
+        raise QueueSendFailed(f"{failed} of {len(bodies)} messages were not queued")
+
+
+def hold(queue_arn: str, receipt_handle: str, seconds: int) -> None:
+    """Keep a received message out of sight for ``seconds`` (at most 12 hours)."""
+    name = queue_arn.rsplit(":", 1)[-1]
+    _sqs().change_message_visibility(
+        QueueUrl=queue_url(name), ReceiptHandle=receipt_handle, VisibilityTimeout=min(seconds, MAX_HOLD_SECONDS)
+    )

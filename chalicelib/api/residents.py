@@ -1,0 +1,31 @@
+"""Residents' phone verification: SMS codes, the token they give, the resident's own requests."""
+from __future__ import annotations
+
+from chalice.app import Request, Response
+
+from chalicelib.api.http import endpoint, error_response, json_body, query, respond
+from chalicelib.api.schemas import OtpRequest, OtpVerifyRequest, OwnRequestsQuery
+from chalicelib.services import verification
+
+
+@endpoint
+def send_code(request: Request) -> Response:
+    body = json_body(request, OtpRequest)
+    try:
+        return respond(verification.send_code(body.phone))
+    except verification.RateLimited as exc:
+        headers = {"Retry-After": str(exc.retry_after)}
+        return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
+
+
+@endpoint
+def verify_code(request: Request) -> Response:
+    body = json_body(request, OtpVerifyRequest)
+    return respond(verification.verify(body.phone, body.code))
+
+
+@endpoint
+def own_requests(request: Request) -> Response:
+    subject = verification.resident(request.headers.get("authorization"))  # 401 before anything else
+    params = query(request, OwnRequestsQuery)
+    return respond(verification.own_requests(subject, params.cursor, params.limit))

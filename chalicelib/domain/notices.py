@@ -1,0 +1,88 @@
+"""Who hears of a change by SMS, with which template, and when a text may go out.
+
+``notices_for`` maps one audit event to the messages it causes; the services
+store them in the same transaction as the change (the outbox), and the queue
+delivers them. Audiences: ``resident`` (the contact of a named request),
+``unit:<code>`` (a unit's duty phone) and ``leader`` (the leader on duty).
+
+Urgency decides whether a message may wake someone: urgent messages ignore the
+quiet hours. Residents' messages are never urgent: nothing a resident hears
+needs them at night. The leader's 督办 notice always is. A unit's messages are
+urgent only for an order whose limit runs round the clock (a limit in hours,
+e.g. a burst pipe in 24 h): for those the night counts, while a limit in working
+days does not run until the office opens, so the morning is soon enough.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.city import City, QuietHours
+from chalicelib.domain.orders import Event, State, WorkOrder
+
+RESIDENT = "resident"
+LEADER = "leader"
+UNIT_PREFIX = "unit:"
+
+
+def unit_audience(code: str) -> str:
+    return f"{UNIT_PREFIX}{code}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    template: str  # a key of city.sms.templates
+    audience: str  # "resident", "unit:<code>" or "leader"
+    urgent: bool = False
+    # Extra fields for the text that the order does not hold (the sealed query code).
+    payload: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+
+def notices_for(event: Event, order: WorkOrder, city: City, has_contact: bool) -> list[Notice]:
+    """The messages ``event`` causes; ``order`` is the order after it."""
+    round_the_clock = city.time_limit(order.type, order.category).hours is not None
+
+    def to_resident(template: str) -> list[Notice]:
+        return [Notice(template, RESIDENT)] if has_contact else []
+
+    def to_unit(template: str, unit: str | None) -> list[Notice]:
+        return [Notice(template, unit_audience(unit), urgent=round_the_clock)] if unit else []
+
+    action = event.action
+    if action == "submit":
+        return to_resident("received")
+    if action in ("auto_dispatch", "dispatch", "reassign"):
+        return to_resident("dispatched") + to_unit("staff_new_order", order.unit)
+    if action == "forward":
+        return to_unit("staff_new_order", order.unit)
+    if action == "approve_extension":
+        return to_resident("extension_granted")
+    if action in ("resolve", "approve") and event.to_state is State.RESOLVED:
+        return to_resident("resolved")
+    if action == "rate" and event.to_state is State.IN_PROGRESS:  # 1–2 stars: 重办
+        return to_resident("reopened") + to_unit("staff_reopened", order.unit)
+    if action == "remind_signing":
+        return to_unit("staff_sign_reminder", order.unit)
+    if action == "warn":
+        return to_unit("staff_warning", order.unit)
+    if action == "urge":
+        parent = city.unit_by_code[order.unit].parent if order.unit else None
+        return to_unit("staff_yellow", order.unit) + to_unit("staff_yellow", parent)
+    if action == "supervise":
+        return [Notice("leader_red", LEADER, urgent=True)]
+    return []
+
+
+def quiet_until(now: dt.datetime, quiet: QuietHours, zone: ZoneInfo) -> dt.datetime | None:
+    """When the quiet hours around ``now`` end, or None if ``now`` is not in them."""
+    local = now.astimezone(zone)
+    at = local.time().replace(tzinfo=None)
+    wraps = quiet.start > quiet.end  # 22:00–07:30 runs past midnight
+    inside = (at >= quiet.start or at < quiet.end) if wraps else (quiet.start <= at < quiet.end)
+    if not inside:
+        return None
+    day = local.date() if at < quiet.end else local.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, quiet.end, tzinfo=zone)

@@ -1,0 +1,253 @@
+"""SMS from the outbox: relayed to the notify queue, then delivered once each.
+
+    change ─(same transaction)─▶ outbox item ─stream─▶ relay ─▶ SQS ─▶ deliver ─▶ sender
+
+Nothing is lost: a message exists as soon as its change does, and every later
+step retries until it has passed it on (the stream retries a failed relay, SQS
+redelivers a failed delivery, then parks it in the dead-letter queue).
+Nothing is sent twice: a delivery is idempotent on the outbox item's id
+(Powertools idempotency on DynamoDB), which records a send only once it
+succeeded — a failed send leaves no record and is tried again.
+
+The text is rendered at delivery from the order as it is then, so a message held
+overnight tells the morning's facts. Quiet hours hold non-urgent messages: the
+message is made invisible until the quiet hours end and reported as failed, so
+SQS hands it back in the morning (each hold costs one of the queue's receives).
+Residents' phones get at most ``daily_cap_per_phone`` texts a day; staff duty
+phones are not capped, as a unit's work must reach it however busy the day.
+
+Logs carry the tracking number, the template and the outcome — never the
+number, the text, or the query code.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from chalicelib import storage
+from chalicelib.adapters import queue
+from chalicelib.adapters.crypto import get_cipher
+from chalicelib.adapters.sms import get_sender
+from chalicelib.city import City
+from chalicelib.domain.notices import LEADER, RESIDENT, UNIT_PREFIX, quiet_until
+from chalicelib.domain.phones import to_e164
+from chalicelib.observability import count, logger
+from chalicelib.services import runtime
+
+SUMMARY_CHARS = 20
+# Longer than a message can stay in the queue, so a late duplicate still finds the record.
+SENT_RECORD_SECONDS = 7 * 24 * 3600
+
+
+class Poison(ValueError):
+    """A message that can never be sent (unreadable, unknown template, unknown order)."""
+
+
+class Held(Exception):
+    """Not sent now: the quiet hours; it comes back when they end."""
+
+
+class SendFailed(RuntimeError):
+    """The provider refused or failed; the message is tried again."""
+
+
+# ---- the outbox's payload: what a text needs that the order does not hold ------
+
+def seal_payload(tracking_no: str, fields: dict[str, str]) -> dict[str, str]:
+    """Fields for the text, sealed: the outbox, its stream and the queue only ever see ciphertext."""
+    return {"sealed": get_cipher().seal(fields, _payload_context(tracking_no)).hex()}
+
+
+def _open_payload(tracking_no: str, payload: dict) -> dict[str, str]:
+    sealed = payload.get("sealed")
+    return get_cipher().open(bytes.fromhex(sealed), _payload_context(tracking_no)) if sealed else {}
+
+
+def _payload_context(tracking_no: str) -> str:
+    return f"notice:{tracking_no}"
+
+
+# ---- relay: the outbox's stream → the queue --------------------------------------
+
+def relay(records: Iterable[dict]) -> int:
+    """Queue the outbox items a stream batch inserted; raises unless all were queued (the stream retries)."""
+    bodies = [
+        storage.outbox_message(record["dynamodb"]["NewImage"])
+        for record in records
+        if record.get("eventName") == "INSERT"  # TTL removals need no message
+    ]
+    if bodies:
+        queue.send(bodies)
+    logger.info("outbox relayed", messages=len(bodies))
+    return len(bodies)
+
+
+# ---- delivery: the queue → the sender ---------------------------------------------
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    tracking_no: str
+    template: str
+    audience: str
+    urgent: bool
+    payload: dict = field(default_factory=dict)
+
+
+def deliver(event: dict, lambda_context: Any = None) -> dict:
+    """An SQS batch; the messages not delivered now, as SQS's partial batch response."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    if lambda_context is not None:
+        # Lets Powertools expire an in-progress record if this invocation dies mid-send.
+        _idempotency_config().register_lambda_context(lambda_context)
+    # A batch held whole by the quiet hours is a normal night, not an error to raise.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(event=event, record_handler=_deliver_record, processor=processor)
+
+
+def _deliver_record(record) -> dict:
+    city = runtime.city()
+    try:
+        message = _parse(record.body, city)
+    except Poison:
+        logger.error("sms message unreadable", message_id=record.message_id, outcome="poison")
+        raise
+    now = runtime.now()
+    until = None if message.urgent else quiet_until(now, city.sms.quiet_hours, city.zone)
+    if until is not None:
+        queue.hold(record.event_source_arn, record.receipt_handle, math.ceil((until - now).total_seconds()))
+        _log(message, "held", until=until.isoformat())
+        raise Held(f"quiet hours until {until.isoformat()}")
+    return _send_once()(message=asdict(message))
+
+
+def _parse(body: str, city: City) -> Message:
+    try:
+        data = json.loads(body)
+        message = Message(
+            id=str(data["id"]),
+            tracking_no=str(data["tracking_no"]),
+            template=str(data["template"]),
+            audience=str(data["audience"]),
+            urgent=bool(data.get("urgent", False)),
+            payload=dict(data.get("payload") or {}),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise Poison("not an outbox message") from None
+    if message.template not in city.sms.templates:
+        raise Poison(f"unknown template {message.template!r}")
+    if message.audience not in (RESIDENT, LEADER) and not message.audience.startswith(UNIT_PREFIX):
+        raise Poison(f"unknown audience {message.audience!r}")
+    return message
+
+
+def _send(message: dict) -> dict:
+    """Send one message, once: wrapped by Powertools idempotency (``_send_once``)."""
+    msg = Message(**message)
+    city = runtime.city()
+    item = storage.get_order(msg.tracking_no)
+    if item is None:
+        raise Poison("no such order")
+    phone = _recipient(msg, item, city)
+    if phone is None:
+        return _log(msg, "no_recipient")
+    text = render(msg, item, city)
+    quota = _quota_name(phone, city) if msg.audience == RESIDENT else None
+    if quota and not storage.take_quota(quota, city.sms.daily_cap_per_phone, runtime.now() + dt.timedelta(days=2)):
+        return _log(msg, "capped")
+    try:
+        get_sender().send(phone, text)
+    except Exception as exc:  # noqa: BLE001 - any provider failure is retried the same way
+        if quota:
+            storage.give_back_quota(quota)
+        _log(msg, "failed", error=type(exc).__name__)
+        # Not chained: a provider's message may quote the number.
+        raise SendFailed(type(exc).__name__) from None
+    count("SmsSent")
+    return _log(msg, "sent")
+
+
+def _log(msg: Message, outcome: str, **extra) -> dict:
+    log = logger.warning if outcome in ("failed", "capped") else logger.info
+    log("sms", tracking_no=msg.tracking_no, template=msg.template, outcome=outcome, **extra)
+    return {"outcome": outcome}
+
+
+def _recipient(msg: Message, item: storage.OrderModel, city: City) -> str | None:
+    if msg.audience == RESIDENT:
+        if item.contact is None:
+            return None
+        # Orders stored before numbers were kept in E.164 may hold a national form.
+        return to_e164(get_cipher().open(item.contact, item.tracking_no)["phone"])
+    if msg.audience == LEADER:
+        return city.leader_on_duty.phone if city.leader_on_duty else None
+    unit = city.unit_by_code.get(msg.audience.removeprefix(UNIT_PREFIX))
+    return unit.phone if unit else None
+
+
+def render(msg: Message, item: storage.OrderModel, city: City) -> str:
+    """【signature】 and the city's template, filled from the order and the message's payload."""
+    zone = city.zone
+    fields = {
+        "tracking_no": item.tracking_no,
+        "unit": city.unit_by_code[item.unit].name if item.unit in city.unit_by_code else "",
+        "due_date": _day(item.due_at.astimezone(zone)) if item.due_at else "",
+        "sign_due": _minute(item.sign_due_at.astimezone(zone)) if item.sign_due_at else "",
+        "category": city.category_by_code[item.category].name if item.category in city.category_by_code else "",
+        "summary": _summary(item.description),
+        **_open_payload(item.tracking_no, msg.payload),
+    }
+    try:
+        text = city.sms.templates[msg.template].format(**fields)
+    except (KeyError, IndexError, ValueError):
+        raise Poison(f"template {msg.template!r} cannot be filled") from None
+    return f"【{city.sms.signature}】{text}"
+
+
+def _day(at: dt.datetime) -> str:
+    return f"{at.month}月{at.day}日"
+
+
+def _minute(at: dt.datetime) -> str:
+    return f"{at.month}月{at.day}日{at:%H:%M}"
+
+
+def _summary(description: str) -> str:
+    text = " ".join(description.split())
+    return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "…"
+
+
+def _quota_name(phone: str, city: City) -> str:
+    """The phone's count for today, under a keyed hash: the counters table holds no numbers."""
+    day = runtime.now().astimezone(city.zone).date()
+    return f"sms#{get_cipher().keyed_hash('sms-cap', phone)}#{day:%Y%m%d}"
+
+
+@lru_cache(maxsize=1)
+def _idempotency_config():
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=SENT_RECORD_SECONDS)
+
+
+@lru_cache(maxsize=1)
+def _send_once():
+    # Built on first use: Powertools' import and its DynamoDB client cost a cold start.
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+
+    from chalicelib.adapters.aws import boto3_client
+
+    return idempotent_function(
+        _send,
+        data_keyword_argument="message",
+        persistence_store=DynamoDBPersistenceLayer(
+            table_name=storage.IDEMPOTENCY_TABLE, boto3_client=boto3_client("dynamodb")
+        ),
+        config=_idempotency_config(),
+    )

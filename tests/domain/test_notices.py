@@ -1,0 +1,121 @@
+"""Who hears of each change by SMS, and when the quiet hours hold a message back."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from chalicelib.city import QuietHours, load_city
+from chalicelib.domain.lifecycle import RULES
+from chalicelib.domain.notices import notices_for, quiet_until
+from chalicelib.domain.orders import SYSTEM, Event, State, WorkOrder
+
+CITY = load_city("liaoyuan.yaml")
+ZONE = CITY.zone
+S = State
+NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=ZONE)
+
+
+def order(unit: str | None = "lsq-cg", type: str = "complaint", category: str = "sanitation") -> WorkOrder:
+    return WorkOrder("LY202611200001", type, category, "220402", created_at=NOW, unit=unit)
+
+
+def event(action: str, to_state: State, from_state: State | None = S.IN_PROGRESS) -> Event:
+    return Event(2, NOW, action, SYSTEM, from_state, to_state, None, {}, public=False)
+
+
+def told(action: str, to_state: State, has_contact: bool = True, **order_fields) -> list[tuple[str, str, bool]]:
+    notices = notices_for(event(action, to_state), order(**order_fields), CITY, has_contact)
+    return [(n.template, n.audience, n.urgent) for n in notices]
+
+
+RESIDENT, UNIT, PARENT, LEADER = "resident", "unit:lsq-cg", "unit:lsq", "leader"
+
+
+@pytest.mark.parametrize(
+    ("action", "to_state", "expected"),
+    [
+        ("submit", S.SUBMITTED, [("received", RESIDENT, False)]),
+        ("auto_dispatch", S.DISPATCHED, [("dispatched", RESIDENT, False), ("staff_new_order", UNIT, False)]),
+        ("dispatch", S.DISPATCHED, [("dispatched", RESIDENT, False), ("staff_new_order", UNIT, False)]),
+        ("reassign", S.DISPATCHED, [("dispatched", RESIDENT, False), ("staff_new_order", UNIT, False)]),
+        ("forward", S.DISPATCHED, [("staff_new_order", UNIT, False)]),
+        ("approve_extension", S.IN_PROGRESS, [("extension_granted", RESIDENT, False)]),
+        ("resolve", S.RESOLVED, [("resolved", RESIDENT, False)]),
+        ("resolve", S.AWAITING_REVIEW, []),  # the resident hears when the review approves it
+        ("approve", S.RESOLVED, [("resolved", RESIDENT, False)]),
+        ("rate", S.IN_PROGRESS, [("reopened", RESIDENT, False), ("staff_reopened", UNIT, False)]),
+        ("rate", S.CLOSED, []),
+        ("remind_signing", S.DISPATCHED, [("staff_sign_reminder", UNIT, False)]),
+        ("warn", S.IN_PROGRESS, [("staff_warning", UNIT, False)]),
+        ("urge", S.IN_PROGRESS, [("staff_yellow", UNIT, False), ("staff_yellow", PARENT, False)]),
+        ("supervise", S.IN_PROGRESS, [("leader_red", LEADER, True)]),
+    ],
+)
+def test_who_hears_of_each_change(action, to_state, expected):
+    assert told(action, to_state) == expected
+
+
+@pytest.mark.parametrize(
+    "action",
+    sorted(set(RULES) - {"auto_dispatch", "dispatch", "reassign", "forward", "approve_extension", "resolve",
+                         "approve", "rate", "remind_signing", "warn", "urge", "supervise"}),
+)
+def test_other_changes_send_nothing(action):
+    target = RULES[action].target or S.IN_PROGRESS
+    assert told(action, target) == []
+
+
+def test_an_anonymous_order_tells_only_staff():
+    assert told("submit", S.SUBMITTED, has_contact=False) == []
+    assert told("dispatch", S.DISPATCHED, has_contact=False) == [("staff_new_order", UNIT, False)]
+
+
+def test_a_unit_without_a_parent_is_urged_alone():
+    assert told("urge", S.IN_PROGRESS, unit="cgj") == [("staff_yellow", "unit:cgj", False)]
+
+
+def test_an_order_with_a_round_the_clock_limit_is_urgent_for_staff_only():
+    utilities_help = {"unit": "heat", "type": "help", "category": "utilities"}  # 24 hours
+    assert told("dispatch", S.DISPATCHED, **utilities_help) == [
+        ("dispatched", RESIDENT, False),
+        ("staff_new_order", "unit:heat", True),
+    ]
+
+
+def test_an_order_without_a_unit_tells_no_unit():
+    assert told("rate", S.IN_PROGRESS, unit=None) == [("reopened", RESIDENT, False)]
+
+
+# ---- quiet hours -------------------------------------------------------------------
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=ZONE)
+
+
+NIGHT = QuietHours(start=dt.time(22, 0), end=dt.time(7, 30))
+LUNCH = QuietHours(start=dt.time(12, 0), end=dt.time(13, 0))
+
+
+@pytest.mark.parametrize(
+    ("quiet", "now", "until"),
+    [
+        (NIGHT, at(20, 21, 59), None),
+        (NIGHT, at(20, 22, 0), at(21, 7, 30)),
+        (NIGHT, at(20, 23, 0), at(21, 7, 30)),
+        (NIGHT, at(21, 0, 30), at(21, 7, 30)),
+        (NIGHT, at(21, 7, 29), at(21, 7, 30)),
+        (NIGHT, at(21, 7, 30), None),
+        (NIGHT, at(21, 12, 0), None),
+        (LUNCH, at(20, 11, 59), None),
+        (LUNCH, at(20, 12, 30), at(20, 13, 0)),
+        (LUNCH, at(20, 13, 0), None),
+    ],
+)
+def test_quiet_hours_end_at_the_next_end_of_the_span(quiet, now, until):
+    assert quiet_until(now, quiet, ZONE) == until
+
+
+def test_quiet_hours_are_the_citys_local_time_whatever_the_clocks_zone():
+    utc_23h_local = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.timezone.utc)  # 23:00 in Liaoyuan
+    assert quiet_until(utc_23h_local, NIGHT, ZONE) == at(21, 7, 30)

@@ -1,0 +1,335 @@
+"""SMS through the outbox, the stream, the queue and the sender: the whole loop under moto.
+
+The drivers of the local stack (infra/drivers.py) play Lambda: the stream
+driver relays the outbox's stream, the queue driver delivers the notify queue
+(receiving with visibility timeout 0, so a failed message is back at once).
+moto's SNS keeps every SMS it was asked to send.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import boto3
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sns import sns_backends
+
+from app import app
+from chalicelib import storage
+from chalicelib.adapters import queue
+from chalicelib.adapters.sms import SnsSender
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.lifecycle import apply
+from chalicelib.domain.notices import Notice
+from chalicelib.domain.orders import Actor, Role
+from chalicelib.observability import logger
+from chalicelib.services import notify, runtime
+from chalicelib.settings import get_settings
+from infra.drivers import QueueDriver, ScheduleDriver, StreamDriver
+from chalicelib.city import City
+from tests.api.resident_helpers import NAME, PHONE, act, clock, rate, submit  # noqa: F401 - clock: Friday 10:00
+
+RESIDENT = "+86" + PHONE
+LSQ_CG, LSQ, LEADER = "+8613700000016", "+8613700000012", "+8613700009999"  # 龙山区城市管理局, 龙山区, 值班市领导
+HEAT = "+8613700000011"  # 辽源市供热公司
+SIGN = "【辽源民生诉求】"
+NO = "LY202611200001"  # the first request of Friday 2026-11-20
+DISPATCHED = f"{SIGN}您的诉求(编号{NO})已由龙山区城市管理局受理,预计11月27日前办结。"
+OTP_TEXT = f"{SIGN}您的验证码"  # sent by POST /otp before a named submission, not through the queue
+NEW_ORDER = f"{SIGN}新工单{NO}（环境卫生）：小区门口的垃圾已经三天没有清运了。请于11月23日10:00前签收。"
+
+
+# ---- the loop ------------------------------------------------------------------
+
+class Loop:
+    """The outbox's stream and the notify queue, driven as Lambda drives them."""
+
+    def __init__(self):
+        self.stream = StreamDriver(app, storage.OutboxModel.Meta.table_name)
+        self.queue = QueueDriver(app, get_settings().notify_queue, visibility_timeout=0)
+
+    def run(self) -> None:
+        """Relay everything, then deliver until the queue has nothing visible."""
+        self.stream.drain()
+        for _ in range(20):
+            if not self.queue.poll():
+                return
+        raise AssertionError("the queue never emptied")
+
+
+@pytest.fixture
+def loop(api):
+    return Loop()
+
+
+def sms() -> list[tuple[str, str]]:
+    """Every notification SMS sent so far, as (number, text), in order (not the verification codes)."""
+    sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()
+    return [(to, text) for to, text in sent if not text.startswith(OTP_TEXT)]
+
+
+def texts_to(number: str) -> list[str]:
+    return [text for to, text in sms() if to == number]
+
+
+def outbox() -> list[dict]:
+    items = boto3.client("dynamodb").scan(TableName=storage.OutboxModel.Meta.table_name)["Items"]
+    return [storage.OutboxModel.from_raw_data(item).to_simple_dict() for item in items]
+
+
+def queued(queue_name: str | None = None) -> list[str]:
+    """The bodies visible on a queue now (read without consuming: made visible again at once)."""
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name or get_settings().notify_queue)["QueueUrl"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    return [m["Body"] for m in messages]
+
+
+class FlakySender(SnsSender):
+    """SNS, down for the first ``failures`` texts."""
+
+    def __init__(self, failures: int):
+        super().__init__()
+        self.failures = failures
+
+    def send(self, phone: str, text: str) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError(f"provider unreachable for {phone}")
+        super().send(phone, text)
+
+
+# ---- the outbox is written with the change ----------------------------------------
+
+def test_a_named_submission_stores_its_messages_with_the_order(api, clock):
+    named = submit(api)
+
+    items = outbox()
+    assert sorted((i["template"], i["audience"], i["urgent"]) for i in items) == [
+        ("dispatched", "resident", False),
+        ("received", "resident", False),
+        ("staff_new_order", "unit:lsq-cg", False),
+    ]
+    assert {i["tracking_no"] for i in items} == {named["tracking_no"]}
+    received = next(i for i in items if i["template"] == "received")
+    assert named["query_code"] not in json.dumps(items)  # sealed in the payload
+    assert set(json.loads(received["payload"])) == {"sealed"}
+
+
+def test_an_anonymous_submission_tells_only_the_unit(api, clock):
+    submit(api, anonymous=True, contact=None)
+
+    assert [(i["template"], i["audience"]) for i in outbox()] == [("staff_new_order", "unit:lsq-cg")]
+
+
+def test_a_change_that_loses_its_race_stores_no_message(api, staff, clock):
+    submit(api)
+    stale = storage.get_order(NO)
+    act(api, staff, NO, "sign")  # another writer moves the order on
+    before = len(outbox())
+    handler = Actor(Role.HANDLER, "test", "lsq-cg")
+    order, event = apply(storage.to_domain(stale), "sign", handler, {}, runtime.domain_context())
+
+    with pytest.raises(Conflict):
+        storage.record_change(stale, order, event, [Notice("staff_warning", "unit:lsq-cg")])
+
+    assert len(outbox()) == before
+
+
+# ---- delivery ------------------------------------------------------------------------
+
+def test_the_resident_and_the_unit_hear_of_a_new_request(api, loop, clock):
+    named = submit(api)
+
+    loop.run()
+
+    received = f"{SIGN}您的诉求(编号{NO})已收到，查询码{named['query_code']}，请妥善保存，凭编号和查询码查询办理进度。"
+    assert sorted(texts_to(RESIDENT)) == sorted([received, DISPATCHED])
+    assert texts_to(LSQ_CG) == [NEW_ORDER]
+    assert queued() == []
+
+
+def test_the_query_code_and_the_number_are_never_logged(api, loop, clock, capsys, monkeypatch):
+    # Powertools' handler kept the stdout of import time; point it at the one capsys captures.
+    monkeypatch.setattr(logger.registered_handler, "stream", sys.stdout)
+    named = submit(api)
+    loop.run()
+
+    assert len(texts_to(RESIDENT)) == 2
+    logs = capsys.readouterr().out
+    assert logs.count('"outcome":"sent"') == 3  # the capture works: each send was logged
+    for secret in (named["query_code"], PHONE, NAME, "垃圾"):  # the text's own words neither
+        assert secret not in logs
+
+
+def test_a_failed_send_is_retried_until_it_goes_out_once(api, loop, clock, monkeypatch):
+    submit(api, anonymous=True, contact=None)
+    loop.stream.drain()
+    sender = FlakySender(failures=1)
+    monkeypatch.setattr(notify, "get_sender", lambda: sender)
+
+    loop.queue.poll()
+    assert sms() == [] and len(queued()) == 1  # reported as failed: still on the queue
+
+    loop.run()
+    assert sms() == [(LSQ_CG, NEW_ORDER)]
+
+
+def test_the_unit_reads_the_first_twenty_characters_of_the_description(api, loop, clock):
+    submit(api, anonymous=True, contact=None, description="小区门口的垃圾已经三天没有清运了，臭味很大，苍蝇成群，请尽快处理")
+
+    loop.run()
+
+    assert texts_to(LSQ_CG) == [
+        f"{SIGN}新工单{NO}（环境卫生）：小区门口的垃圾已经三天没有清运了，臭味很…。请于11月23日10:00前签收。"
+    ]
+
+
+def test_a_unit_without_a_duty_phone_is_skipped(api, loop, clock, monkeypatch):
+    data = runtime.city().model_dump()
+    data["units"] = [{**u, "phone": None} if u["code"] == "lsq-cg" else u for u in data["units"]]
+    monkeypatch.setattr(runtime, "city", lambda: City.model_validate(data))
+    submit(api, anonymous=True, contact=None)
+
+    loop.run()
+
+    assert sms() == [] and queued() == []  # done with, not retried
+
+
+def test_a_relay_that_cannot_reach_the_queue_loses_nothing(api, loop, clock, monkeypatch):
+    submit(api)
+    send = queue.send
+
+    def queue_down(bodies):
+        raise queue.QueueSendFailed("queue unavailable")
+
+    monkeypatch.setattr(queue, "send", queue_down)
+    with pytest.raises(queue.QueueSendFailed):
+        loop.stream.poll()
+    assert queued() == []
+
+    monkeypatch.setattr(queue, "send", send)
+    loop.run()
+    assert len(texts_to(RESIDENT)) == 2 and texts_to(LSQ_CG) == [NEW_ORDER]
+
+
+def test_a_message_delivered_twice_is_sent_once(api, loop, clock):
+    submit(api, anonymous=True, contact=None)
+    loop.stream.drain()
+    [message] = queued()
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=queue.queue_url(), MessageBody=message)  # SQS's at-least-once, made certain
+
+    loop.run()
+
+    assert sms() == [(LSQ_CG, NEW_ORDER)]
+
+
+def test_quiet_hours_hold_a_message_until_the_morning(api, loop, clock):
+    clock.move_to("2026-11-20T23:00:00+08:00")
+    submit(api, anonymous=True, contact=None)
+    loop.stream.drain()
+
+    loop.queue.poll()
+    assert sms() == []
+    assert queued() == []  # out of sight until 07:30, though received with visibility timeout 0
+
+    clock.move_to("2026-11-21T07:29:00+08:00")
+    assert queued() == []
+    clock.move_to("2026-11-21T07:31:00+08:00")
+    loop.run()
+    assert texts_to(LSQ_CG) == [
+        f"{SIGN}新工单LY202611200001（环境卫生）：小区门口的垃圾已经三天没有清运了。请于11月23日17:30前签收。"
+    ]
+
+
+def test_a_round_the_clock_order_reaches_its_unit_at_night_and_the_resident_in_the_morning(api, loop, clock):
+    clock.move_to("2026-11-20T23:00:00+08:00")
+    submit(api, type="help", category="utilities", description="暖气管道爆裂，屋里在漏水")  # 24 h → heat
+
+    loop.run()
+
+    assert len(texts_to(HEAT)) == 1
+    assert texts_to(RESIDENT) == []
+    clock.move_to("2026-11-21T07:31:00+08:00")
+    loop.run()
+    assert len(texts_to(RESIDENT)) == 2
+
+
+def test_a_phone_gets_at_most_the_daily_cap(api, loop, clock, caplog):
+    for _ in range(6):  # two texts each for the resident: 12 > 10
+        submit(api)
+    loop.run()
+
+    assert len(texts_to(RESIDENT)) == 10
+    assert len(texts_to(LSQ_CG)) == 6  # duty phones are not capped
+    capped = [r for r in caplog.records if getattr(r, "outcome", None) == "capped"]
+    assert len(capped) == 2
+
+    clock.move_to("2026-11-21T10:00:00+08:00")  # a new day in Liaoyuan
+    submit(api)
+    loop.run()
+    assert len(texts_to(RESIDENT)) == 12
+
+
+def test_a_poison_message_does_not_hold_back_its_batch_and_ends_in_the_dead_letter_queue(api, loop, clock):
+    unknown = {"id": "x", "tracking_no": NO, "template": "no_such_template", "audience": "resident"}
+    poisons = ["not json", json.dumps(unknown)]
+    submit(api, anonymous=True, contact=None)
+    for poison in poisons:
+        boto3.client("sqs").send_message(QueueUrl=queue.queue_url(), MessageBody=poison)
+    loop.stream.drain()
+
+    loop.queue.poll()
+    assert sms() == [(LSQ_CG, NEW_ORDER)]
+
+    for _ in range(queue.MAX_RECEIVES - 1):
+        assert loop.queue.poll() == 2
+    assert loop.queue.poll() == 0
+    dead = queued(queue.dead_letter_queue_name(get_settings().notify_queue))
+    assert sorted(dead) == sorted(poisons)
+    assert len(sms()) == 1
+
+
+# ---- staff: escalation by the sweep ---------------------------------------------------
+
+def test_the_sweep_tells_the_unit_its_parent_and_the_leader(api, staff, loop, clock):
+    submit(api, anonymous=True, contact=None)  # lsq-cg, due Friday 2026-11-27 10:00
+    act(api, staff, NO, "sign")
+    loop.run()
+
+    schedule, texts = ScheduleDriver(app, "escalate"), {}
+    for moment in ("2026-11-26T12:00:00+08:00", "2026-11-27T12:00:00+08:00", "2026-12-01T12:00:00+08:00"):
+        clock.move_to(moment)
+        schedule.poll()  # the escalate schedule, as EventBridge fires it
+        before = len(sms())
+        loop.run()
+        texts[moment[:10]] = sorted(sms()[before:])
+
+    assert texts == {
+        "2026-11-26": [(LSQ_CG, f"{SIGN}【临期】工单{NO}（龙山区城市管理局）将于11月27日到期，请抓紧办理。")],
+        "2026-11-27": sorted(
+            (unit, f"{SIGN}【催办】工单{NO}（龙山区城市管理局）已超过办理时限（11月27日），请立即办理。")
+            for unit in (LSQ_CG, LSQ)
+        ),
+        "2026-12-01": [
+            (LEADER, f"{SIGN}【督办】工单{NO}（环境卫生，龙山区城市管理局）超期未办结（时限11月27日），已列入督办。")
+        ],
+    }
+
+
+def test_the_resident_hears_of_the_outcome_and_of_a_reopening(api, staff, loop, clock):
+    named = submit(api)
+    act(api, staff, NO, "sign")
+    act(api, staff, NO, "resolve", reply="已清运完毕")
+    loop.run()
+    assert texts_to(RESIDENT)[-1] == f"{SIGN}您的诉求(编号{NO})已由龙山区城市管理局办结，请凭查询码查看答复并评价。"
+
+    assert rate(api, NO, named["query_code"], 1).status == 200
+    loop.run()
+
+    assert texts_to(RESIDENT)[-1] == (
+        f"{SIGN}您对诉求(编号{NO})的办理不满意，已退回龙山区城市管理局重新办理，预计11月27日前办结。"
+    )
+    assert texts_to(LSQ_CG)[-1] == f"{SIGN}工单{NO}群众评价不满意，已退回重新办理，请于11月27日前办结。"

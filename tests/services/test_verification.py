@@ -1,0 +1,79 @@
+"""Phone verification under concurrency: what DynamoDB's conditional writes guarantee.
+
+Two requests that read the same record before either writes are simulated by
+handing the second one the stale record (or by acting between its read and its
+write); the limits must hold all the same.
+"""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib import storage
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.services import verification
+from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
+    PHONE,
+    REQUESTS,
+    body,
+    bucket_keys,
+    clock,
+    order_count,
+    request_otp,
+    upload,
+    verified,
+)
+
+E164 = "+86" + PHONE
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def test_wrong_tries_that_all_read_a_fresh_code_still_stop_at_five(api, clock, monkeypatch):
+    code = request_otp(api)
+    fresh = storage.get_otp(verification.phone_hash(E164))
+    monkeypatch.setattr(storage, "get_otp", lambda key: fresh)  # every try saw 0 wrong tries
+
+    for _ in range(7):
+        with pytest.raises(InvalidInput):
+            _use(code=wrong(code))
+    monkeypatch.undo()
+
+    record = storage.get_otp(verification.phone_hash(E164))
+    assert int(record.attempts) == 5
+    assert record.code_hash is None  # burnt
+    assert not storage.use_otp(verification.offer(E164, code, "code"))
+
+
+def _use(code: str) -> None:
+    offered = verification.offer(E164, code, "code")
+    if not storage.use_otp(offered):
+        raise verification.refused(offered, "code")
+
+
+def test_of_two_sends_that_read_the_same_record_only_one_stores_a_code(aws):
+    key = verification.phone_hash(E164)
+    first = storage.OtpModel(key, code_hash="a", code_expires_at=300, sent=[0], last_sent=0)
+    second = storage.OtpModel(key, code_hash="b", code_expires_at=360, sent=[60], last_sent=60)
+
+    assert storage.put_otp(first, previous=None) is True
+    assert storage.put_otp(second, previous=None) is False
+    assert storage.get_otp(key).code_hash == "a"
+
+
+def test_a_code_used_between_a_submissions_check_and_its_write_makes_no_order(api, clock, monkeypatch):
+    payload = verified(api, body(media=[upload(api)]))
+    create_order = storage.create_order
+
+    def used_meanwhile(*args, **kwargs):
+        assert storage.use_otp(kwargs["otp"])  # a concurrent submission got there first
+        return create_order(*args, **kwargs)
+
+    monkeypatch.setattr(storage, "create_order", used_meanwhile)
+    answer = api.post(REQUESTS, payload)
+
+    assert answer.status == 422, answer
+    assert answer.json["error"]["fields"] == {"contact.otp": "验证码错误或已失效"}
+    assert order_count() == 0
+    assert bucket_keys("media/") == []

@@ -118,6 +118,8 @@ class StaffListQuery(_Body):
     area: Code | None = None
     type: Code | None = None
     level: Literal["normal", "warning", "yellow", "red"] | None = None  # ?level=red: the leaders' 督办 list
+    # ?verified=true: the 实名 requests, which the command centre takes first (实名优先).
+    verified: bool | None = None
     created_from: dt.date | None = Field(default=None, alias="from")
     created_to: dt.date | None = Field(default=None, alias="to")
     cursor: Annotated[str, StringConstraints(max_length=400)] | None = None

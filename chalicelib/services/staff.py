@@ -65,6 +65,7 @@ def list_orders(actor: Actor, query: StaffListQuery) -> dict:
         areas=frozenset(city.area_subtree(query.area) if query.area else ()),
         types=frozenset({query.type} if query.type else ()),
         levels=frozenset({query.level} if query.level else ()),
+        verified=query.verified,
         created_from=_day_start(query.created_from, city) if query.created_from else None,
         created_to=_day_start(query.created_to + dt.timedelta(days=1), city) if query.created_to else None,
     )

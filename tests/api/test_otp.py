@@ -239,6 +239,15 @@ def test_a_verified_request_is_marked_for_staff_and_keeps_the_phones_hash(api, s
     assert stored["phone_hash"] == {"S": verification.phone_hash(PHONE_E164)}
 
 
+def test_the_queue_can_take_verified_requests_first(api, staff, clock):
+    named = submit(api)["tracking_no"]
+    anonymous = submit(api, anonymous=True, contact=None)["tracking_no"]
+    queue = "/api/v1/staff/requests?unit=lsq-cg&verified="
+
+    assert [i["tracking_no"] for i in api.get(queue + "true", staff("dispatcher")).json["items"]] == [named]
+    assert [i["tracking_no"] for i in api.get(queue + "false", staff("dispatcher")).json["items"]] == [anonymous]
+
+
 def test_an_anonymous_request_needs_no_code_and_is_not_marked(api, staff, clock):
     no = submit(api, anonymous=True, contact=None)["tracking_no"]
 

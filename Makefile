@@ -1,10 +1,17 @@
-# Suqiu — the two commands: `make run` (local stack) and `make test` (every test).
+# Suqiu — `make run` (local stack), `make test` (every test), and the AWS side:
+#   make package STAGE=dev            dist/sam.json + dist/deployment.zip, no AWS calls
+#   make deploy STAGE=prod            package, upload, create or update the stack, print the API URL
+#   make destroy STAGE=dev            delete a stack (prod only with CONFIRM=prod)
+# Template parameters for deploy: PARAMS="AllowedOrigins=https://12345.example.gov.cn OperatorEmail=ops@example.gov.cn"
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+STAGE ?= dev
+PARAMS ?=
+CONFIRM ?=
 
-.PHONY: run test bench clean
+.PHONY: run test bench package deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -20,5 +27,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
+package: $(STAMP)
+	$(BIN)/python -m infra.build --stage $(STAGE) --out dist
+
+deploy: $(STAMP)
+	$(BIN)/python -m infra.deploy deploy --stage $(STAGE) $(foreach p,$(PARAMS),--parameter $(p))
+
+destroy: $(STAMP)
+	$(BIN)/python -m infra.deploy destroy --stage $(STAGE) $(if $(CONFIRM),--confirm $(CONFIRM))
+
 clean:
-	rm -rf $(VENV) .local .pytest_cache .hypothesis
+	rm -rf $(VENV) .local .pytest_cache .hypothesis dist

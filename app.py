@@ -95,7 +95,7 @@ def relay_outbox(event):
 
 
 # Partial batch responses: the event source mapping needs FunctionResponseTypes
-# ReportBatchItemFailures, which Chalice cannot set (see infra/merge-template.json).
+# ReportBatchItemFailures, which Chalice cannot set (see infra/functions.yaml).
 @app.on_sqs_message(queue=_settings.notify_queue, batch_size=10, name="deliver")
 def deliver(event):
     return notify.deliver(event.to_dict(), event.context)

@@ -95,10 +95,15 @@ class _ListIndex(GlobalSecondaryIndex):
     created_key = UnicodeAttribute(range_key=True)
 
 
+def _listing(index_key: str) -> IncludeProjection:
+    # DynamoDB projects an index's keys anyway and refuses them among its non-key attributes.
+    return IncludeProjection([name for name in LIST_FIELDS if name != index_key])
+
+
 class UnitIndex(_ListIndex):
     class Meta:
         index_name = "by-unit"
-        projection = IncludeProjection(LIST_FIELDS)
+        projection = _listing("unit")
 
     unit = UnicodeAttribute(hash_key=True)
 
@@ -115,7 +120,7 @@ class CheckIndex(GlobalSecondaryIndex):
 class StateIndex(_ListIndex):
     class Meta:
         index_name = "by-state"
-        projection = IncludeProjection(LIST_FIELDS)
+        projection = _listing("state")
 
     state = UnicodeAttribute(hash_key=True)
 
@@ -125,7 +130,7 @@ class PhoneIndex(_ListIndex):
 
     class Meta:
         index_name = "by-phone"
-        projection = IncludeProjection(LIST_FIELDS)
+        projection = _listing("phone_hash")
 
     phone_hash = UnicodeAttribute(hash_key=True)
 

@@ -1,0 +1,162 @@
+"""The resource template's tables are exactly the tables the code declares.
+
+The pynamodb models (and Powertools' idempotency table) are the truth: keys, key
+attribute types, global secondary indexes with their projections, TTL attribute
+and stream. A model added, or an index or TTL changed, without the same change in
+infra/resources.yaml fails here; so does a table in the template no model uses.
+"""
+from __future__ import annotations
+
+import pytest
+from pynamodb.attributes import TTLAttribute
+
+from chalicelib import storage
+from chalicelib.settings import get_settings
+from tests.infra.cfn import RESOURCES, load, render, resources_of_type
+
+# Powertools' DynamoDBPersistenceLayer defaults (services/idempotency.py keeps them).
+IDEMPOTENCY_SPEC = {
+    "keys": {"HASH": "id"},
+    "attributes": {"id": "S"},
+    "indexes": {},
+    "local_indexes": {},
+    "ttl": "expiration",
+    "stream": None,
+}
+
+
+def suffix_of(table_name: str) -> str:
+    prefix = f"{get_settings().table_prefix}-"
+    assert table_name.startswith(prefix), table_name
+    return table_name[len(prefix):]
+
+
+_PYNAMODB = ("index_name", "key_schema", "projection")
+_CLOUDFORMATION = ("IndexName", "KeySchema", "Projection")
+
+
+def _indexes(indexes, table_keys: set[str], name: str, key_schema: str, projection: str) -> dict[str, dict]:
+    """Indexes by name: keys, projection type, and the attributes projected besides the keys.
+
+    DynamoDB projects the table's and the index's keys into every index whatever the
+    list says, so they are left out on both sides (the models' LIST_FIELDS name the list
+    indexes' own keys; the template may not, as DynamoDB refuses them there).
+    """
+    specs = {}
+    for index in indexes:
+        keys = {k["KeyType"]: k["AttributeName"] for k in index[key_schema]}
+        listed = frozenset(index[projection].get("NonKeyAttributes", ()))
+        specs[index[name]] = {
+            "keys": keys,
+            "projection": index[projection]["ProjectionType"],
+            "non_key": listed - table_keys - set(keys.values()),
+        }
+    return specs
+
+
+def model_spec(model) -> dict:
+    """What pynamodb would create for ``model`` (its own create_table schema), as comparable values."""
+    schema = model._get_schema()
+    ttl = [attr.attr_name for attr in model.get_attributes().values() if isinstance(attr, TTLAttribute)]
+    assert len(ttl) <= 1, f"{model.__name__}: DynamoDB allows one TTL attribute per table"
+    keys = {k["KeyType"]: k["AttributeName"] for k in schema["key_schema"]}
+    return {
+        "keys": keys,
+        "attributes": {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]},
+        "indexes": _indexes(schema["global_secondary_indexes"], set(keys.values()), *_PYNAMODB),
+        "local_indexes": _indexes(schema["local_secondary_indexes"], set(keys.values()), *_PYNAMODB),
+        "ttl": ttl[0] if ttl else None,
+        "stream": getattr(model.Meta, "stream_view_type", None),
+    }
+
+
+def expected_tables() -> dict[str, dict]:
+    specs = {suffix_of(model.Meta.table_name): model_spec(model) for model in storage.MODELS}
+    specs[suffix_of(storage.IDEMPOTENCY_TABLE)] = IDEMPOTENCY_SPEC
+    return specs
+
+
+def template_spec(properties: dict) -> dict:
+    ttl = properties.get("TimeToLiveSpecification")
+    stream = properties.get("StreamSpecification")
+    keys = {k["KeyType"]: k["AttributeName"] for k in properties["KeySchema"]}
+    return {
+        "keys": keys,
+        "attributes": {a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]},
+        "indexes": _indexes(properties.get("GlobalSecondaryIndexes", ()), set(keys.values()), *_CLOUDFORMATION),
+        "local_indexes": _indexes(properties.get("LocalSecondaryIndexes", ()), set(keys.values()), *_CLOUDFORMATION),
+        "ttl": ttl["AttributeName"] if ttl and ttl.get("Enabled") is True else None,
+        "stream": stream["StreamViewType"] if stream else None,
+    }
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return load(RESOURCES)
+
+
+@pytest.fixture(scope="module")
+def table_prefix(template) -> str:
+    """The stage's table prefix as the template writes it ("suqiu-${StageName}"): its TablePrefix output."""
+    (prefix,) = render(template["Outputs"]["TablePrefix"]["Value"])
+    assert "${" in prefix, f"the table prefix {prefix!r} does not come from a parameter"
+    return prefix
+
+
+@pytest.fixture(scope="module")
+def template_tables(template, table_prefix) -> dict[str, dict]:
+    """The template's tables by the name after the prefix ("orders"), with their properties."""
+    tables = {}
+    for logical_id, resource in resources_of_type(template, "AWS::DynamoDB::Table").items():
+        (name,) = render(resource["Properties"]["TableName"])
+        assert name.startswith(f"{table_prefix}-"), f"{logical_id}: {name!r} is not named '{table_prefix}-…'"
+        suffix = name[len(table_prefix) + 1:]
+        assert suffix not in tables, f"two tables named {name!r}"
+        tables[suffix] = resource["Properties"]
+    return tables
+
+
+def test_the_template_has_exactly_the_tables_the_code_uses(template_tables):
+    assert set(template_tables) == set(expected_tables())
+
+
+@pytest.mark.parametrize("suffix", sorted(expected_tables()))
+def test_table_keys_indexes_ttl_and_stream_match_the_code(template_tables, suffix):
+    assert suffix in template_tables, f"no table '{suffix}' in {RESOURCES.name}"
+    assert template_spec(template_tables[suffix]) == expected_tables()[suffix]
+
+
+@pytest.mark.parametrize("suffix", sorted(expected_tables()))
+def test_table_is_on_demand_recoverable_and_encrypted(template_tables, suffix):
+    properties = template_tables[suffix]
+    assert properties.get("BillingMode") == "PAY_PER_REQUEST"
+    assert "ProvisionedThroughput" not in properties
+    assert properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled") is True
+    assert properties.get("SSESpecification", {}).get("SSEEnabled") is True
+
+
+@pytest.mark.parametrize("suffix", sorted(expected_tables()))
+def test_index_projections_list_no_key_attribute(template_tables, suffix):
+    """DynamoDB projects every key itself and refuses keys among NonKeyAttributes."""
+    properties = template_tables[suffix]
+    keys = {k["AttributeName"] for k in properties["KeySchema"]}
+    for index in properties.get("GlobalSecondaryIndexes", []):
+        own = keys | {k["AttributeName"] for k in index["KeySchema"]}
+        assert not own & set(index["Projection"].get("NonKeyAttributes", [])), index["IndexName"]
+
+
+def test_the_model_side_reads_what_the_models_declare():
+    """The expected side is not empty or blind: it sees each part the comparison checks."""
+    spec = model_spec(storage.OrderModel)
+    assert spec["keys"] == {"HASH": "tracking_no"}
+    assert spec["attributes"]["created_key"] == "S" and spec["attributes"]["next_check_at"] == "S"
+    assert spec["indexes"]["by-next-check"] == {
+        "keys": {"HASH": "check_partition", "RANGE": "next_check_at"},
+        "projection": "KEYS_ONLY",
+        "non_key": frozenset(),
+    }
+    assert spec["indexes"]["by-unit"]["non_key"] == frozenset(storage.LIST_FIELDS) - {"unit"}
+    assert "unit" in spec["indexes"]["by-state"]["non_key"]
+    assert model_spec(storage.OutboxModel)["stream"] == "NEW_IMAGE"
+    assert model_spec(storage.CounterModel)["ttl"] == "expires_at"
+    assert model_spec(storage.EventModel)["keys"] == {"HASH": "tracking_no", "RANGE": "seq"}

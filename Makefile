@@ -1,4 +1,4 @@
-# Suqiu — `make run` (local stack), `make test` (every test), and the AWS side:
+# Suqiu — `make run` (local stack), `make test` (every test), `make train` (category model), and the AWS side:
 #   make package STAGE=dev            dist/sam.json + dist/deployment.zip, no AWS calls
 #   make deploy STAGE=prod            package, upload, create or update the stack, print the API URL
 #   make destroy STAGE=dev            delete a stack (prod only with CONFIRM=prod)
@@ -11,7 +11,7 @@ STAGE ?= dev
 PARAMS ?=
 CONFIRM ?=
 
-.PHONY: run test bench package deploy destroy clean
+.PHONY: run test bench train package deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# Retrain the category suggestion model from data/corpus.tsv: prints the held-out
+# accuracy, then writes chalicelib/models/category_model.json (trained on all of it).
+train: $(STAMP)
+	$(BIN)/python -m infra.train
 
 package: $(STAMP)
 	$(BIN)/python -m infra.build --stage $(STAGE) --out dist

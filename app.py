@@ -33,6 +33,11 @@ def create_upload():
     return public.create_upload(app.current_request)
 
 
+@app.route("/api/v1/suggest", methods=["POST"])
+def suggest_category():
+    return public.suggest(app.current_request)
+
+
 @app.route("/api/v1/requests", methods=["POST"])
 def submit_request():
     return public.submit(app.current_request, app.lambda_context)

@@ -56,10 +56,29 @@ class Category(_Strict):
     limits: dict[str, TimeLimit] = Field(default_factory=dict)
 
 
+def _checked_geometry(value: dict | None) -> dict | None:
+    from chalicelib.domain.geo import geometry_problems
+
+    if value is None:
+        return None
+    problems = geometry_problems(value)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
 class Area(_Strict):
     code: str
     name: str
+    # GeoJSON Polygon/MultiPolygon ([lng, lat], WGS-84): the area a point is derived to.
+    # Districts and streets have one; communities may omit it.
+    geometry: dict | None = None
     children: tuple["Area", ...] = ()
+
+    @field_validator("geometry")
+    @classmethod
+    def _valid_geometry(cls, value: dict | None) -> dict | None:
+        return _checked_geometry(value)
 
 
 UnitKind = Literal["command_centre", "department", "district", "street", "community", "enterprise"]
@@ -129,6 +148,14 @@ class QuietHours(_TimeSpan):
 
     start: dt.time = dt.time(22, 0)
     end: dt.time = dt.time(7, 30)
+
+
+class IntakePolicy(_Strict):
+    """What intake does with the category suggestion (智能预判)."""
+
+    # A request filed under "other" is auto-dispatched by the suggested category only when
+    # the classifier is at least this sure; below it, it waits for the dispatcher.
+    auto_dispatch_confidence: float = Field(default=0.6, gt=0, le=1)
 
 
 class ExtensionPolicy(_Strict):
@@ -213,6 +240,7 @@ class City(_Strict):
     auto_close_days: int = Field(default=7, ge=1)
     office_hours: OfficeHours = Field(default_factory=OfficeHours)
     extensions: ExtensionPolicy = Field(default_factory=ExtensionPolicy)
+    intake: IntakePolicy = Field(default_factory=IntakePolicy)
     deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)
     # Days the official calendar does not know yet (a new year's 调休 notice).
     extra_holidays: tuple[dt.date, ...] = ()
@@ -220,11 +248,19 @@ class City(_Strict):
     types: tuple[RequestType, ...]
     categories: tuple[Category, ...]
     areas: tuple[Area, ...]
+    # The city's whole territory (GeoJSON, WGS-84): requests located outside it are refused.
+    # None: no jurisdiction check.
+    boundary: dict | None = None
     units: tuple[Unit, ...]
     routing: tuple[RoutingRule, ...] = ()
     media: MediaPolicy
     sms: SmsPolicy
     leader_on_duty: DutyLeader | None = None
+
+    @field_validator("boundary")
+    @classmethod
+    def _valid_boundary(cls, value: dict | None) -> dict | None:
+        return _checked_geometry(value)
 
     @field_validator("timezone")
     @classmethod

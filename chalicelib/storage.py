@@ -152,6 +152,9 @@ class OrderModel(Model):
     query_code_hash = UnicodeAttribute()
     verified = BooleanAttribute(default=False)  # the contact phone was proven by an SMS code (实名)
     phone_hash = UnicodeAttribute(null=True)  # keyed hash of that phone, for the resident's own list
+    # The classifier's top category for the description at intake, and its probability (智能预判).
+    suggested_category = UnicodeAttribute(null=True)
+    suggestion_confidence = NumberAttribute(null=True)
     # The lifecycle (mirrors domain.lifecycle.WorkOrder field by field).
     type = UnicodeAttribute()
     category = UnicodeAttribute()
@@ -339,6 +342,8 @@ class Report:
     channel: str = "web"
     verified: bool = False
     phone_hash: str | None = None  # keyed hash of the verified phone
+    suggested_category: str | None = None  # the classifier's top category at intake
+    suggestion_confidence: float | None = None
 
 
 def create_order(
@@ -365,6 +370,8 @@ def create_order(
         query_code_hash=report.query_code_hash,
         verified=report.verified,
         phone_hash=report.phone_hash,
+        suggested_category=report.suggested_category,
+        suggestion_confidence=report.suggestion_confidence,
     )
     _copy_lifecycle(order, item)
     _write(item, events, OrderModel.tracking_no.does_not_exist(), notices, otp)

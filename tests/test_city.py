@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from chalicelib.city import CITIES_DIR, CityConfigError, TimeLimit, load_city, parse_city
+from chalicelib.domain.geo import contains, deepest_area
 
 CITY = load_city("liaoyuan.yaml")
 DEMO = yaml.safe_load((CITIES_DIR / "liaoyuan.yaml").read_text(encoding="utf-8"))
@@ -217,3 +218,110 @@ def test_missing_city_file_is_refused(tmp_path):
 
 def test_city_file_round_trips_through_parse():
     assert parse_city(broken(lambda data: None), SOURCE) == CITY
+
+
+# ---- shapes: the city's boundary and its areas' polygons ----------------------------
+
+def set_shape(path: tuple, geometry):
+    """Set ``geometry`` on the area at ``path`` (indices down the tree), or the boundary for ()."""
+
+    def change(data):
+        if not path:
+            data["boundary"] = geometry
+            return
+        node = data["areas"][path[0]]
+        for index in path[1:]:
+            node = node["children"][index]
+        node["geometry"] = geometry
+
+    return change
+
+
+SWAPPED = {"type": "Polygon", "coordinates": [[[42.4, 124.9], [42.4, 125.9], [43.2, 125.9], [42.4, 124.9]]]}
+OPEN_RING = {"type": "Polygon", "coordinates": [[[125.15, 42.90], [125.16, 42.90], [125.16, 42.91], [125.15, 42.91]]]}
+
+BAD_SHAPES = [
+    (set_shape((), SWAPPED), "boundary: Value error, coordinates[0]: [0]: latitude 124.9 out of range"),
+    (set_shape((), {"type": "Point", "coordinates": [125.1, 42.9]}), "boundary: Value error, type must be Polygon"),
+    (set_shape((0, 0), OPEN_RING), "areas.0.children.0.geometry: Value error, coordinates[0]: ring is not closed"),
+    (set_shape((1,), {"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 0], [0, 0]]]]}),
+     "areas.1.geometry: Value error, coordinates[0][0]: a ring needs at least 4 positions"),
+    (set_shape((0, 0, 0), "a shape"), "areas.0.children.0.children.0.geometry"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), BAD_SHAPES, ids=["swapped", "point", "open", "short", "not-a-mapping"])
+def test_malformed_shapes_are_refused_naming_the_path(change, expected):
+    with pytest.raises(CityConfigError) as caught:
+        parse_city(broken(change), SOURCE)
+    assert expected in str(caught.value)
+
+
+def test_shapes_are_optional():
+    def no_shapes(data):
+        data.pop("boundary")
+        for district in data["areas"]:
+            district.pop("geometry")
+
+    city = parse_city(broken(no_shapes), SOURCE)
+    assert city.boundary is None and city.areas[0].geometry is None
+    assert city.areas[0].children[0].geometry is not None  # the streets' shapes still load
+
+
+def shaped_children(area) -> list:
+    return [child for child in area.children if child.geometry is not None]
+
+
+def vertices(geometry: dict) -> list:
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    return [position for polygon in polygons for ring in polygon for position in ring]
+
+
+def demo_parents() -> list:
+    """(parent shape, its shaped children): the city and its districts, each district and its streets."""
+    pairs = [(CITY.boundary, list(CITY.areas))]
+    pairs += [(district.geometry, shaped_children(district)) for district in CITY.areas]
+    return pairs
+
+
+def test_every_demo_district_and_street_has_a_shape():
+    assert CITY.boundary is not None
+    for district in CITY.areas:
+        assert district.geometry is not None, district.code
+        assert len(shaped_children(district)) == len(district.children), district.code
+
+
+def test_demo_shapes_nest_streets_in_districts_and_districts_in_the_city():
+    for parent, children in demo_parents():
+        for child in children:
+            assert all(contains(parent, *position) for position in vertices(child.geometry)), child.code
+
+
+def test_demo_shapes_of_one_level_do_not_overlap():
+    # A grid over the city, off the shapes' 3-decimal edges: no point lies in two siblings.
+    points = [(124.90005 + i * 0.0101, 42.40005 + j * 0.0101) for i in range(100) for j in range(80)]
+    for _, children in demo_parents():
+        for lng, lat in points:
+            holders = [c.code for c in children if contains(c.geometry, lng, lat)]
+            assert len(holders) <= 1, (lng, lat, holders)
+
+
+@pytest.mark.parametrize(
+    ("lng", "lat", "area"),
+    [
+        (125.145, 42.905, "220402001"),  # 向阳街道, 龙山区
+        (125.185, 42.920, "220402002"),  # 南康街道
+        (125.110, 42.930, "220403001"),  # 仙城街道, 西安区
+        (125.000, 42.900, "220422100"),  # 白泉镇, 东辽县
+        (125.300, 43.100, "220422"),  # 东辽县, in no town's shape
+        (125.550, 42.700, "220421100"),  # 东丰镇, 东丰县
+    ],
+)
+def test_demo_points_fall_in_their_area(lng, lat, area):
+    assert contains(CITY.boundary, lng, lat)
+    assert deepest_area(CITY.areas, lng, lat) == area
+
+
+@pytest.mark.parametrize(("lng", "lat"), [(126.55, 43.84), (124.35, 43.17), (125.14, 43.25), (125.14, 42.35)])
+def test_points_beyond_the_demo_city_are_outside_it(lng, lat):
+    assert not contains(CITY.boundary, lng, lat)  # 吉林市, 四平市, just north, just south

@@ -1,4 +1,4 @@
-"""Residents' endpoints: catalogue, uploads, submission, tracking, rating."""
+"""Residents' endpoints: catalogue, uploads, category suggestion, submission, tracking, rating."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +6,8 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalicelib.api.http import ApiError, endpoint, json_body, respond
-from chalicelib.api.schemas import RatingRequest, SubmitRequest, UploadRequest
-from chalicelib.services import intake, residents, runtime, views
+from chalicelib.api.schemas import RatingRequest, SubmitRequest, SuggestRequest, UploadRequest
+from chalicelib.services import intake, residents, runtime, suggestions, views
 
 # The key is the only thing that ties a retry to its first answer (which holds the query
 # code), so it must be unguessable: a UUID or 16+ random characters.
@@ -30,6 +30,11 @@ def create_upload(request: Request) -> Response:
 def submit(request: Request, lambda_context: Any = None) -> Response:
     body = json_body(request, SubmitRequest)
     return respond(intake.submit(body, _idempotency_key(request), lambda_context), 201)
+
+
+@endpoint
+def suggest(request: Request) -> Response:
+    return respond(suggestions.suggest(json_body(request, SuggestRequest)))
 
 
 @endpoint

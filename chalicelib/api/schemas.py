@@ -71,6 +71,14 @@ class Contact(_Body):
     otp: OtpCode | None = None
 
 
+class SuggestRequest(_Body):
+    """What the residents' page sends while the resident types (智能预判)."""
+
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+    location: Location | None = None
+    area: Code | None = None
+
+
 class SubmitRequest(_Body):
     type: Code
     category: Code

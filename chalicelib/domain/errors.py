@@ -38,3 +38,9 @@ class Conflict(DomainError):
 
     status = 409
     code = "conflict"
+
+
+class OutsideJurisdiction(InvalidInput):
+    """The request's location lies outside the city the platform serves."""
+
+    code = "outside_jurisdiction"

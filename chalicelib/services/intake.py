@@ -11,6 +11,13 @@ A named submission proves its phone with an SMS code (``contact.otp``), used up
 in the order's own transaction: one code makes one order, a failed write leaves
 the code usable, and a keyed retry is answered from the idempotency record
 without needing the code again.
+
+Jurisdiction: the location is taken to WGS-84 (GCJ-02 from Chinese map SDKs is
+converted) and must lie within the city's boundary, else 422 outside_jurisdiction.
+When the resident chose no area, the area is the deepest district or street whose
+shape holds the point; a chosen area is kept. The order stores the location as the
+resident sent it (with its coord_system); the WGS-84 point used for the check is
+not stored, being a deterministic function of it (``wgs84_point``).
 """
 from __future__ import annotations
 
@@ -24,7 +31,8 @@ from chalicelib.adapters.media import UPLOAD_PREFIX, get_media_store
 from chalicelib.api.schemas import SubmitRequest, UploadRequest
 from chalicelib.city import City
 from chalicelib.domain.codes import new_query_code, tracking_number
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import InvalidInput, OutsideJurisdiction
+from chalicelib.domain.geo import contains, deepest_area, to_wgs84
 from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Context, apply, open_order
 from chalicelib.domain.notices import notices_for
 from chalicelib.domain.routing import route
@@ -132,6 +140,63 @@ def check_catalogue(city: City, request: SubmitRequest) -> None:
         problems["media"] = f"附件最多 {city.media.max_per_request} 个"
     if problems:
         raise InvalidInput("输入有误，请检查标出的字段", problems)
+    check_jurisdiction(city, request.location)
+
+
+def wgs84_point(location) -> tuple[float, float]:
+    """The location as (lng, lat) in WGS-84, the system the city's shapes are in."""
+    return to_wgs84(location.lng, location.lat, location.coord_system)
+
+
+def check_jurisdiction(city: City, location) -> None:
+    if city.boundary is not None and not contains(city.boundary, *wgs84_point(location)):
+        raise OutsideJurisdiction(
+            f"本平台受理{city.name}范围内的诉求，您所选位置不在{city.name}。",
+            {"location": f"所选位置不在{city.name}范围内"},
+        )
+
+
+def area_of(city: City, request: SubmitRequest) -> str | None:
+    """The resident's chosen area, else the one derived from the point."""
+    if request.area is not None:
+        return request.area
+    return deepest_area(city.areas, *wgs84_point(request.location))
+
+
+# ---- category suggestion (智能预判) ------------------------------------------------
+
+OTHER_CATEGORY = "other"
+
+
+def suggest_category(city: City, description: str) -> tuple[str, float] | None:
+    """The classifier's top category for the description (one the city has) and its probability.
+
+    Never fails a submission: without a usable model there is simply no suggestion.
+    """
+    from chalicelib.domain import classifier  # loaded on first use, not on every cold start
+
+    try:
+        ranked = classifier.suggest(description, top=1)
+    except Exception:  # noqa: BLE001 - a suggestion is a help, never a reason to refuse a request
+        logger.exception("category suggestion failed")
+        return None
+    if not ranked or ranked[0][0] not in city.category_by_code:
+        return None
+    return ranked[0][0], round(ranked[0][1], 4)
+
+
+def _route_by_suggestion(
+    city: City, category: str, suggestion: tuple[str, float] | None, area: str | None
+) -> str | None:
+    """A request filed under "other" goes by the suggested category, when the model is sure enough.
+
+    A category the resident chose is never overridden: the suggestion is only shown to the dispatcher.
+    """
+    if category != OTHER_CATEGORY or suggestion is None:
+        return None
+    if suggestion[1] < city.intake.auto_dispatch_confidence:
+        return None
+    return route(city, suggestion[0], area)
 
 
 def submit(request: SubmitRequest, idempotency_key: str | None, lambda_context: Any = None) -> dict:
@@ -155,14 +220,16 @@ def _create(request: SubmitRequest, data: dict | None = None) -> dict:
     attached = attach_uploads(uploads, f"media/{tracking_no}/")
     query_code = new_query_code()
     cipher = get_cipher()
-    order, submitted = open_order(tracking_no, request.type, request.category, request.area, RESIDENT, ctx.now)
+    area = area_of(city, request)
+    order, submitted = open_order(tracking_no, request.type, request.category, area, RESIDENT, ctx.now)
     events = [submitted]
     has_contact = contact is not None
     notices = notices_for(submitted, order, city, has_contact)
     if notices:  # "received" carries the query code, sealed: it is kept nowhere in clear
         code = notify.seal_payload(tracking_no, {"query_code": query_code})
         notices = [replace(n, payload=code) for n in notices]
-    unit = route(city, request.category, request.area)
+    suggestion = suggest_category(city, request.description)
+    unit = route(city, request.category, area) or _route_by_suggestion(city, request.category, suggestion, area)
     if unit is not None:
         order, dispatched = apply(order, "auto_dispatch", SYSTEM, {"unit": unit}, ctx)
         events.append(dispatched)
@@ -176,6 +243,8 @@ def _create(request: SubmitRequest, data: dict | None = None) -> dict:
         query_code_hash=query_code_hash(tracking_no, query_code),
         verified=otp is not None,
         phone_hash=otp.phone_hash if otp else None,
+        suggested_category=suggestion[0] if suggestion else None,
+        suggestion_confidence=suggestion[1] if suggestion else None,
     )
     try:
         storage.create_order(report, order, events, notices, otp=otp)

@@ -61,6 +61,19 @@ def _classification(item, city: City) -> dict:
     }
 
 
+def _suggestion(item, city: City) -> dict | None:
+    """The category the classifier suggested at intake (智能预判), for the dispatcher."""
+    code = getattr(item, "suggested_category", None)
+    if code is None or code not in city.category_by_code:
+        return None
+    confidence = item.suggestion_confidence
+    return {
+        "code": code,
+        "name": city.category_by_code[code].name,
+        "confidence": float(confidence) if confidence is not None else None,
+    }
+
+
 def _media_links(keys_and_kinds: list[tuple[str, str]]) -> list[dict]:
     if not keys_and_kinds:
         return []  # no S3 client for an order without media
@@ -240,6 +253,7 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         "time_left": time_left(order, ctx),
         "extensions_used": order.extensions_used,
         "pending_extension_days": order.pending_extension_days,
+        "suggestion": _suggestion(item, city),
         "merged_into": order.merged_into,
         "reply": order.reply,
         "rating": order.rating,

@@ -30,6 +30,11 @@ FRIDAY_DAY = "20261120"
 SANITATION_DUE = "2026-11-27T10:00:00+08:00"
 
 
+# What an "other" request says unless a test says otherwise: nothing the category
+# suggestion would route, so it waits for the dispatcher.
+OTHER_DESCRIPTION = "想咨询一下办理户口迁移需要带哪些材料"
+
+
 def body(*, drop: tuple[str, ...] = (), **overrides) -> dict:
     """A named sanitation complaint in 龙山区 (routed to lsq-cg, 5 working days)."""
     base = {
@@ -41,6 +46,8 @@ def body(*, drop: tuple[str, ...] = (), **overrides) -> dict:
         "anonymous": False,
         "contact": {"name": NAME, "phone": PHONE},
     }
+    if overrides.get("category") == "other":
+        base["description"] = OTHER_DESCRIPTION
     return {k: v for k, v in {**base, **overrides}.items() if k not in drop}
 
 

@@ -13,7 +13,7 @@ import botocore.client
 import pytest
 from freezegun import freeze_time
 
-from tests.api.resident_helpers import verified
+from tests.api.resident_helpers import OTHER_DESCRIPTION, verified
 
 API = "/api/v1"
 # A Monday, 10:00 in Liaoyuan (UTC+8): office hours, far from public holidays.
@@ -95,7 +95,7 @@ class Desk:
         body = {
             "type": type,
             "category": category,
-            "description": "小区门口的路灯坏了很久，晚上很黑",
+            "description": OTHER_DESCRIPTION if category == "other" else "小区门口的路灯坏了很久，晚上很黑",
             "location": {"lat": 42.9, "lng": 125.14},
             "anonymous": contact is None,
         }

@@ -185,7 +185,7 @@ def smoke(dispatcher: dict[str, str]) -> dict:
         request = {
             "type": "complaint",
             "category": "other",  # no routing rule: it waits for the dispatcher
-            "description": "小区门口的路灯坏了很久，晚上很黑",
+            "description": "想咨询一下办理户口迁移需要带哪些材料",  # nothing the category suggestion routes
             "location": {"lat": 42.9, "lng": 125.14, "coord_system": "wgs84"},
             "anonymous": True,
             "media": [grant["upload_id"]],

@@ -1,0 +1,32 @@
+"""Category suggestion for the residents' page (智能预判): ranked categories and the unit."""
+from __future__ import annotations
+
+from chalicelib.api.schemas import SuggestRequest
+from chalicelib.domain import classifier
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.routing import route
+from chalicelib.services import runtime, views
+
+TOP = 3
+
+
+def suggest(request: SuggestRequest) -> dict:
+    city = runtime.city()
+    if request.area is not None and request.area not in city.area_parent:
+        raise InvalidInput("输入有误，请检查标出的字段", {"area": "未知的区域"})
+    # Only categories this city has, best first; the probabilities are the model's.
+    ranked = [
+        (code, p) for code, p in classifier.model().probabilities(request.description) if code in city.category_by_code
+    ]
+    top = ranked[:TOP]
+    unit = route(city, top[0][0], request.area) if top else None
+    return {
+        "categories": [
+            {"code": code, "name": city.category_by_code[code].name, "confidence": round(p, 4)} for code, p in top
+        ],
+        "unit": views.unit_ref(city, unit),
+        # Similar published cases come from the case library (典型案例库), another part of
+        # issue 5 not built yet: always an empty list for now. The location is accepted for
+        # that lookup and is not used here.
+        "cases": [],
+    }

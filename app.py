@@ -53,6 +53,11 @@ def rate_request(tracking_no):
     return public.rate(app.current_request, tracking_no)
 
 
+@app.route("/api/v1/cases", methods=["GET"])
+def list_cases():
+    return public.list_cases(app.current_request)
+
+
 @app.route("/api/v1/otp", methods=["POST"])
 def send_otp():
     return residents.send_code(app.current_request)

@@ -19,6 +19,8 @@ Tables
   were sent (for the rate limits). Orders made with a verified phone carry the
   same hash, and the sparse GSI ``by-phone`` (phone_hash, created_key) lists a
   resident's own requests.
+- the case library (典型案例库): the sparse GSI ``by-publication`` (case_partition,
+  published_at) holds only the published orders, projecting what a case shows.
 
 Optimistic locking: an order's ``version`` is the length of its audit trail.
 Every change is one TransactWriteItems: put the order on condition that the
@@ -75,6 +77,13 @@ LIST_FIELDS = [
 # order is in it only while it has a next_check_at (one partition; the sweep reads
 # the part of it that is due, so its cost follows the due orders, not the stored).
 CHECK_PARTITION = "due"
+# The sparse index of the case library (典型案例库): an order is in it only while it is
+# published, so a query's cost follows the published cases, not the stored orders.
+CASE_PARTITION = "case"
+# What a published case shows; its keys (case_partition, published_at) come with the index.
+CASE_FIELDS = [
+    "type", "category", "area", "description", "reply", "created_at", "resolved_at", "case_title", "rating",
+]
 
 
 class Location(MapAttribute):
@@ -135,6 +144,17 @@ class PhoneIndex(_ListIndex):
     phone_hash = UnicodeAttribute(hash_key=True)
 
 
+class CaseIndex(GlobalSecondaryIndex):
+    """Sparse: only published orders have a case_partition."""
+
+    class Meta:
+        index_name = "by-publication"
+        projection = IncludeProjection(CASE_FIELDS)
+
+    case_partition = UnicodeAttribute(hash_key=True)
+    published_at = UTCDateTimeAttribute(range_key=True)
+
+
 class OrderModel(Model):
     class Meta:
         table_name = _settings.table("orders")
@@ -184,11 +204,15 @@ class OrderModel(Model):
     rating = NumberAttribute(null=True)
     resolved_at = UTCDateTimeAttribute(null=True)
     closed_at = UTCDateTimeAttribute(null=True)
+    published_at = UTCDateTimeAttribute(null=True)  # in the case library since (典型案例库)
+    case_title = UnicodeAttribute(null=True)
+    case_partition = UnicodeAttribute(null=True)  # set only while published: keeps the index sparse
 
     by_unit = UnitIndex()
     by_state = StateIndex()
     by_next_check = CheckIndex()
     by_phone = PhoneIndex()
+    by_publication = CaseIndex()
 
 
 class EventModel(Model):
@@ -281,6 +305,7 @@ def _copy_lifecycle(order: WorkOrder, item: OrderModel) -> None:
     item.state = order.state.value
     item.level = order.level.value
     item.check_partition = CHECK_PARTITION if order.next_check_at else None
+    item.case_partition = CASE_PARTITION if order.published_at else None
     item.created_key = created_key(order.created_at, order.tracking_no)
 
 
@@ -698,6 +723,68 @@ def orders_of_phone(phone_hash: str, cursor: str | None, limit: int) -> Page:
     more = len(items) > limit
     items = items[:limit]
     return Page(items, _encode_cursor(items[-1].created_key) if more else None)
+
+
+def published_cases(q: str | None, cursor: str | None, limit: int) -> Page:
+    """The case library newest first, by Query on ``by-publication``; never a Scan.
+
+    With ``q``, only cases whose description, reply or title contain it (a filter on
+    the one partition: its cost follows the published cases). The cursor is the last
+    case's publication instant.
+    """
+    after = _decode_case_cursor(cursor) if cursor else None
+    condition = None
+    if q:
+        condition = (
+            OrderModel.description.contains(q) | OrderModel.reply.contains(q) | OrderModel.case_title.contains(q)
+        )
+    items = _cases(condition, after, limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items, _encode_cursor(_CASE_KEY.serialize(items[-1].published_at)) if more else None)
+
+
+# How many of the newest published cases the suggestion looks through for its category.
+SIMILAR_CASES_WINDOW = 100
+
+
+def cases_of_category(category: str, limit: int) -> list[OrderModel]:
+    """Up to ``limit`` of the newest published cases of one category.
+
+    Exactly one Query on ``by-publication``, filtered on the category: it reads at most the
+    newest SIMILAR_CASES_WINDOW cases, however many are published (the residents' page
+    asks while they type, so its cost must stay flat).
+    """
+    results = OrderModel.by_publication.query(
+        CASE_PARTITION,
+        filter_condition=OrderModel.category == category,
+        scan_index_forward=False,
+        page_size=SIMILAR_CASES_WINDOW,
+    )
+    page = next(results.page_iter, None) or {}
+    return [OrderModel.from_raw_data(raw) for raw in (page.get("Items") or [])[:limit]]
+
+
+_CASE_KEY = UTCDateTimeAttribute()
+
+
+def _cases(filter_condition, after: dt.datetime | None, limit: int) -> list[OrderModel]:
+    results = OrderModel.by_publication.query(
+        CASE_PARTITION,
+        range_key_condition=CaseIndex.published_at < after if after else None,
+        filter_condition=filter_condition,
+        scan_index_forward=False,
+        # A filtered read may need to look past many cases for a few hits: larger pages.
+        page_size=limit if filter_condition is None else max(limit, 100),
+    )
+    return [item for _, item in zip(range(limit), results)]
+
+
+def _decode_case_cursor(cursor: str) -> dt.datetime:
+    try:
+        return _CASE_KEY.deserialize(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise _bad_cursor() from None
 
 
 def _encode_cursor(key: str) -> str:

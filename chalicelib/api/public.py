@@ -1,13 +1,13 @@
-"""Residents' endpoints: catalogue, uploads, category suggestion, submission, tracking, rating."""
+"""Residents' endpoints: catalogue, uploads, category suggestion, submission, tracking, rating, case library."""
 from __future__ import annotations
 
 from typing import Any
 
 from chalice.app import Request, Response
 
-from chalicelib.api.http import ApiError, endpoint, json_body, respond
-from chalicelib.api.schemas import RatingRequest, SubmitRequest, SuggestRequest, UploadRequest
-from chalicelib.services import intake, residents, runtime, suggestions, views
+from chalicelib.api.http import ApiError, endpoint, json_body, query, respond
+from chalicelib.api.schemas import CasesQuery, RatingRequest, SubmitRequest, SuggestRequest, UploadRequest
+from chalicelib.services import cases, intake, residents, runtime, suggestions, views
 
 # The key is the only thing that ties a retry to its first answer (which holds the query
 # code), so it must be unguessable: a UUID or 16+ random characters.
@@ -48,6 +48,11 @@ def track(request: Request, tracking_no: str) -> Response:
 @endpoint
 def rate(request: Request, tracking_no: str) -> Response:
     return respond(residents.rate(tracking_no, json_body(request, RatingRequest)))
+
+
+@endpoint
+def list_cases(request: Request) -> Response:
+    return respond(cases.list_cases(query(request, CasesQuery)))
 
 
 def _idempotency_key(request: Request) -> str | None:

@@ -119,6 +119,14 @@ class OwnRequestsQuery(_Body):
     limit: int = Field(default=20, ge=1, le=50)
 
 
+class CasesQuery(_Body):
+    """GET /api/v1/cases: the public case library, newest first, optionally by keyword."""
+
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+    cursor: Annotated[str, StringConstraints(max_length=400)] | None = None
+    limit: int = Field(default=20, ge=1, le=50)
+
+
 class StaffListQuery(_Body):
     state: Code | None = None
     unit: Code | None = None
@@ -228,10 +236,22 @@ class Reassign(_Action):
     reason: ShortText
 
 
+class Publish(_Action):
+    """Into the case library (典型案例库); without a title, the category and the area name it."""
+
+    action: Literal["publish"]
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)] | None = None
+
+
+class Unpublish(_Action):
+    action: Literal["unpublish"]
+
+
 StaffAction = Annotated[
     Union[
         Dispatch, Reject, Merge, Sign, Return, Forward, Progress, RequestExtension, ApproveExtension,
         RefuseExtension, Resolve, Approve, SendBack, SetPriority, CoHandle, Instruction, Reassign,
+        Publish, Unpublish,
     ],
     Field(discriminator="action"),
 ]

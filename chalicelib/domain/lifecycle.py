@@ -8,6 +8,8 @@
 
 plus actions that keep the state: progress, request/approve/refuse_extension,
 priority, co_handle, instruction; and reassign (leader) back to dispatched.
+A closed order may be published to the case library (典型案例库) by the
+dispatcher, and unpublished again; neither changes its state.
 
 ``apply`` checks the actor's role (403), the order's state and guards (409) and
 the parameters (422), then returns the new order and the event that records the
@@ -297,6 +299,33 @@ def _reassign(order, actor, params, ctx):
     return Outcome(changes, note=f"改派至{_unit_name(ctx, unit)}：{reason}", public=True)
 
 
+CASE_TITLE_MAX = 60
+
+
+def _not_published(order, ctx):
+    return "该工单已在典型案例库中" if order.published_at is not None else None
+
+
+def _is_published(order, ctx):
+    return None if order.published_at is not None else "该工单未在典型案例库中"
+
+
+def _publish(order, actor, params, ctx):
+    title = params.get("title")
+    if title is None:
+        category = ctx.city.category_by_code[order.category].name
+        area = ctx.city.area_name.get(order.area) if order.area else None
+        title = f"{category}（{area}）" if area else category
+    elif not isinstance(title, str) or not title.strip() or len(title.strip()) > CASE_TITLE_MAX:
+        raise InvalidInput(f"案例标题须为1至{CASE_TITLE_MAX}个字", {"title": f"1至{CASE_TITLE_MAX}个字"})
+    title = title.strip()[:CASE_TITLE_MAX]
+    return Outcome({"published_at": ctx.now, "case_title": title}, note=f"列入典型案例库：{title}")
+
+
+def _unpublish(order, actor, params, ctx):
+    return Outcome({"published_at": None, "case_title": None}, note="移出典型案例库")
+
+
 _D, _H, _L = Role.DISPATCHER, Role.HANDLER, Role.LEADER
 _S = State
 
@@ -350,6 +379,8 @@ RULES: dict[str, Rule] = {
     "co_handle": Rule("设置协办", frozenset({_D}), HANDLING_STATES, None, _co_handle),
     "instruction": Rule("领导批示", frozenset({_L}), OPEN_STATES | {_S.RESOLVED}, None, _instruction),
     "reassign": Rule("改派", frozenset({_L}), HANDLING_STATES, _S.DISPATCHED, _reassign),
+    "publish": Rule("发布案例", frozenset({_D}), frozenset({_S.CLOSED}), None, _publish, _not_published),
+    "unpublish": Rule("撤回案例", frozenset({_D}), frozenset({_S.CLOSED}), None, _unpublish, _is_published),
 }
 
 STAFF_ACTIONS = tuple(

@@ -128,6 +128,9 @@ class WorkOrder:
     rating: int | None = None
     resolved_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
+    # In the public case library (典型案例库) since this instant, under this title.
+    published_at: dt.datetime | None = None
+    case_title: str | None = None
 
 
 @dataclass(frozen=True)

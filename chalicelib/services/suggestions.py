@@ -5,9 +5,10 @@ from chalicelib.api.schemas import SuggestRequest
 from chalicelib.domain import classifier
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.routing import route
-from chalicelib.services import runtime, views
+from chalicelib.services import cases, runtime, views
 
 TOP = 3
+SIMILAR_CASES = 3
 
 
 def suggest(request: SuggestRequest) -> dict:
@@ -25,8 +26,7 @@ def suggest(request: SuggestRequest) -> dict:
             {"code": code, "name": city.category_by_code[code].name, "confidence": round(p, 4)} for code, p in top
         ],
         "unit": views.unit_ref(city, unit),
-        # Similar published cases come from the case library (典型案例库), another part of
-        # issue 5 not built yet: always an empty list for now. The location is accepted for
-        # that lookup and is not used here.
-        "cases": [],
+        # The newest published cases of the top category (典型案例库): one Query. The
+        # location is accepted and not used here.
+        "cases": cases.similar(top[0][0], SIMILAR_CASES) if top else [],
     }

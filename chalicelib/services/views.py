@@ -53,7 +53,7 @@ def _state(order: WorkOrder) -> dict:
     }
 
 
-def _classification(item, city: City) -> dict:
+def classification(item, city: City) -> dict:
     return {
         "type": {"code": item.type, "name": city.type_by_code[item.type].name},
         "category": {"code": item.category, "name": city.category_by_code[item.category].name},
@@ -121,7 +121,7 @@ def _timeline_entry(event: Event, city: City, staff: bool) -> dict:
 def public_detail(item, order: WorkOrder, events: list[Event], city: City) -> dict:
     return {
         "tracking_no": order.tracking_no,
-        **_classification(item, city),
+        **classification(item, city),
         "description": item.description,
         "address": item.location.address,
         "created_at": iso(order.created_at, city),
@@ -176,7 +176,7 @@ def _amount(amount: dt.timedelta, working_day: dt.timedelta | None) -> str:
 def list_item(item, city: City) -> dict:
     return {
         "tracking_no": item.tracking_no,
-        **_classification(item, city),
+        **classification(item, city),
         "summary": item.description[:60],
         "state": item.state,
         "state_label": STATE_LABELS[item.state],
@@ -195,7 +195,7 @@ def own_request(item, city: City) -> dict:
     state = State(item.state)
     return {
         "tracking_no": item.tracking_no,
-        **_classification(item, city),
+        **classification(item, city),
         "summary": item.description[:60],
         "status": PUBLIC_STATUS[state],
         "state": state.value,
@@ -227,7 +227,7 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         "tracking_no": order.tracking_no,
         "version": order.version,
         "channel": item.channel,
-        **_classification(item, city),
+        **classification(item, city),
         "description": item.description,
         "location": {
             "lat": float(item.location.lat),
@@ -259,6 +259,8 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         "rating": order.rating,
         "resolved_at": iso(order.resolved_at, city),
         "closed_at": iso(order.closed_at, city),
+        "published_at": iso(order.published_at, city),
+        "case_title": order.case_title,
         "allowed_actions": allowed_actions(order, actor, ctx),
         "trail": [_timeline_entry(e, city, staff=True) for e in events],
         **_media(item, order),

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from chalicelib.domain.codes import QUERY_CODE_ALPHABET, new_query_code, normalise_query_code, tracking_number
-from chalicelib.domain.privacy import mask_name, mask_phone
+from chalicelib.domain.privacy import mask_mobiles, mask_name, mask_phone
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,19 @@ def test_mask_name_keeps_only_the_first_character(name, masked):
 )
 def test_mask_phone(phone, masked):
     assert mask_phone(phone) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("请联系13812341234", "请联系138****1234"),
+        ("电话：+86 13812341234，或 8613912345678", "电话：138****1234，或 139****5678"),
+        ("138-1234-1234 或 138 1234 1234", "138****1234 或 138****1234"),
+        ("两个号码13812341234和15987654321", "两个号码138****1234和159****4321"),
+        ("身份证220402199001011234", "身份证220402199001011234"),  # longer runs are not phones
+        ("座机0437-1234567，编号12345678901", "座机0437-1234567，编号12345678901"),  # 12… is no mobile
+        ("没有号码", "没有号码"),
+    ],
+)
+def test_mobile_numbers_in_free_text_are_masked(text, masked):
+    assert mask_mobiles(text) == masked

@@ -80,12 +80,15 @@ ALLOWED: dict[tuple[str, Role, State], State] = {
     ("instruction", L, S.RESOLVED): S.RESOLVED,
     ("reassign", L, S.DISPATCHED): S.DISPATCHED,
     ("reassign", L, S.IN_PROGRESS): S.DISPATCHED,
+    # The case library (典型案例库): a closed order, put in once and taken out again.
+    ("publish", D, S.CLOSED): S.CLOSED,
+    ("unpublish", D, S.CLOSED): S.CLOSED,
 }
 ACTIONS = (
     "auto_dispatch", "dispatch", "reject", "merge", "sign", "return", "forward", "progress",
     "request_extension", "approve_extension", "refuse_extension", "resolve", "approve", "send_back",
     "rate", "auto_close", "priority", "co_handle", "instruction", "reassign",
-    "remind_signing", "return_unsigned", "warn", "urge", "supervise",
+    "remind_signing", "return_unsigned", "warn", "urge", "supervise", "publish", "unpublish",
 )
 DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 ROLES_OF = {action: {role for (a, role, _) in ALLOWED if a == action} for action in ACTIONS}
@@ -111,10 +114,13 @@ VALID_PARAMS = {
     "co_handle": {"units": ["water"]},
     "instruction": {"note": "请尽快办理"},
     "reassign": {"unit": "cgj", "reason": "职责调整"},
+    "publish": {"title": "小区垃圾清运不及时"},
+    "unpublish": {},
     **{action: {} for action in DEADLINE_ACTIONS},
 }
 
 DUE = dt.datetime(2026, 11, 27, 10, 0, tzinfo=CST)
+PUBLISHED = {"published_at": NOW - dt.timedelta(days=1), "case_title": "垃圾清运"}
 
 
 def cst(month: int, day: int, hour: int = 10) -> dt.datetime:
@@ -157,6 +163,8 @@ def order_for(action: str, state: State) -> WorkOrder:
     """An order in ``state`` whose guards let ``action`` through when the state is right."""
     if action in ("approve_extension", "refuse_extension"):
         return make_order(state, pending_extension_days=2)
+    if action == "unpublish":
+        return make_order(state, **PUBLISHED)
     return make_order(state, **DUE_FIELDS.get(action, {}))
 
 
@@ -206,7 +214,7 @@ def _accepted_by_apply(order: WorkOrder, who: Actor) -> set[str]:
 
 # An order's situations besides its state: nothing special, an extension pending, or one
 # deadline action due.
-SITUATIONS = {"plain": {}, "pending": {"pending_extension_days": 2}} | {
+SITUATIONS = {"plain": {}, "pending": {"pending_extension_days": 2}, "published": PUBLISHED} | {
     f"{action}_due": fields for action, fields in DUE_FIELDS.items()
 }
 
@@ -246,6 +254,9 @@ def test_allowed_actions_lists_exactly_what_apply_accepts(role, state, situation
         (S.RESOLVED, Y, "plain", set()),
         (S.RESOLVED, Y, "auto_close_due", {"auto_close"}),
         (S.CLOSED, L, "plain", set()),
+        (S.CLOSED, D, "plain", {"publish"}),
+        (S.CLOSED, D, "published", {"unpublish"}),
+        (S.CLOSED, H, "published", set()),
         (S.CLOSED, Y, "auto_close_due", set()),
         (S.IN_PROGRESS, A, "plain", set()),
     ],
@@ -309,6 +320,9 @@ def test_forward_only_to_a_unit_below(unit):
         ("co_handle", S.DISPATCHED, {"units": ["lsq"]}),
         ("co_handle", S.DISPATCHED, {"units": ["water", "water"]}),
         ("priority", S.DISPATCHED, {"on": "yes"}),
+        ("publish", S.CLOSED, {"title": "   "}),
+        ("publish", S.CLOSED, {"title": "长" * 61}),
+        ("publish", S.CLOSED, {"title": 42}),
     ],
 )
 def test_missing_or_wrong_params_are_invalid_input(action, state, params):
@@ -459,6 +473,51 @@ def test_refused_actions_leave_the_order_as_it_was():
     assert order == snapshot
 
 
+# ---- the case library (典型案例库) ----------------------------------------------
+
+def test_publish_records_when_and_under_which_title():
+    changed, event = apply(make_order(S.CLOSED), "publish", actor(D), {"title": "  垃圾清运不及时  "}, CTX)
+    assert (changed.state, changed.published_at, changed.case_title) == (S.CLOSED, NOW, "垃圾清运不及时")
+    assert event.changes == {"published_at": NOW.isoformat(), "case_title": "垃圾清运不及时"}
+    assert not event.public
+
+
+@pytest.mark.parametrize(
+    ("area", "title"),
+    [("220402001001", "环境卫生（龙山社区）"), ("220403", "环境卫生（西安区）"), (None, "环境卫生")],
+)
+def test_publish_without_a_title_names_the_category_and_the_area(area, title):
+    changed, _ = apply(make_order(S.CLOSED, area=area), "publish", actor(D), {}, CTX)
+    assert changed.case_title == title
+
+
+def test_publishing_twice_is_a_conflict_and_unpublishing_clears_the_case():
+    published, _ = apply(make_order(S.CLOSED), "publish", actor(D), {}, CTX)
+    with pytest.raises(Conflict):
+        apply(published, "publish", actor(D), {}, CTX)
+    withdrawn, _ = apply(published, "unpublish", actor(D), {}, CTX)
+    assert (withdrawn.state, withdrawn.published_at, withdrawn.case_title) == (S.CLOSED, None, None)
+    with pytest.raises(Conflict):
+        apply(withdrawn, "unpublish", actor(D), {}, CTX)
+
+
+def test_publish_and_unpublish_replay_from_the_trail():
+    order, first = _opened()
+    events = [first]
+    for who, action, params in (
+        (actor(D), "dispatch", {"unit": "heat"}),
+        (actor(H, "heat"), "sign", {}),
+        (actor(H, "heat"), "resolve", {"reply": "已修复"}),
+        (actor(R), "rate", {"stars": 5}),
+        (actor(D), "publish", {"title": "供暖不热"}),
+    ):
+        order, event = apply(order, action, who, params, CTX)
+        events.append(event)
+    assert replay(events) == order and order.published_at == NOW
+    order, event = apply(order, "unpublish", actor(D), {}, CTX)
+    assert replay([*events, event]) == order and order.published_at is None
+
+
 # ---- the deadlines' system actions --------------------------------------------
 
 SYSTEM_ALLOWED = sorted((a, state) for (a, role, state) in ALLOWED if a in DEADLINE_ACTIONS)
@@ -560,6 +619,8 @@ STEP_PARAMS = {
     "co_handle": [{"units": ["water"]}, {"units": []}, {"units": ["lsq"]}],
     "instruction": [{"note": "尽快"}],
     "reassign": [{"unit": "lsq", "reason": "r"}, {"unit": "lsq-cg", "reason": "r"}, {"unit": "heat", "reason": "r"}],
+    "publish": [{}, {"title": "供热案例"}, {"title": ""}],
+    "unpublish": [{}],
     **{action: [{}] for action in DEADLINE_ACTIONS},
 }
 # Between two steps the clock stands still or moves on, by hours, working days or

@@ -1,0 +1,39 @@
+"""The public case library (典型案例库): published closed orders, masked for everyone.
+
+A case shows what the resident asked and what the unit answered, never who asked
+or where exactly: no contact, no address, no coordinates, no media, no query code.
+Mobile numbers a resident typed into the description are masked too.
+"""
+from __future__ import annotations
+
+from chalicelib import storage
+from chalicelib.api.schemas import CasesQuery
+from chalicelib.city import City
+from chalicelib.domain.privacy import mask_mobiles
+from chalicelib.services import runtime, views
+
+
+def case(item, city: City) -> dict:
+    return {
+        "tracking_no": item.tracking_no,
+        "title": item.case_title,
+        **views.classification(item, city),
+        "description": mask_mobiles(item.description),
+        "reply": mask_mobiles(item.reply) if item.reply else None,
+        "rating": int(item.rating) if item.rating is not None else None,
+        "created_at": views.iso(item.created_at, city),
+        "resolved_at": views.iso(item.resolved_at, city),
+        "published_at": views.iso(item.published_at, city),
+    }
+
+
+def list_cases(query: CasesQuery) -> dict:
+    city = runtime.city()
+    page = storage.published_cases(query.q or None, query.cursor, query.limit)
+    return {"items": [case(item, city) for item in page.items], "cursor": page.cursor}
+
+
+def similar(category: str, limit: int) -> list[dict]:
+    """The newest published cases of ``category`` (for the category suggestion)."""
+    city = runtime.city()
+    return [case(item, city) for item in storage.cases_of_category(category, limit)]

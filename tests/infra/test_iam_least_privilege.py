@@ -203,3 +203,40 @@ def test_the_checker_flags_policies_it_cannot_read():
 )
 def test_the_checker_passes_named_grants(statement):
     assert template_problems(_role(statement)) == []
+
+
+# ---- the roles cover what the code reads ---------------------------------------------
+
+# Which function queries which of the orders table's indexes; a new index must be placed here.
+INDEX_READERS = {
+    "by-unit": "ApiHandlerRole",
+    "by-state": "ApiHandlerRole",
+    "by-phone": "ApiHandlerRole",
+    "by-publication": "ApiHandlerRole",
+    "by-next-check": "EscalateRole",
+}
+
+
+def _granted_indexes(role: dict) -> set[str]:
+    granted = set()
+    for policy in role["Properties"].get("Policies", []):
+        for statement in statements(policy["PolicyDocument"]):
+            if statement.get("Effect") == "Allow" and "dynamodb:Query" in _as_list(statement.get("Action")):
+                for resource in _as_list(statement.get("Resource")):
+                    for text in render(resource):
+                        if text.startswith("${OrdersTable.Arn}/index/"):
+                            granted.add(text.removeprefix("${OrdersTable.Arn}/index/"))
+    return granted
+
+
+def test_each_role_may_query_exactly_the_indexes_its_function_reads(packaged):
+    """moto does not enforce IAM: without this, a missing grant shows only on AWS (AccessDenied)."""
+    from chalicelib.storage import OrderModel
+
+    _, template = packaged
+    roles = resources_of_type(template, "AWS::IAM::Role")
+    declared = {index.Meta.index_name for index in OrderModel._indexes.values()}
+    assert declared == set(INDEX_READERS), "an index of the orders table has no reader listed here"
+    for role_name in set(INDEX_READERS.values()):
+        wanted = {index for index, reader in INDEX_READERS.items() if reader == role_name}
+        assert _granted_indexes(roles[role_name]) == wanted, role_name

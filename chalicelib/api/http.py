@@ -46,8 +46,7 @@ def _translate(exc: Exception) -> Response | None:
     if isinstance(exc, ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.fields)
     if isinstance(exc, DomainError):
-        # A conflict that goes away by itself (the same submission still running) says when to retry.
-        headers = {"Retry-After": "1"} if exc.code == "in_progress" else None
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
     if isinstance(exc, AuthError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None

@@ -3,19 +3,14 @@ from __future__ import annotations
 
 from chalice.app import Request, Response
 
-from chalicelib.api.http import endpoint, error_response, json_body, query, respond
+from chalicelib.api.http import endpoint, json_body, query, respond
 from chalicelib.api.schemas import OtpRequest, OtpVerifyRequest, OwnRequestsQuery
 from chalicelib.services import verification
 
 
 @endpoint
 def send_code(request: Request) -> Response:
-    body = json_body(request, OtpRequest)
-    try:
-        return respond(verification.send_code(body.phone))
-    except verification.RateLimited as exc:
-        headers = {"Retry-After": str(exc.retry_after)}
-        return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
+    return respond(verification.send_code(json_body(request, OtpRequest).phone))
 
 
 @endpoint

@@ -5,6 +5,7 @@ from __future__ import annotations
 class DomainError(Exception):
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds, for an error that goes away by itself
 
     def __init__(self, message: str, fields: dict[str, str] | None = None):
         super().__init__(message)

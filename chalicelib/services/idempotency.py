@@ -31,6 +31,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput
 
 class StillRunning(Conflict):
     code = "in_progress"
+    retry_after = 1  # the first attempt is still running: it will have answered by then
 
 
 class KeyReused(InvalidInput):

@@ -57,7 +57,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.aws import botocore_session
-from chalicelib.domain.errors import Conflict, InvalidInput
+from chalicelib.domain.errors import InvalidInput, StaleWrite
 from chalicelib.domain.notices import Notice
 from chalicelib.domain.orders import Actor, Event, Level, Role, State, WorkOrder
 from chalicelib.settings import get_settings
@@ -438,7 +438,7 @@ def _write(
         if exc.cause_response_code == "TransactionCanceledException" and {
             reason.code for reason in exc.cancellation_reasons if reason is not None
         } & _LOST_RACE:
-            raise Conflict("工单已被他人修改，请刷新后重试") from None
+            raise StaleWrite("工单已被他人修改，请刷新后重试") from None
         raise
 
 

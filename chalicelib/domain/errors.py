@@ -41,6 +41,10 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class StaleWrite(Conflict):
+    """The order changed between reading it and writing the change: nothing was written."""
+
+
 class OutsideJurisdiction(InvalidInput):
     """The request's location lies outside the city the platform serves."""
 

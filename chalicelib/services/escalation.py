@@ -16,11 +16,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib import storage
 from chalicelib.domain import deadlines
-from chalicelib.domain.errors import Conflict
-from chalicelib.domain.lifecycle import SYSTEM, Context, apply
-from chalicelib.domain.notices import notices_for
+from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.lifecycle import SYSTEM, Context
 from chalicelib.observability import logger, metrics
-from chalicelib.services import runtime
+from chalicelib.services import changes, runtime
 
 
 def sweep() -> dict[str, int]:
@@ -50,11 +49,8 @@ def _catch_up(tracking_no: str, ctx: Context, taken: Counter[str]) -> None:
     item = storage.get_order(tracking_no)  # consistent: the index may lag the order
     order = storage.to_domain(item)
     while (action := deadlines.due_action(order, ctx)) is not None:
-        changed, event = apply(order, action, SYSTEM, {}, ctx)
-        notices = notices_for(event, changed, ctx.city, has_contact=item.contact is not None)
         try:
-            storage.record_change(item, changed, event, notices)
-        except Conflict:
+            order = changes.take(item, order, action, SYSTEM, {}, ctx)
+        except StaleWrite:
             return  # another sweep, or a person, changed it first
         taken[action] += 1
-        order = changed

@@ -11,10 +11,9 @@ from chalicelib import storage
 from chalicelib.api.schemas import RatingRequest
 from chalicelib.domain.codes import normalise_query_code, parse_tracking_number
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.lifecycle import RESIDENT, apply
-from chalicelib.domain.notices import notices_for
+from chalicelib.domain.lifecycle import RESIDENT
 from chalicelib.observability import count, logger
-from chalicelib.services import runtime, views
+from chalicelib.services import changes, runtime, views
 from chalicelib.services.intake import query_code_hash
 
 def _order_for_code(tracking_no: str, code: str):
@@ -37,9 +36,7 @@ def rate(tracking_no: str, request: RatingRequest) -> dict:
     item = _order_for_code(tracking_no, request.code)
     ctx = runtime.domain_context()
     params = {"stars": request.stars, "comment": request.comment}
-    order, event = apply(storage.to_domain(item), "rate", RESIDENT, params, ctx)
-    notices = notices_for(event, order, ctx.city, has_contact=item.contact is not None)
-    storage.record_change(item, order, event, notices)
+    order = changes.take(item, storage.to_domain(item), "rate", RESIDENT, params, ctx)
     count("RequestRated")
     logger.info("request rated", tracking_no=order.tracking_no, stars=request.stars, state=order.state.value)
     reopened = order.state.value == "in_progress"

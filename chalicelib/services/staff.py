@@ -12,11 +12,10 @@ import datetime as dt
 from chalicelib import storage
 from chalicelib.api.schemas import Merge, Resolve, StaffListQuery
 from chalicelib.domain.codes import parse_tracking_number
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
-from chalicelib.domain.lifecycle import HANDLING_STATES, OPEN_STATES, Actor, Role, State, apply, check
-from chalicelib.domain.notices import notices_for
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, StaleWrite
+from chalicelib.domain.lifecycle import HANDLING_STATES, OPEN_STATES, Actor, Role, State, check
 from chalicelib.observability import count, logger
-from chalicelib.services import runtime, views
+from chalicelib.services import changes, runtime, views
 from chalicelib.services.intake import attach_uploads, verified_uploads
 
 def _order(tracking_no: str):
@@ -116,11 +115,9 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
         uploads = verified_uploads(action.result_media, ctx.city, "result_media")
         attached = attach_uploads(uploads, f"media/{order.tracking_no}/result-{order.round}-")
         params["result_media"] = [u.key for u in attached]
-    changed, event = apply(order, action.action, actor, params, ctx)
-    notices = notices_for(event, changed, ctx.city, has_contact=item.contact is not None)
     try:
-        storage.record_change(item, changed, event, notices)
-    except Conflict as exc:
+        changed = changes.take(item, order, action.action, actor, params, ctx)
+    except StaleWrite as exc:
         # Someone wrote between our read and our write: the caller's version is stale too.
         raise Conflict(exc.message, dict(_STALE)) from None
     count("OrderAction")

@@ -7,7 +7,7 @@ import pytest
 from freezegun import freeze_time
 
 from chalicelib import storage
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.errors import StaleWrite
 from chalicelib.services.escalation import sweep
 from tests.api.resident_helpers import act, rate, submit
 
@@ -76,7 +76,7 @@ def test_an_order_rated_while_the_run_is_under_way_is_skipped(resolved, monkeypa
 
     def racing(item, order, event, *notices):
         if item.tracking_no == raced:
-            raise Conflict("工单已被他人修改，请刷新后重试")
+            raise StaleWrite("工单已被他人修改，请刷新后重试")
         record_change(item, order, event, *notices)
 
     monkeypatch.setattr(storage, "record_change", racing)

@@ -1,10 +1,12 @@
 """Storage: the DynamoDB tables (pynamodb models) and every query, in one place.
 
 Tables
-- orders: one item per work order, keyed by tracking number. Two sparse-free
-  GSIs list them newest first: ``by-unit`` (unit, created_key) for a unit's
-  queue and ``by-state`` (state, created_key) for the command centre. Both
-  project only the fields a list shows, never the encrypted contact.
+- orders: one item per work order, keyed by tracking number. The GSIs ``by-unit``
+  (unit, created_key) and ``by-state`` (state, created_key) list them newest first
+  for a unit's queue and for the command centre, projecting only the fields a list
+  shows, never the encrypted contact. Three sparse GSIs hold only the orders that
+  have what they key on: ``by-next-check`` (the sweep's), ``by-phone`` and
+  ``by-publication`` (below).
 - events: the append-only audit trail, (tracking_no, seq). An event is only
   ever put with ``attribute_not_exists``, in the same transaction as the
   order change it records.
@@ -429,24 +431,18 @@ def _write(
     except TransactWriteError as exc:
         # pynamodb sends condition checks, deletes, puts, then updates: the code's use is
         # the only update, so its cancellation reason is the last one.
-        reasons = [_reason(r) for r in exc.cancellation_reasons or ()]
+        reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or ()]
         if otp is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
             raise OtpRejected() from None
         # ConditionalCheckFailed: another writer got there first. TransactionConflict: another
         # transaction on the same item was in flight at that moment. Either way the change
         # was computed from a version that is no longer (or not yet safely) the stored one.
-        if exc.cause_response_code == "TransactionCanceledException" and {
-            reason.code for reason in exc.cancellation_reasons if reason is not None
-        } & _LOST_RACE:
+        if exc.cause_response_code == "TransactionCanceledException" and set(reasons) & _LOST_RACE:
             raise StaleWrite("工单已被他人修改，请刷新后重试") from None
         raise
 
 
 _LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
-
-
-def _reason(reason) -> str | None:
-    return reason.code if reason is not None else None
 
 
 # ---- phone verification codes ------------------------------------------------

@@ -1,10 +1,11 @@
-"""Exactly-once submissions, with Powertools' idempotency on DynamoDB.
+"""Exactly once, with Powertools' idempotency on DynamoDB: submissions and SMS deliveries.
 
-A retry with the same ``Idempotency-Key`` gets the first answer back — including
-its query code, which the stored record keeps sealed with the field cipher. The
-same key with a different body is refused; a retry that arrives while the first
-attempt is still running is told to wait. A failed attempt leaves no record, so
-it can be retried. Loaded only by submissions that carry a key.
+A submission retried with the same ``Idempotency-Key`` gets the first answer back —
+including its query code, which the stored record keeps sealed with the field
+cipher. The same key with a different body is refused; a retry that arrives while
+the first attempt is still running is told to wait. A failed attempt leaves no
+record, so it can be retried. The SMS delivery uses ``idempotent`` the same way,
+keyed on the outbox item. Loaded only by keyed submissions and by deliveries.
 """
 from __future__ import annotations
 
@@ -53,18 +54,31 @@ _CONFIG = IdempotencyConfig(
 )
 
 
-@lru_cache(maxsize=None)
-def _idempotent(function: Callable[..., dict]) -> Callable[..., dict]:
-    # Built on first use: the persistence layer makes its DynamoDB client when created.
+@lru_cache(maxsize=1)
+def _dynamodb():
+    return boto3_client("dynamodb")
+
+
+def idempotent(
+    function: Callable[..., Any], data_keyword_argument: str, config: IdempotencyConfig, output_serializer=None
+) -> Callable[..., Any]:
+    """``function`` made idempotent on the shared table, keyed as ``config`` says.
+
+    Each caller gets a persistence layer of its own: Powertools configures a layer once,
+    for the first function that uses it. Made on first use (callers cache the result).
+    """
     return idempotent_function(
         function,
-        data_keyword_argument="data",
-        persistence_store=DynamoDBPersistenceLayer(
-            table_name=storage.IDEMPOTENCY_TABLE, boto3_client=boto3_client("dynamodb")
-        ),
-        config=_CONFIG,
-        output_serializer=_SealedAnswer(),
+        data_keyword_argument=data_keyword_argument,
+        persistence_store=DynamoDBPersistenceLayer(table_name=storage.IDEMPOTENCY_TABLE, boto3_client=_dynamodb()),
+        config=config,
+        output_serializer=output_serializer,
     )
+
+
+@lru_cache(maxsize=None)
+def _submission(function: Callable[..., dict]) -> Callable[..., dict]:
+    return idempotent(function, "data", _CONFIG, _SealedAnswer())
 
 
 def once(function: Callable[..., dict], key: str, payload: dict, lambda_context: Any = None, **kwargs) -> dict:
@@ -73,7 +87,7 @@ def once(function: Callable[..., dict], key: str, payload: dict, lambda_context:
         # Lets Powertools expire an in-progress record if this invocation dies.
         _CONFIG.register_lambda_context(lambda_context)
     try:
-        return _idempotent(function)(data={"key": key, "request": payload}, **kwargs)
+        return _submission(function)(data={"key": key, "request": payload}, **kwargs)
     except IdempotencyAlreadyInProgressError:
         raise StillRunning("相同的提交正在处理中，请稍后重试", {"Idempotency-Key": "处理中"}) from None
     except IdempotencyValidationError:

@@ -238,16 +238,6 @@ def _idempotency_config():
 
 @lru_cache(maxsize=1)
 def _send_once():
-    # Built on first use: Powertools' import and its DynamoDB client cost a cold start.
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+    from chalicelib.services import idempotency  # Powertools' idempotency loads on the first delivery
 
-    from chalicelib.adapters.aws import boto3_client
-
-    return idempotent_function(
-        _send,
-        data_keyword_argument="message",
-        persistence_store=DynamoDBPersistenceLayer(
-            table_name=storage.IDEMPOTENCY_TABLE, boto3_client=boto3_client("dynamodb")
-        ),
-        config=_idempotency_config(),
-    )
+    return idempotency.idempotent(_send, "message", _idempotency_config())

@@ -205,6 +205,10 @@ class SmsPolicy(_Strict):
     daily_cap_per_phone: int = Field(default=10, ge=1)
     templates: dict[str, str]
 
+    def text(self, template: str, **fields: str) -> str:
+        """【signature】 and the template filled in: the whole SMS."""
+        return f"【{self.signature}】" + self.templates[template].format(**fields)
+
     @model_validator(mode="after")
     def _known_placeholders(self) -> "SmsPolicy":
         import string

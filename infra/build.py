@@ -6,7 +6,7 @@
 
 Steps:
 1. merge infra/resources.yaml and infra/functions.yaml into one merge template, with the
-   stage's defaults (StageName, FieldKeyParameterName, SmsSender from .chalice/config.json);
+   stage's defaults (StageName, FieldKeyParameterName);
 2. copy the project (app.py, chalicelib/, .chalice/config.json) to a temporary directory whose
    requirements.txt is empty — Chalice would otherwise download every dependency, botocore
    among them — and whose vendor/ holds the dependencies for Lambda (Linux x86_64, CPython 3.11)
@@ -71,8 +71,13 @@ def stage_config(stage: str) -> dict:
     """The stage's settings in .chalice/config.json (its environment variables among them)."""
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     if stage not in config.get("stages", {}):
-        raise BuildError(f"no stage {stage!r} in .chalice/config.json (stages: {', '.join(config['stages'])})")
+        raise BuildError(f"no stage {stage!r} in .chalice/config.json (stages: {', '.join(config.get('stages', {}))})")
     return config["stages"][stage]
+
+
+def field_key_parameter(stage: str) -> str:
+    """The default name of the stage's field-encryption key (an SSM SecureString)."""
+    return f"/suqiu/{stage}/field-key"
 
 
 def merge_template(stage: str) -> dict:
@@ -88,16 +93,8 @@ def merge_template(stage: str) -> dict:
                 if name in section:
                     raise BuildError(f"{key}.{name} is defined in more than one of the infra/ templates")
                 section[name] = part
-    env = stage_config(stage).get("environment_variables", {})
-    expected_prefix = f"suqiu-{stage}"
-    if env.get("TABLE_PREFIX") != expected_prefix:
-        # The template names the tables suqiu-<StageName>-…; the functions look for TABLE_PREFIX-….
-        raise BuildError(f"stage {stage}: TABLE_PREFIX must be {expected_prefix!r} in .chalice/config.json")
-    defaults = {
-        "StageName": stage,
-        "FieldKeyParameterName": f"/suqiu/{stage}/field-key",
-        "SmsSender": env.get("SMS_SENDER", "sns"),
-    }
+    stage_config(stage)  # an unknown stage fails here, before anything is built
+    defaults = {"StageName": stage, "FieldKeyParameterName": field_key_parameter(stage)}
     for name, value in defaults.items():
         merged["Parameters"][name]["Default"] = value
     merged["Description"] = f"Suqiu (诉求), stage {stage}: the API and functions, data, media, queue, staff identity, alarms."

@@ -83,13 +83,18 @@ def caller(sts) -> tuple[str, str]:
     return account, partition
 
 
-def ensure_field_key(ssm, name: str) -> bool:
-    """Create the SecureString ``name`` with a new random key if it does not exist; True if created."""
+def parameter_exists(ssm, name: str) -> bool:
     try:
         ssm.get_parameter(Name=name)
-        return False
     except ssm.exceptions.ParameterNotFound:
-        pass
+        return False
+    return True
+
+
+def ensure_field_key(ssm, name: str) -> bool:
+    """Create the SecureString ``name`` with a new random key if it does not exist; True if created."""
+    if parameter_exists(ssm, name):
+        return False
     try:
         ssm.put_parameter(
             Name=name,
@@ -268,16 +273,24 @@ def deploy(stage: str, pairs: list[str], out: Path) -> int:
     if identity == "external" and stack is None and not (given.get("AuthIssuer") and given.get("AuthAudience")):
         raise DeployError("IdentityProvider=external needs --parameter AuthIssuer=… and --parameter AuthAudience=…")
 
-    field_key = given.get("FieldKeyParameterName") or previous_value(stack, "FieldKeyParameterName") or f"/suqiu/{stage}/field-key"
-    sms_sender = build.stage_config(stage).get("environment_variables", {}).get("SMS_SENDER", "sns")
-    fixed = {"StageName": stage, "FieldKeyParameterName": field_key, "SmsSender": sms_sender, "IdentityProvider": identity}
+    previous_key = previous_value(stack, "FieldKeyParameterName")
+    field_key = given.get("FieldKeyParameterName") or previous_key or build.field_key_parameter(stage)
+    ssm = current.client("ssm")
+    if previous_key and field_key != previous_key and not parameter_exists(ssm, field_key):
+        # A new random key would leave every stored contact and hash unreadable.
+        raise DeployError(
+            f"{name} encrypts with {previous_key}: {field_key} does not exist, and a new key would make the "
+            "stored contacts unreadable. Copy the key there first, or leave FieldKeyParameterName as it is."
+        )
+    sms_sender = given.get("SmsSender") or previous_value(stack, "SmsSender") or "sns"
+    fixed = {"StageName": stage, "FieldKeyParameterName": field_key, "IdentityProvider": identity}
     if partition == "aws-cn" and sms_sender == "sns":
-        print("warning: SNS does not send SMS to Chinese numbers from aws-cn: set SMS_SENDER=yunpian for this stage (README, Deploying)")
+        print("warning: SNS does not send SMS to Chinese numbers from aws-cn: deploy with --parameter SmsSender=yunpian (README, Deploying)")
     if stage in PROTECTED_STAGES and (given.get("AllowedOrigins") or previous_value(stack, "AllowedOrigins") or "*") == "*":
         print("warning: AllowedOrigins is * — set --parameter AllowedOrigins=https://<the residents' page> for production")
 
     print(f"account {account} ({partition}), region {region}, stack {name}")
-    if ensure_field_key(current.client("ssm"), field_key):
+    if ensure_field_key(ssm, field_key):
         print(f"created the field-encryption key {field_key} (SSM SecureString)")
     bucket = deploy_bucket_name(account, region)
     if ensure_deploy_bucket(current.client("s3"), bucket, region):

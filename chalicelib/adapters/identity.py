@@ -71,7 +71,7 @@ class TokenVerifier:
         )
 
     def verify(self, authorization_header: str | None) -> Principal:
-        claims = self._decode(_bearer_token(authorization_header))
+        claims = self._decode(bearer_token(authorization_header))
         role = self._role(claims)
         return Principal(
             subject=claims["sub"],
@@ -124,10 +124,11 @@ class TokenVerifier:
         return unit if known else None
 
 
-def _bearer_token(authorization_header: str | None) -> str:
+def bearer_token(authorization_header: str | None, missing: str = "请先登录") -> str:
+    """The token of an ``Authorization: Bearer <token>`` header; 401 with ``missing`` otherwise."""
     parts = (authorization_header or "").split()
     if len(parts) != 2 or parts[0].lower() != "bearer":
-        raise AuthError(401, "unauthenticated", "请先登录")
+        raise AuthError(401, "unauthenticated", missing)
     return parts[1]
 
 

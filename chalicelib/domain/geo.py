@@ -83,13 +83,6 @@ def to_wgs84(lng: float, lat: float, coord_system: str) -> tuple[float, float]:
     raise ValueError(f"unknown coordinate system {coord_system!r}")
 
 
-def distance_m(a: Position, b: Position) -> float:
-    """Great-circle distance in metres between two (lng, lat) points."""
-    lng1, lat1, lng2, lat2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
-    return 2 * 6371008.8 * math.asin(math.sqrt(h))
-
-
 # ---- point in polygon ----------------------------------------------------------
 
 def _on_segment(x: float, y: float, a: Position, b: Position, eps: float = 1e-12) -> bool:

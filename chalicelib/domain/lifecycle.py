@@ -383,11 +383,6 @@ RULES: dict[str, Rule] = {
     "unpublish": Rule("撤回案例", frozenset({_D}), frozenset({_S.CLOSED}), None, _unpublish, _is_published),
 }
 
-STAFF_ACTIONS = tuple(
-    name for name, rule in RULES.items() if rule.roles & {Role.DISPATCHER, Role.HANDLER, Role.LEADER}
-)
-
-
 def _in_scope(order: WorkOrder, actor: Actor, city: City) -> bool:
     """A handler acts only on orders of its own unit or of the units below it."""
     if actor.role is not Role.HANDLER:

@@ -37,7 +37,7 @@ from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Context, apply, open_o
 from chalicelib.domain.notices import notices_for
 from chalicelib.domain.routing import route
 from chalicelib.observability import count, logger
-from chalicelib.services import notify, runtime, verification, views
+from chalicelib.services import notify, runtime, suggestions, verification, views
 from chalicelib.settings import get_settings
 
 _MEGABYTE = 1024 * 1024
@@ -173,16 +173,12 @@ def suggest_category(city: City, description: str) -> tuple[str, float] | None:
 
     Never fails a submission: without a usable model there is simply no suggestion.
     """
-    from chalicelib.domain import classifier  # loaded on first use, not on every cold start
-
     try:
-        ranked = classifier.suggest(description, top=1)
+        best = suggestions.ranked(city, description)[:1]
     except Exception:  # noqa: BLE001 - a suggestion is a help, never a reason to refuse a request
         logger.exception("category suggestion failed")
         return None
-    if not ranked or ranked[0][0] not in city.category_by_code:
-        return None
-    return ranked[0][0], round(ranked[0][1], 4)
+    return (best[0][0], round(best[0][1], 4)) if best else None
 
 
 def _route_by_suggestion(

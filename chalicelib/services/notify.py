@@ -35,7 +35,6 @@ from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.sms import get_sender
 from chalicelib.city import City
 from chalicelib.domain.notices import LEADER, RESIDENT, UNIT_PREFIX, quiet_until
-from chalicelib.domain.phones import to_e164
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime
 
@@ -183,8 +182,7 @@ def _recipient(msg: Message, item: storage.OrderModel, city: City) -> str | None
     if msg.audience == RESIDENT:
         if item.contact is None:
             return None
-        # Orders stored before numbers were kept in E.164 may hold a national form.
-        return to_e164(get_cipher().open(item.contact, item.tracking_no)["phone"])
+        return get_cipher().open(item.contact, item.tracking_no)["phone"]  # stored in E.164
     if msg.audience == LEADER:
         return city.leader_on_duty.phone if city.leader_on_duty else None
     unit = city.unit_by_code.get(msg.audience.removeprefix(UNIT_PREFIX))
@@ -204,10 +202,9 @@ def render(msg: Message, item: storage.OrderModel, city: City) -> str:
         **_open_payload(item.tracking_no, msg.payload),
     }
     try:
-        text = city.sms.templates[msg.template].format(**fields)
+        return city.sms.text(msg.template, **fields)
     except (KeyError, IndexError, ValueError):
         raise Poison(f"template {msg.template!r} cannot be filled") from None
-    return f"【{city.sms.signature}】{text}"
 
 
 def _day(at: dt.datetime) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from chalicelib.api.schemas import SuggestRequest
+from chalicelib.city import City
 from chalicelib.domain import classifier
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.routing import route
@@ -11,15 +12,16 @@ TOP = 3
 SIMILAR_CASES = 3
 
 
+def ranked(city: City, description: str) -> list[tuple[str, float]]:
+    """The categories this city has, most likely first, with the model's probabilities."""
+    return [(code, p) for code, p in classifier.model().probabilities(description) if code in city.category_by_code]
+
+
 def suggest(request: SuggestRequest) -> dict:
     city = runtime.city()
     if request.area is not None and request.area not in city.area_parent:
         raise InvalidInput("输入有误，请检查标出的字段", {"area": "未知的区域"})
-    # Only categories this city has, best first; the probabilities are the model's.
-    ranked = [
-        (code, p) for code, p in classifier.model().probabilities(request.description) if code in city.category_by_code
-    ]
-    top = ranked[:TOP]
+    top = ranked(city, request.description)[:TOP]
     unit = route(city, top[0][0], request.area) if top else None
     return {
         "categories": [

@@ -17,7 +17,7 @@ import secrets
 
 from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
-from chalicelib.adapters.identity import AuthError
+from chalicelib.adapters.identity import AuthError, bearer_token
 from chalicelib.adapters.sms import get_sender
 from chalicelib.domain.errors import DomainError, InvalidInput
 from chalicelib.observability import count, logger
@@ -125,9 +125,7 @@ def _minutes(seconds: int) -> str:
 
 
 def _text(code: str) -> str:
-    sms = runtime.city().sms
-    minutes = int(CODE_LIFETIME.total_seconds() // 60)
-    return f"【{sms.signature}】" + sms.templates["otp"].format(code=code, minutes=minutes)
+    return runtime.city().sms.text("otp", code=code, minutes=int(CODE_LIFETIME.total_seconds() // 60))
 
 
 def _withdraw(key: str, code_hash: str, previous: storage.OtpModel | None) -> None:
@@ -187,12 +185,10 @@ def resident(authorization_header: str | None) -> str:
     """The phone hash a resident's bearer token was given for; AuthError (401) otherwise."""
     import jwt
 
-    parts = (authorization_header or "").split()
-    if len(parts) != 2 or parts[0].lower() != "bearer":
-        raise AuthError(401, "unauthenticated", "请先验证手机号")
+    token = bearer_token(authorization_header, missing="请先验证手机号")
     try:
         claims = jwt.decode(
-            parts[1],
+            token,
             get_cipher().token_key(),
             algorithms=_TOKEN_ALGORITHMS,  # HS256 only: a staff token (RS256) is not one of ours
             audience=TOKEN_AUDIENCE,

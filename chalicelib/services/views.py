@@ -45,12 +45,8 @@ def area_ref(city: City, code: str | None) -> dict | None:
     return {"code": code, "name": "".join(city.area_name[c] for c in path)}
 
 
-def _state(order: WorkOrder) -> dict:
-    return {
-        "status": PUBLIC_STATUS[order.state],
-        "state": order.state.value,
-        "state_label": STATE_LABELS[order.state],
-    }
+def _state(state: State) -> dict:
+    return {"status": PUBLIC_STATUS[state], "state": state.value, "state_label": STATE_LABELS[state]}
 
 
 def classification(item, city: City) -> dict:
@@ -63,7 +59,7 @@ def classification(item, city: City) -> dict:
 
 def _suggestion(item, city: City) -> dict | None:
     """The category the classifier suggested at intake (智能预判), for the dispatcher."""
-    code = getattr(item, "suggested_category", None)
+    code = item.suggested_category
     if code is None or code not in city.category_by_code:
         return None
     confidence = item.suggestion_confidence
@@ -92,7 +88,7 @@ def submitted(order: WorkOrder, query_code: str, city: City) -> dict:
     return {
         "tracking_no": order.tracking_no,
         "query_code": query_code,
-        **_state(order),
+        **_state(order.state),
         "unit": unit_ref(city, order.unit),
         "due_at": iso(order.due_at, city),
         "message": "诉求已受理。请保存好受理编号和查询码，凭它们查询办理进度。",
@@ -125,7 +121,7 @@ def public_detail(item, order: WorkOrder, events: list[Event], city: City) -> di
         "description": item.description,
         "address": item.location.address,
         "created_at": iso(order.created_at, city),
-        **_state(order),
+        **_state(order.state),
         "unit": unit_ref(city, order.unit),
         "due_at": iso(order.due_at, city),
         "reply": order.reply if order.resolved_at else None,
@@ -192,14 +188,11 @@ def list_item(item, city: City) -> dict:
 
 def own_request(item, city: City) -> dict:
     """One of a verified resident's own requests, in their list: no contact, no query code."""
-    state = State(item.state)
     return {
         "tracking_no": item.tracking_no,
         **classification(item, city),
         "summary": item.description[:60],
-        "status": PUBLIC_STATUS[state],
-        "state": state.value,
-        "state_label": STATE_LABELS[state],
+        **_state(State(item.state)),
         "unit": unit_ref(city, item.unit),
         "created_at": iso(item.created_at, city),
         "due_at": iso(item.due_at, city),
@@ -239,7 +232,7 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         "verified": bool(item.verified),
         "contact": _contact(item, order, actor),
         "created_at": iso(order.created_at, city),
-        **_state(order),
+        **_state(order.state),
         "unit": unit_ref(city, order.unit),
         "co_units": [unit_ref(city, u) for u in order.co_units],
         "priority": order.priority,
@@ -271,7 +264,7 @@ def action_result(order: WorkOrder, city: City) -> dict:
     return {
         "tracking_no": order.tracking_no,
         "version": order.version,
-        **_state(order),
+        **_state(order.state),
         "unit": unit_ref(city, order.unit),
         "due_at": iso(order.due_at, city),
     }

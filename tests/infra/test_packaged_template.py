@@ -182,9 +182,9 @@ def test_the_environment_names_this_stacks_resources(packaged):
     queue = _reference(sqs[1]["Queue"]).split(".")[0]
     for name, function in _functions(template).items():
         env = _environment(template, function)
-        (prefix,) = render(env["TABLE_PREFIX"])
+        # Both take StageName: resolved with the stage's defaults, they must agree.
+        prefix = with_defaults(template, *render(env["TABLE_PREFIX"]))
         for table in resources_of_type(template, "AWS::DynamoDB::Table").values():
-            # As deployed with the stage's defaults: TABLE_PREFIX is static, the names take StageName.
             table_name = with_defaults(template, *render(table["Properties"]["TableName"]))
             assert table_name.startswith(f"{prefix}-"), f"{name}: table {table_name} is not under {prefix}"
         assert resources[_reference(env["MEDIA_BUCKET"])]["Type"] == "AWS::S3::Bucket"

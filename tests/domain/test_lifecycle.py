@@ -465,14 +465,6 @@ def test_reassign_drops_the_old_units_pending_extension_request():
     assert requested.pending_extension_days == 1
 
 
-def test_refused_actions_leave_the_order_as_it_was():
-    order = make_order(S.CLOSED)
-    snapshot = dataclasses.replace(order)
-    with pytest.raises(Conflict):
-        apply(order, "instruction", actor(L), {"note": "n"}, CTX)
-    assert order == snapshot
-
-
 # ---- the case library (典型案例库) ----------------------------------------------
 
 def test_publish_records_when_and_under_which_title():

@@ -48,6 +48,8 @@ def test_a_stage_is_destroyed_with_its_media_bucket_emptied(account):
 
     assert deploy.main(["destroy", "--stage", "dev"]) == 0
     assert _stacks() == []
+    # CloudFormation cannot delete a bucket that holds anything: it went because it was emptied.
+    assert bucket not in [b["Name"] for b in boto3_client("s3").list_buckets()["Buckets"]]
 
 
 def test_prod_is_destroyed_when_confirmed(account):
@@ -66,3 +68,12 @@ def test_the_field_key_is_created_once_and_never_replaced(account):
     assert deploy.ensure_field_key(ssm, "/suqiu/dev/field-key") is False
     again = ssm.get_parameter(Name="/suqiu/dev/field-key", WithDecryption=True)["Parameter"]
     assert again["Value"] == first["Value"]
+
+
+def test_a_deploy_does_not_switch_a_stack_to_a_new_field_key(account, capsys):
+    _stack("dev")  # encrypts with the template's default, /suqiu/dev/field-key
+    ssm = boto3_client("ssm")
+
+    assert deploy.main(["deploy", "--stage", "dev", "--parameter", "FieldKeyParameterName=/suqiu/dev/other"]) == 2
+    assert "stored contacts unreadable" in capsys.readouterr().err
+    assert not deploy.parameter_exists(ssm, "/suqiu/dev/other")  # no new key was made

@@ -24,6 +24,7 @@ os.environ["AUTH_ISSUER"] = ISSUER.issuer
 import aws_lambda_powertools.utilities.batch  # noqa: E402,F401
 import chalicelib.api.schemas  # noqa: E402,F401
 import pytest  # noqa: E402
+from botocore.client import BaseClient  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
@@ -45,19 +46,36 @@ def aws():
 
 
 class Api:
-    """chalice.test's HTTP client, speaking JSON."""
+    """chalice.test's HTTP client, speaking JSON, and the AWS operations the app makes while serving.
+
+    Only calls made during a request count, so a test's own set-up and checks (a scan of a
+    table to look at it) are not the app's.
+    """
 
     def __init__(self, http):
         self.http = http
+        self.operations: list[str] = []
+        self._serving = False
 
     def get(self, path: str, headers: dict | None = None):
-        return _Answer(self.http.get(path, headers=headers or {}))
+        return self._serve(self.http.get, path, headers=headers or {})
 
     def post(self, path: str, body, headers: dict | None = None):
         raw = body if isinstance(body, (str, bytes)) else json.dumps(body, ensure_ascii=False)
-        return _Answer(
-            self.http.post(path, body=raw, headers={"Content-Type": "application/json", **(headers or {})})
+        return self._serve(
+            self.http.post, path, body=raw, headers={"Content-Type": "application/json", **(headers or {})}
         )
+
+    def _serve(self, send, *args, **kwargs):
+        self._serving = True
+        try:
+            return _Answer(send(*args, **kwargs))
+        finally:
+            self._serving = False
+
+    def record(self, operation: str) -> None:
+        if self._serving:
+            self.operations.append(operation)
 
 
 class _Answer:
@@ -72,9 +90,25 @@ class _Answer:
 
 
 @pytest.fixture
-def api(aws):
+def api(aws, monkeypatch):
+    """The app over HTTP; every test that uses it also checks that the app never scanned a table."""
     with Client(app) as test_client:
-        yield Api(test_client.http)
+        client = Api(test_client.http)
+        make_api_call = BaseClient._make_api_call
+
+        def recorded(botocore_client, operation, params):
+            client.record(operation)
+            return make_api_call(botocore_client, operation, params)
+
+        monkeypatch.setattr(BaseClient, "_make_api_call", recorded)
+        yield client
+    assert "Scan" not in client.operations, f"the app scanned a table: {client.operations}"
+
+
+@pytest.fixture
+def app_operations(api) -> list[str]:
+    """The AWS operations the app made while serving this test's requests, in order."""
+    return api.operations
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,17 @@ import requests
 from tests.api.resident_helpers import otp_pattern
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Http(requests.Session):
+    """Every call with a timeout: a hung stack must fail the test, not hang the suite."""
+
+    def request(self, *args, **kwargs):
+        kwargs.setdefault("timeout", 30)
+        return super().request(*args, **kwargs)
+
+
+HTTP = _Http()
 # The smallest valid JPEG is not needed: the server checks type and size, not pixels.
 PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 2048 + b"\xff\xd9"
 
@@ -67,7 +78,7 @@ def _otp(base: str, log: Path, phone: str) -> str:
         return [found.group(1) for line in lines if (found := otp_pattern().search(line))]
 
     seen = len(codes())
-    answer = requests.post(f"{base}/otp", json={"phone": phone})
+    answer = HTTP.post(f"{base}/otp", json={"phone": phone})
     assert answer.status_code == 200, answer.text
     [code] = codes()[seen:]  # printed, and flushed, before the answer was sent
     return code
@@ -84,15 +95,15 @@ def _submit(base: str, log: Path, media: list[str], phone: str) -> dict:
         "anonymous": False,
         "contact": {"name": "李桂兰", "phone": phone, "otp": _otp(base, log, phone)},
     }
-    answer = requests.post(f"{base}/requests", json=body, headers={"Idempotency-Key": os.urandom(8).hex()})
+    answer = HTTP.post(f"{base}/requests", json=body, headers={"Idempotency-Key": os.urandom(8).hex()})
     assert answer.status_code == 201, answer.text
     return answer.json()
 
 
 def _act(base: str, token: str, tracking_no: str, action: dict) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
-    detail = requests.get(f"{base}/staff/requests/{tracking_no}", headers=headers).json()
-    answer = requests.post(
+    detail = HTTP.get(f"{base}/staff/requests/{tracking_no}", headers=headers).json()
+    answer = HTTP.post(
         f"{base}/staff/requests/{tracking_no}/actions", json=action | {"version": detail["version"]}, headers=headers
     )
     assert answer.status_code == 200, answer.text
@@ -107,10 +118,10 @@ def _handle_to_resolution(base: str, token: str, tracking_no: str) -> None:
 
 def test_a_photo_report_goes_from_submission_to_closure(stack):
     base, tokens, log = stack
-    upload = requests.post(
+    upload = HTTP.post(
         f"{base}/uploads", json={"filename": "垃圾.jpg", "content_type": "image/jpeg", "size": len(PHOTO)}
     ).json()
-    posted = requests.post(upload["url"], data=upload["fields"], files={"file": ("垃圾.jpg", PHOTO, "image/jpeg")})
+    posted = HTTP.post(upload["url"], data=upload["fields"], files={"file": ("垃圾.jpg", PHOTO, "image/jpeg")})
     assert posted.status_code in (200, 204), posted.text
 
     submitted = _submit(base, log, [upload["upload_id"]], "13904371234")
@@ -118,11 +129,11 @@ def test_a_photo_report_goes_from_submission_to_closure(stack):
     no, code = submitted["tracking_no"], submitted["query_code"]
 
     _handle_to_resolution(base, tokens["handler:lsq-cg"], no)
-    tracked = requests.get(f"{base}/requests/{no}", params={"code": code}).json()
+    tracked = HTTP.get(f"{base}/requests/{no}", params={"code": code}).json()
     assert tracked["status"] == "已办结" and tracked["can_rate"]
-    assert requests.get(tracked["media"][0]["url"]).content == PHOTO
+    assert HTTP.get(tracked["media"][0]["url"]).content == PHOTO
 
-    rated = requests.post(f"{base}/requests/{no}/rating", json={"code": code, "stars": 5, "comment": "很及时"})
+    rated = HTTP.post(f"{base}/requests/{no}/rating", json={"code": code, "stars": 5, "comment": "很及时"})
     assert rated.status_code == 200 and rated.json()["state"] == "closed"
 
 
@@ -132,8 +143,8 @@ def test_a_bad_rating_sends_the_order_back_to_be_redone(stack):
     no, code = submitted["tracking_no"], submitted["query_code"]
     _handle_to_resolution(base, tokens["handler:lsq-cg"], no)
 
-    rated = requests.post(f"{base}/requests/{no}/rating", json={"code": code, "stars": 1, "comment": "根本没清理"})
+    rated = HTTP.post(f"{base}/requests/{no}/rating", json={"code": code, "stars": 1, "comment": "根本没清理"})
     assert rated.status_code == 200
     assert rated.json()["state"] == "in_progress"
-    tracked = requests.get(f"{base}/requests/{no}", params={"code": code}).json()
+    tracked = HTTP.get(f"{base}/requests/{no}", params={"code": code}).json()
     assert tracked["unit"]["code"] == "lsq-cg" and tracked["timeline"][-1]["note"] == "根本没清理"

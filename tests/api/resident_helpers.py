@@ -11,7 +11,6 @@ import re
 
 import boto3
 import pytest
-from botocore.client import BaseClient
 from freezegun import freeze_time
 
 BUCKET = "suqiu-test-media"
@@ -213,31 +212,3 @@ def bucket_keys(prefix: str) -> list[str]:
 def clock():
     with freeze_time(FRIDAY_10AM) as frozen:
         yield frozen
-
-
-@pytest.fixture
-def app_operations(api, monkeypatch):
-    """AWS operations the app makes while serving requests; none of them may be a Scan."""
-    seen: list[str] = []
-    serving = [False]
-    make_api_call = BaseClient._make_api_call
-
-    def recorded(client, operation_name, params):
-        if serving[0]:
-            seen.append(operation_name)
-        return make_api_call(client, operation_name, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", recorded)
-    for method in ("get", "post"):
-        send = getattr(api, method)
-
-        def serve(*args, _send=send, **kwargs):
-            serving[0] = True
-            try:
-                return _send(*args, **kwargs)
-            finally:
-                serving[0] = False
-
-        monkeypatch.setattr(api, method, serve)
-    yield seen
-    assert "Scan" not in seen, f"the app scanned a table: {seen}"

@@ -8,7 +8,6 @@ import pytest
 from tests.api.resident_helpers import (  # noqa: F401 - fixtures
     PHONE,
     act,
-    app_operations,
     assert_error,
     clock,
     rate,

@@ -11,13 +11,12 @@ import pytest
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.observability import logger
 from chalicelib.services import verification
-from tests.api.resident_helpers import (  # noqa: F401 - app_operations and clock are fixtures
+from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     FRIDAY_10AM,
     OTP,
     OTP_TABLE,
     PHONE,
     REQUESTS,
-    app_operations,
     assert_error,
     body,
     bucket_keys,
@@ -40,11 +39,6 @@ OTHER = "13812345678"
 VERIFY = "/api/v1/otp/verify"
 MINE = "/api/v1/me/requests"
 KEY = {"Idempotency-Key": "0d7c1e52-5b9a-4f7e-8c3d-2a6b9e1f4c80"}
-
-
-@pytest.fixture(autouse=True)
-def _no_scan(app_operations):
-    """Every test here also checks that the app never scanned a table."""
 
 
 def send(api, phone: str = PHONE):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
-from tests.api.resident_helpers import (  # noqa: F401 - app_operations and clock are fixtures
+from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     BUCKET,
     FRIDAY_DAY,
     NAME,
@@ -20,7 +20,6 @@ from tests.api.resident_helpers import (  # noqa: F401 - app_operations and cloc
     REQUESTS,
     SANITATION_DUE,
     UPLOADS,
-    app_operations,
     assert_error,
     body,
     bucket_keys,
@@ -37,11 +36,6 @@ from tests.api.resident_helpers import (  # noqa: F401 - app_operations and cloc
 )
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def _no_scan(app_operations):
-    """Every test here also checks that the app never scanned a table."""
 
 
 # ---- catalogue ---------------------------------------------------------------

@@ -83,7 +83,11 @@ def staff_view(api, staff, tracking_no: str) -> dict:
     return answer.json
 
 
-@pytest.mark.parametrize(("margin", "state", "unit"), [(-0.01, "dispatched", "cgj"), (0.01, "submitted", None)])
+@pytest.mark.parametrize(
+    ("margin", "state", "unit"),
+    [(-0.01, "dispatched", "cgj"), (0.0, "dispatched", "cgj"), (0.01, "submitted", None)],
+    ids=["above", "at", "below"],
+)
 def test_an_other_request_is_routed_by_the_suggestion_only_at_or_above_the_threshold(
     api, staff, monkeypatch, margin, state, unit
 ):

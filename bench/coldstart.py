@@ -38,13 +38,7 @@ with Client(app.app) as client:
 print(json.dumps({"import": t1 - t0, "first_request": t3 - t2, "status": answer.status_code}))
 """
 
-_SETUP = """
-import boto3
-from chalicelib import storage
-from chalicelib.settings import get_settings
-storage.create_tables()
-boto3.client("s3").create_bucket(Bucket=get_settings().media_bucket)
-"""
+_SETUP = "from infra.local import create_local_resources; create_local_resources()"
 
 SUBMISSION = {
     "type": "complaint",

@@ -1,4 +1,4 @@
-"""Suqiu's benchmark: ``make bench`` (``.venv/bin/python -m bench.run``), about a minute on 2 cores.
+"""Suqiu's benchmark: ``make bench`` (``.venv/bin/python -m bench.run``), about two minutes on 2 cores.
 
 What is measured, in one run, and how:
 
@@ -22,6 +22,11 @@ What is measured, in one run, and how:
    figures are moto's more than the app's: moto's TransactWriteItems deep-copies
    every table it touches (so each submit costs more than the last) and its
    GSI Query reads the whole index; results.json keeps every sample.
+4. Cold start to the first answer: import plus first request in fresh interpreters,
+   against the bare app's, with AWS as a moto server in another process (bench/coldstart.py).
+5. The escalation sweep's requests, items read and wall time with 100, 10,000 and
+   100,000 stored orders and the same 50 due (bench/sweep.py).
+6. The category classifier's top-1 accuracy on the held-out part of the corpus (infra/train.py).
 
 Prints one table and writes bench/results.json.
 """
@@ -50,7 +55,6 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_DIR / "bench" / "results.json"
 CLASSIFIER_TARGET = 0.9  # held-out top-1 accuracy of the category suggestion
 
-APP_ENV = dict(TEST_ENV)  # AUTH_ISSUER is added once the issuer runs
 
 IMPORT_RUNS = 15
 COLD_RUNS = 7
@@ -138,7 +142,7 @@ class Bench:
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.sns import sns_backends
 
-        messages = sns_backends[DEFAULT_ACCOUNT_ID][APP_ENV["AWS_DEFAULT_REGION"]].sms_messages
+        messages = sns_backends[DEFAULT_ACCOUNT_ID][TEST_ENV["AWS_DEFAULT_REGION"]].sms_messages
         number, text = next(reversed(messages.values()))
         if number != "+86" + phone:
             raise RuntimeError(f"the latest SMS went to {number}, not {phone}")
@@ -253,15 +257,22 @@ def call_counts(b: Bench, label: str) -> dict[str, Counter]:
 
 # ---- latency ---------------------------------------------------------------------
 
-def timed(fn: Callable[[], object], runs: int = LATENCY_RUNS, warmup: int = LATENCY_WARMUP) -> dict:
+def timed(request: Callable[[], float], runs: int = LATENCY_RUNS, warmup: int = LATENCY_WARMUP) -> dict:
+    """Percentiles of ``request``, which sends one request and returns how long it took (s)."""
     for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
+        request()
+    return summary([request() * 1000 for _ in range(runs)])
+
+
+def stopwatch(send: Callable[[], object]) -> Callable[[], float]:
+    """``send`` timed whole."""
+
+    def request() -> float:
         started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return summary(samples)
+        send()
+        return time.perf_counter() - started
+
+    return request
 
 
 def summary(samples: list[float]) -> dict:
@@ -295,24 +306,18 @@ def latencies(b: Bench) -> dict[str, dict]:
         b.created += 1
         return elapsed
 
-    results = {"submit (no media, no key)": timed_self(submit)}
+    # Times only the request itself: the body's encoding stays out.
+    results = {"submit (no media, no key)": timed(submit)}
 
     order = b.request("POST", "/api/v1/requests", b.submission(), expect=201)
     track_path = f"/api/v1/requests/{order['tracking_no']}?code={order['query_code']}"
-    results["track"] = timed(lambda: expect_status(http.request("GET", track_path, headers={}, body=b""), 200))
+    results["track"] = timed(stopwatch(lambda: expect_status(http.request("GET", track_path, headers={}, body=b""), 200)))
 
     dispatcher = b.staff("dispatcher")
     results["staff list (dispatcher, no filter)"] = timed(
-        lambda: expect_status(http.request("GET", "/api/v1/staff/requests", headers=dispatcher, body=b""), 200)
+        stopwatch(lambda: expect_status(http.request("GET", "/api/v1/staff/requests", headers=dispatcher, body=b""), 200))
     )
     return results
-
-
-def timed_self(fn: Callable[[], float], runs: int = LATENCY_RUNS, warmup: int = LATENCY_WARMUP) -> dict:
-    """Like ``timed``, for a function that times its own request (to leave its body's encoding out)."""
-    for _ in range(warmup):
-        fn()
-    return summary([fn() * 1000 for _ in range(runs)])
 
 
 # ---- report ----------------------------------------------------------------------
@@ -397,20 +402,20 @@ def main() -> int:
         sys.path.insert(0, str(PROJECT_DIR))
 
     note(f"import time: {IMPORT_RUNS} fresh interpreters each for app.py and a bare Chalice app …")
-    imp = imports.measure(PROJECT_DIR, APP_ENV, IMPORT_RUNS)
+    imp = imports.measure(PROJECT_DIR, TEST_ENV, IMPORT_RUNS)
 
-    os.environ.update(APP_ENV)
+    os.environ.update(TEST_ENV)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     counter = AwsCallCounter()
     counter.install()  # before anything makes a botocore client
 
     from infra.issuer import LocalIssuer
 
-    issuer = LocalIssuer(audience=APP_ENV["AUTH_AUDIENCE"]).start()
+    issuer = LocalIssuer(audience=TEST_ENV["AUTH_AUDIENCE"]).start()
     os.environ["AUTH_ISSUER"] = issuer.issuer
     note(f"cold start to the first answer: {COLD_RUNS} fresh interpreters per route …")
     cold = coldstart.measure(
-        PROJECT_DIR, {**APP_ENV, "AUTH_ISSUER": issuer.issuer}, issuer.mint("bench-dispatcher", "dispatcher"), COLD_RUNS
+        PROJECT_DIR, TEST_ENV, issuer.mint("bench-dispatcher", "dispatcher"), COLD_RUNS
     )
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
@@ -419,15 +424,14 @@ def main() -> int:
     from moto import mock_aws
 
     from app import app
-    from chalicelib import storage
     from chalicelib.settings import get_settings
+    from infra.local import create_local_resources
 
     try:
         with mock_aws(), stdout_to_devnull():
-            storage.create_tables()
+            create_local_resources()
             s3 = boto3.client("s3")
             bucket = get_settings().media_bucket
-            s3.create_bucket(Bucket=bucket)
             with Client(app, project_dir=str(PROJECT_DIR)) as client:
                 b = Bench(client.http, counter, issuer, bucket, s3)
                 note("AWS calls: first use …")

@@ -107,8 +107,10 @@ class LocalIssuer:
         claims.update(claim_overrides)
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
-    def demo_tokens(self, handler_units: Iterable[str]) -> dict[str, str]:
-        return {username: self._mint_demo(username) for username in _demo_usernames(handler_units)}
+    def demo_tokens(self, handler_units: Iterable[str] | None = None) -> dict[str, str]:
+        """A token for each demo account: by default this issuer's own (``demo_handler_units``)."""
+        units = self.demo_handler_units if handler_units is None else handler_units
+        return {username: self._mint_demo(username) for username in _demo_usernames(units)}
 
     def _mint_demo(self, username: str) -> str:
         role, _, unit = username.partition(":")

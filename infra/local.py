@@ -40,15 +40,6 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _field_key(state_dir: Path) -> str:
-    """The dev stack's own field-encryption key, kept so that restarts can read old test data."""
-    path = state_dir / "field.key"
-    if not path.exists():
-        path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
 def _configure_environment(args: argparse.Namespace, issuer_url: str) -> None:
     aws = f"http://{args.host}:{args.aws_port}"
     os.environ.update(
@@ -63,7 +54,8 @@ def _configure_environment(args: argparse.Namespace, issuer_url: str) -> None:
             "STAGE": "local",
             "TABLE_PREFIX": "suqiu-local",
             "MEDIA_BUCKET": "suqiu-local-media",
-            "FIELD_KEY": _field_key(args.state_dir),
+            # A new key each run: moto keeps nothing across restarts, so nothing needs the old one.
+            "FIELD_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
             "AUTH_ISSUER": issuer_url,
             "AUTH_AUDIENCE": AUDIENCE,
             "POWERTOOLS_SERVICE_NAME": "suqiu",
@@ -75,20 +67,15 @@ def _configure_environment(args: argparse.Namespace, issuer_url: str) -> None:
     )
 
 
-def _create_bucket(name: str) -> None:
-    import boto3
+def create_local_resources(browser_origins: tuple[str, ...] = ()) -> None:
+    """The tables, the notify queue and the media bucket, as the code declares them, in moto."""
+    from chalicelib import storage
+    from chalicelib.adapters import queue
+    from chalicelib.adapters.media import get_media_store
 
-    s3 = boto3.client("s3")
-    s3.create_bucket(Bucket=name)
-    # Browsers upload straight to the bucket with the presigned POST.
-    s3.put_bucket_cors(
-        Bucket=name,
-        CORSConfiguration={
-            "CORSRules": [
-                {"AllowedOrigins": ["*"], "AllowedMethods": ["POST", "GET"], "AllowedHeaders": ["*"], "MaxAgeSeconds": 3600}
-            ]
-        },
-    )
+    storage.create_tables()
+    queue.ensure_queue()
+    get_media_store().ensure_bucket(browser_origins)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -117,21 +104,19 @@ def main(argv: list[str] | None = None) -> None:
 
     from app import app
     from chalicelib import storage
-    from chalicelib.adapters import queue
     from chalicelib.settings import get_settings
     from infra.drivers import Pump, QueueDriver, ScheduleDriver, StreamDriver
 
-    storage.create_tables()
-    queue.ensure_queue()
-    _create_bucket(get_settings().media_bucket)
+    settings = get_settings()
+    create_local_resources(browser_origins=("*",))  # the residents' page may be served from anywhere locally
     pumps = [
         Pump(StreamDriver(app, storage.OutboxModel.Meta.table_name), seconds=1),
-        Pump(QueueDriver(app, get_settings().notify_queue), seconds=1),
+        Pump(QueueDriver(app, settings.notify_queue), seconds=1),
         Pump(ScheduleDriver(app, "escalate"), seconds=60),
     ]
     for pump in pumps:
         pump.start()
-    tokens = issuer.demo_tokens(DEMO_HANDLER_UNITS)
+    tokens = issuer.demo_tokens()
     tokens_file = args.state_dir / "tokens.json"
     tokens_file.write_text(json.dumps(tokens, indent=2, ensure_ascii=False))
 
@@ -143,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         f"""
 Suqiu local stack
   API            {api}/api/v1/catalog
-  AWS (moto)     http://{args.host}:{args.aws_port}   tables suqiu-local-*, bucket suqiu-local-media
+  AWS (moto)     http://{args.host}:{args.aws_port}   tables {settings.table_prefix}-*, bucket {settings.media_bucket}
   token issuer   {issuer.issuer}   sign in: POST /login {{"username": "dispatcher", "password": "demo"}}
   demo tokens    {tokens_file}
 {token_lines}

@@ -29,19 +29,14 @@ from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from app import app  # noqa: E402
-from chalicelib import storage  # noqa: E402
-from chalicelib.adapters import queue  # noqa: E402
-from chalicelib.adapters.aws import boto3_client  # noqa: E402
-from chalicelib.settings import get_settings  # noqa: E402
+from infra.local import create_local_resources  # noqa: E402
 
 
 @pytest.fixture
 def aws():
     """A fresh moto account with the tables, the notify queue and the media bucket."""
     with mock_aws():
-        storage.create_tables()
-        queue.ensure_queue()
-        boto3_client("s3").create_bucket(Bucket=get_settings().media_bucket)
+        create_local_resources()
         yield
 
 

@@ -64,6 +64,16 @@ class MediaStore:
     def delete(self, keys: list[str]) -> None:
         self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
 
+    def ensure_bucket(self, browser_origins: tuple[str, ...] = ()) -> None:
+        """Create the bucket (local stack and tests; the cloud's comes from infra/resources.yaml).
+
+        ``browser_origins``: the pages that upload straight to it with presigned POSTs (CORS).
+        """
+        self._s3.create_bucket(Bucket=self.bucket)
+        if browser_origins:
+            rule = {"AllowedOrigins": list(browser_origins), "AllowedMethods": ["POST", "GET"], "AllowedHeaders": ["*"]}
+            self._s3.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [rule]})
+
     def link(self, key: str, expires_in: int) -> str:
         return self._s3.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in

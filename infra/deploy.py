@@ -139,18 +139,15 @@ def ensure_deploy_bucket(s3, name: str, region: str) -> bool:
 
 # ---- the package in S3 ----------------------------------------------------------------------------
 
-def point_code_at(template: dict, bucket: str, key: str) -> int:
-    """Point every function's CodeUri (Chalice writes ./deployment.zip) at the uploaded zip; how many."""
-    count = 0
+def point_code_at(template: dict, bucket: str, key: str) -> None:
+    """Point every function's CodeUri (Chalice writes ./deployment.zip) at the uploaded zip."""
     for resource in template["Resources"].values():
         if resource.get("Type") == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = {"Bucket": bucket, "Key": key}
-            count += 1
-    return count
 
 
 def upload(s3, bucket: str, stage: str, package: build.Package) -> str:
-    """Upload the zip and the template (content-addressed: a new zip means new code); the template's URL."""
+    """Upload the zip and the template under the zip's hash (a new zip means new code); the template's URL."""
     data = package.zip.read_bytes()
     prefix = f"{stage}/{hashlib.sha256(data).hexdigest()[:16]}"
     zip_key, template_key = f"{prefix}/deployment.zip", f"{prefix}/sam.json"
@@ -229,9 +226,9 @@ def create_or_update(cfn, name: str, template_url: str, parameters: list[dict], 
     return outcome
 
 
-def failure_reasons(cfn, name: str, limit: int = 10) -> str:
+def failure_reasons(cfn, name: str) -> str:
     events = cfn.describe_stack_events(StackName=name)["StackEvents"]
-    failed = [e for e in events if e["ResourceStatus"].endswith("_FAILED")][:limit]
+    failed = [e for e in events if e["ResourceStatus"].endswith("_FAILED")][:10]  # the latest ten
     return "\n".join(f"  {e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}" for e in failed) or "  (no event)"
 
 
@@ -293,16 +290,17 @@ def deploy(stage: str, pairs: list[str], out: Path) -> int:
     if ensure_field_key(ssm, field_key):
         print(f"created the field-encryption key {field_key} (SSM SecureString)")
     bucket = deploy_bucket_name(account, region)
-    if ensure_deploy_bucket(current.client("s3"), bucket, region):
+    s3 = current.client("s3")
+    if ensure_deploy_bucket(s3, bucket, region):
         print(f"created the deployment bucket {bucket}")
 
     package = build.build(stage, out, identity_provider=identity)
     print(f"package: {package.zip_bytes / 1e6:.1f} MB zipped")
-    template_url = upload(current.client("s3"), bucket, stage, package)
+    template_url = upload(s3, bucket, stage, package)
     outcome = create_or_update(cfn, name, template_url, resolve_parameters(given, stack, fixed, known), stage, stack)
     values = outputs(existing_stack(cfn, name))
     print(f"\n{name}: {outcome}")
-    for key in ("ApiUrl", "AuthIssuer", "AuthAudience", "MediaBucketName", "OperatorsTopicArn"):
+    for key in ("EndpointURL", "AuthIssuer", "AuthAudience", "MediaBucketName", "OperatorsTopicArn"):
         if key in values:
             print(f"  {key:18} {values[key]}")
     commands = first_admin_commands(values, region)

@@ -23,6 +23,7 @@ import logging
 import threading
 import uuid
 
+from chalicelib.adapters import queue
 from chalicelib.adapters.aws import boto3_client
 
 _log = logging.getLogger(__name__)
@@ -48,8 +49,8 @@ class StreamDriver(_Driver):
 
     BATCH = 100
 
-    def __init__(self, app, table_name: str, function_name: str = "relay_outbox"):
-        super().__init__(app, function_name)
+    def __init__(self, app, table_name: str):
+        super().__init__(app, "relay_outbox")
         self._table_name = table_name
         self._arn: str | None = None
         self._streams = boto3_client("dynamodbstreams")
@@ -93,10 +94,10 @@ class StreamDriver(_Driver):
 class QueueDriver(_Driver):
     """The notify queue → ``deliver``, ten messages at a time."""
 
-    def __init__(self, app, queue_name: str, function_name: str = "deliver", visibility_timeout: int | None = None):
-        super().__init__(app, function_name)
+    def __init__(self, app, queue_name: str, visibility_timeout: int | None = None):
+        super().__init__(app, "deliver")
         self._sqs = boto3_client("sqs")
-        self._url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        self._url = queue.queue_url(queue_name)
         self._arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]

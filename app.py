@@ -90,6 +90,11 @@ def staff_act(tracking_no):
     return staff.act(app.current_request, tracking_no)
 
 
+@app.route("/api/v1/staff/hotspots", methods=["GET"])
+def staff_hotspots():
+    return staff.hotspots(app.current_request)
+
+
 # ---- deadlines and notifications ----------------------------------------------
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="escalate")

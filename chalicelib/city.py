@@ -150,12 +150,43 @@ class QuietHours(_TimeSpan):
     end: dt.time = dt.time(7, 30)
 
 
+class DuplicatePolicy(_Strict):
+    """When a new request is linked to an earlier one as a suspected duplicate (并单).
+
+    An open request of the same category made within ``window_days``, either within
+    ``distance_m`` and with text at least ``min_similarity`` alike, or from the same
+    verified phone. The lookup reads the geohash cells a circle of ``distance_m`` touches,
+    so the distance is capped: a larger one would read more cells per request.
+    """
+
+    distance_m: float = Field(default=200, gt=0, le=500)
+    window_days: int = Field(default=7, ge=1, le=30)
+    min_similarity: float = Field(default=0.08, gt=0, le=1)
+
+    @property
+    def window(self) -> dt.timedelta:
+        return dt.timedelta(days=self.window_days)
+
+
+class HotspotPolicy(_Strict):
+    """When ``threshold`` or more requests of one category fall in one cell within the window (未诉先办)."""
+
+    threshold: int = Field(default=5, ge=2)
+    window_hours: int = Field(default=72, ge=1, le=720)
+
+    @property
+    def window(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.window_hours)
+
+
 class IntakePolicy(_Strict):
-    """What intake does with the category suggestion (智能预判)."""
+    """What intake does with the category suggestion (智能预判), duplicates (并单) and hotspots (未诉先办)."""
 
     # A request filed under "other" is auto-dispatched by the suggested category only when
     # the classifier is at least this sure; below it, it waits for the dispatcher.
     auto_dispatch_confidence: float = Field(default=0.6, gt=0, le=1)
+    duplicates: DuplicatePolicy = Field(default_factory=DuplicatePolicy)
+    hotspots: HotspotPolicy = Field(default_factory=HotspotPolicy)
 
 
 class ExtensionPolicy(_Strict):
@@ -196,6 +227,7 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "staff_warning": frozenset({"tracking_no", "unit", "due_date"}),
     "staff_yellow": frozenset({"tracking_no", "unit", "due_date"}),
     "leader_red": frozenset({"tracking_no", "unit", "due_date", "category"}),
+    "merged": frozenset({"tracking_no", "main_no"}),
 }
 
 

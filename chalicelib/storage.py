@@ -39,6 +39,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -54,7 +55,7 @@ from pynamodb.attributes import (
 import pynamodb.connection.base
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -86,6 +87,13 @@ CASE_PARTITION = "case"
 CASE_FIELDS = [
     "type", "category", "area", "description", "reply", "created_at", "resolved_at", "case_title", "rating",
 ]
+
+HOTSPOT_FEED = "hotspot"
+# What the duplicate lookup compares; its keys (geo_cell, created_key) come with the index.
+CELL_FIELDS = ["category", "state", "description", "location", "phone_hash", "created_at"]
+# At most this many of a cell's newest requests of one category are read per lookup, so a
+# flood of reports in one place cannot make intake slow (the newest are the likeliest).
+CELL_READ_LIMIT = 100
 
 
 class Location(MapAttribute):
@@ -146,6 +154,16 @@ class PhoneIndex(_ListIndex):
     phone_hash = UnicodeAttribute(hash_key=True)
 
 
+class CellIndex(_ListIndex):
+    """Every order under its category and geohash cell: the duplicate lookup and the hotspots read by it."""
+
+    class Meta:
+        index_name = "by-cell"
+        projection = IncludeProjection(CELL_FIELDS)
+
+    geo_cell = UnicodeAttribute(hash_key=True)
+
+
 class CaseIndex(GlobalSecondaryIndex):
     """Sparse: only published orders have a case_partition."""
 
@@ -177,6 +195,10 @@ class OrderModel(Model):
     # The classifier's top category for the description at intake, and its probability (智能预判).
     suggested_category = UnicodeAttribute(null=True)
     suggestion_confidence = NumberAttribute(null=True)
+    # "<category>#<geohash>": the by-cell index's key (the category never changes, nor the place).
+    geo_cell = UnicodeAttribute(null=True)
+    # Open requests this one seemed to repeat when it arrived (并单 suspects), for the dispatcher.
+    duplicates = ListAttribute(of=UnicodeAttribute, default=list)
     # The lifecycle (mirrors domain.lifecycle.WorkOrder field by field).
     type = UnicodeAttribute()
     category = UnicodeAttribute()
@@ -201,6 +223,7 @@ class OrderModel(Model):
     extensions_used = NumberAttribute(default=0)
     pending_extension_days = NumberAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
+    followers = ListAttribute(of=UnicodeAttribute, default=list)  # the orders merged into this one
     reply = UnicodeAttribute(null=True)
     result_media = ListAttribute(of=UnicodeAttribute, default=list)
     rating = NumberAttribute(null=True)
@@ -215,6 +238,7 @@ class OrderModel(Model):
     by_next_check = CheckIndex()
     by_phone = PhoneIndex()
     by_publication = CaseIndex()
+    by_cell = CellIndex()
 
 
 class EventModel(Model):
@@ -278,8 +302,35 @@ class OtpModel(Model):
     expires_at = TTLAttribute(null=True)
 
 
+class RaisedIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-raised"
+        projection = AllProjection()
+
+    feed = UnicodeAttribute(hash_key=True)
+    raised_at = UTCDateTimeAttribute(range_key=True)
+
+
+class HotspotModel(Model):
+    """A hotspot alert (未诉先办): one item per category and cell, raised anew after a quiet window."""
+
+    class Meta:
+        table_name = _settings.table("hotspots")
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)  # "<category>#<geohash>", as the orders' geo_cell
+    category = UnicodeAttribute()
+    cell = UnicodeAttribute()
+    raised_at = UTCDateTimeAttribute()
+    last_at = UTCDateTimeAttribute()  # the newest request in it; quiet for a window after it, it is over
+    tracking_nos = ListAttribute(of=UnicodeAttribute)  # its requests, oldest first
+    feed = UnicodeAttribute(default=HOTSPOT_FEED)  # the by-raised index's one partition
+
+    by_raised = RaisedIndex()
+
+
 IDEMPOTENCY_TABLE = _settings.table("idempotency")
-MODELS = (OrderModel, EventModel, CounterModel, OutboxModel, OtpModel)
+MODELS = (OrderModel, EventModel, CounterModel, OutboxModel, OtpModel, HotspotModel)
 # Long enough for the relay to have passed an item on, however late; the stream
 # keeps records for 24 hours, so nothing reads an item after that.
 OUTBOX_TTL = dt.timedelta(days=2)
@@ -293,6 +344,7 @@ def to_domain(item: OrderModel) -> WorkOrder:
     values["state"] = State(values["state"])
     values["level"] = Level(values["level"])
     values["co_units"] = tuple(values["co_units"] or ())
+    values["followers"] = tuple(values["followers"] or ())
     values["result_media"] = tuple(values["result_media"] or ())
     for name in ("version", "round", "extensions_used", "pending_extension_days", "rating"):
         if values[name] is not None:
@@ -371,6 +423,8 @@ class Report:
     phone_hash: str | None = None  # keyed hash of the verified phone
     suggested_category: str | None = None  # the classifier's top category at intake
     suggestion_confidence: float | None = None
+    geo_cell: str | None = None  # "<category>#<geohash>"
+    duplicates: tuple[str, ...] = ()  # suspected duplicates found at intake
 
 
 def create_order(
@@ -399,32 +453,53 @@ def create_order(
         phone_hash=report.phone_hash,
         suggested_category=report.suggested_category,
         suggestion_confidence=report.suggestion_confidence,
+        geo_cell=report.geo_cell,
+        duplicates=list(report.duplicates),
     )
     _copy_lifecycle(order, item)
-    _write(item, events, OrderModel.tracking_no.does_not_exist(), notices, otp)
+    _write([_Write(item, events, OrderModel.tracking_no.does_not_exist(), notices)], otp)
     return item
 
 
-def record_change(item: OrderModel, order: WorkOrder, event: Event, notices: Sequence[Notice] = ()) -> None:
-    """Store ``order`` (computed from ``item`` as loaded), its event and its messages, if nobody changed it meanwhile."""
-    expected = int(item.version)
-    _copy_lifecycle(order, item)
-    _write(item, [event], OrderModel.version == expected, notices)
+@dataclass(frozen=True)
+class Change:
+    item: OrderModel  # the order as loaded
+    order: WorkOrder  # the order after the change
+    event: Event
+    notices: Sequence[Notice] = ()
 
 
-def _write(
-    item: OrderModel, events: Sequence[Event], condition, notices: Sequence[Notice] = (), otp: OtpUse | None = None
-) -> None:
-    at = events[-1].at  # the messages are as old as the change that causes them
+def record_changes(changes: Sequence[Change]) -> None:
+    """Store each order (computed from its item as loaded), its event and its messages, if nobody
+    changed it meanwhile: all or nothing (a merge changes two orders)."""
+    writes = []
+    for change in changes:
+        expected = int(change.item.version)
+        _copy_lifecycle(change.order, change.item)
+        writes.append(_Write(change.item, [change.event], OrderModel.version == expected, change.notices))
+    _write(writes)
+
+
+@dataclass(frozen=True)
+class _Write:
+    item: OrderModel
+    events: Sequence[Event]
+    condition: Any
+    notices: Sequence[Notice] = ()
+
+
+def _write(writes: Sequence[_Write], otp: OtpUse | None = None) -> None:
     try:
         with TransactWrite(connection=_connection()) as transaction:
-            transaction.save(item, condition=condition)
-            for event in events:
-                transaction.save(
-                    _event_item(item.tracking_no, event), condition=EventModel.seq.does_not_exist()
-                )
-            for notice in notices:
-                transaction.save(_outbox_item(item.tracking_no, notice, at))
+            for write in writes:
+                at = write.events[-1].at  # the messages are as old as the change that causes them
+                transaction.save(write.item, condition=write.condition)
+                for event in write.events:
+                    transaction.save(
+                        _event_item(write.item.tracking_no, event), condition=EventModel.seq.does_not_exist()
+                    )
+                for notice in write.notices:
+                    transaction.save(_outbox_item(write.item.tracking_no, notice, at))
             if otp is not None:
                 actions, otp_condition = _otp_use(otp)
                 transaction.update(OtpModel(otp.phone_hash), actions=actions, condition=otp_condition)
@@ -762,6 +837,101 @@ def cases_of_category(category: str, limit: int) -> list[OrderModel]:
 
 
 _CASE_KEY = UTCDateTimeAttribute()
+
+
+# ---- the duplicate lookup and hotspots ---------------------------------------------
+
+def geo_cell(category: str, cell: str) -> str:
+    return f"{category}#{cell}"
+
+
+def recent_in_cells(category: str, cells: Sequence[str], since: dt.datetime) -> list[OrderModel]:
+    """Requests of one category made since ``since`` in each cell: one Query per cell, newest first.
+
+    Each Query reads at most CELL_READ_LIMIT requests, so the cost follows the requests in
+    those few cells, never the requests in the city.
+    """
+    lower = created_key(since, "")
+    found = []
+    for cell in cells:
+        found += OrderModel.by_cell.query(
+            geo_cell(category, cell),
+            CellIndex.created_key >= lower,
+            scan_index_forward=False,
+            limit=CELL_READ_LIMIT,
+            page_size=CELL_READ_LIMIT,
+        )
+    return found
+
+
+# A resident's requests in a duplicate window are few; more than this is not one person reporting.
+PHONE_READ_LIMIT = 20
+
+
+def recent_of_phone(phone_hash: str, since: dt.datetime) -> list[OrderModel]:
+    """The verified phone's requests made since ``since``, newest first: one Query on ``by-phone``."""
+    return list(
+        OrderModel.by_phone.query(
+            phone_hash,
+            PhoneIndex.created_key >= created_key(since, ""),
+            scan_index_forward=False,
+            limit=PHONE_READ_LIMIT,
+            page_size=PHONE_READ_LIMIT,
+        )
+    )
+
+
+def raise_hotspot(category: str, cell: str, members: Sequence[str], now: dt.datetime, quiet_since: dt.datetime) -> bool:
+    """Raise the cell's alert with ``members`` unless it is live; True if this call raised it.
+
+    An alert is live while its newest request is after ``quiet_since``: then the newest member
+    (the request that triggered the call) is added to it instead, once however often retried.
+    Both steps are conditional writes, so two requests arriving together raise it once.
+    """
+    alert = HotspotModel(geo_cell(category, cell))
+    try:
+        alert.update(
+            actions=[
+                HotspotModel.category.set(category),
+                HotspotModel.cell.set(cell),
+                HotspotModel.raised_at.set(now),
+                HotspotModel.last_at.set(now),
+                HotspotModel.tracking_nos.set(list(members)),
+                HotspotModel.feed.set(HOTSPOT_FEED),
+            ],
+            condition=HotspotModel.key.does_not_exist() | (HotspotModel.last_at <= quiet_since),
+        )
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+    newest = members[-1]
+    try:
+        alert.update(
+            actions=[HotspotModel.last_at.set(now), HotspotModel.tracking_nos.set(HotspotModel.tracking_nos.append([newest]))],
+            condition=HotspotModel.key.exists() & ~HotspotModel.tracking_nos.contains(newest),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        # Already listed: a retry of the same request.
+    return False
+
+
+def hotspots(cursor: str | None, limit: int) -> Page:
+    """Hotspot alerts, the latest raised first, by Query on ``by-raised``."""
+    after = _decode_case_cursor(cursor) if cursor else None
+    results = HotspotModel.by_raised.query(
+        HOTSPOT_FEED,
+        range_key_condition=RaisedIndex.raised_at < after if after else None,
+        scan_index_forward=False,
+        limit=limit + 1,
+        page_size=limit + 1,
+    )
+    items = list(results)
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items, _encode_cursor(_CASE_KEY.serialize(items[-1].raised_at)) if more else None)
 
 
 def _cases(filter_condition, after: dt.datetime | None, limit: int) -> list[OrderModel]:

@@ -23,6 +23,9 @@ os.environ["AUTH_ISSUER"] = ISSUER.issuer
 # capture its FakeDate/FakeDatetime for the whole session (the app imports them lazily).
 import aws_lambda_powertools.utilities.batch  # noqa: E402,F401
 import chalicelib.api.schemas  # noqa: E402,F401
+from chalicelib.services import runtime  # noqa: E402
+
+runtime.city()  # the city's models (deferred builds) built now, with the real date type
 import pytest  # noqa: E402
 from botocore.client import BaseClient  # noqa: E402
 from chalice.test import Client  # noqa: E402

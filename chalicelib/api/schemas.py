@@ -119,12 +119,17 @@ class OwnRequestsQuery(_Body):
     limit: int = Field(default=20, ge=1, le=50)
 
 
-class CasesQuery(_Body):
+class PageQuery(_Body):
+    """A page of a list, newest first: ``cursor`` is the previous page's answer."""
+
+    cursor: Annotated[str, StringConstraints(max_length=400)] | None = None
+    limit: int = Field(default=20, ge=1, le=50)
+
+
+class CasesQuery(PageQuery):
     """GET /api/v1/cases: the public case library, newest first, optionally by keyword."""
 
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
-    cursor: Annotated[str, StringConstraints(max_length=400)] | None = None
-    limit: int = Field(default=20, ge=1, le=50)
 
 
 class StaffListQuery(_Body):

@@ -103,6 +103,15 @@ class Classifier:
             self._log[gram] = row
         return row
 
+    def rarity(self, gram: str) -> float:
+        """Inverse document frequency over the training texts: 1 for a gram in every text, more the rarer.
+
+        An n-gram the model did not keep (seen in too few texts) counts as the rarest.
+        """
+        per = self._counts.get(gram)
+        total = sum(self._docs)
+        return math.log((total + 1) / (sum(per.values()) + 1 if per else 1)) + 1
+
     @classmethod
     def from_model(cls, model: dict) -> "Classifier":
         """From the stored form: per n-gram a flat [category index, count, …] list, decoded when met."""

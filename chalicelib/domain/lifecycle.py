@@ -4,7 +4,11 @@
         │  ▲                                  │    │                 │  ▲  │                           │
         │  └──────────────return──────────────┘    forward           │  │  └▶ awaiting_review ──approve┘ (when the city requires review)
         ├──reject──▶ rejected                                        │  └──────send_back───────┘
-        └──merge───▶ merged (并单)                                    └◀──────────── rate 1–2 (不满意重办) ──── resolved
+        └──merge───▶ merged (并单; also from dispatched)              └◀──────────── rate 1–2 (不满意重办) ──── resolved
+
+A merge changes two orders at once: the merged one goes to ``merged``, and the
+main one (any open state) records it among its ``followers`` (``absorb``), whose
+residents then hear what the main one's resident hears.
 
 plus actions that keep the state: progress, request/approve/refuse_extension,
 priority, co_handle, instruction; and reassign (leader) back to dispatched.
@@ -140,7 +144,16 @@ def _merge(order, actor, params, ctx):
     into = _text(params, "into", "主工单编号")
     if into == order.tracking_no:
         raise InvalidInput("不能并入自身", {"into": "不能并入自身"})
-    return Outcome({"merged_into": into, "closed_at": ctx.now}, note=f"并入{into}", public=True)
+    # Merged before a unit signed for it: the unit's clock stops, the main order is the work.
+    return Outcome({**_OFF_THE_CLOCK, "merged_into": into, "closed_at": ctx.now}, note=f"并入{into}", public=True)
+
+
+def _absorb(order, actor, params, ctx):
+    """The other side of a merge: the main order takes the merged one's resident as a follower."""
+    merged = _text(params, "merged", "被并工单编号")
+    if merged in order.followers:
+        raise Conflict(f"{merged}已并入本工单")
+    return Outcome({"followers": (*order.followers, merged)}, note=f"{merged}并入本工单")
 
 
 def _sign(order, actor, params, ctx):
@@ -333,7 +346,9 @@ RULES: dict[str, Rule] = {
     "auto_dispatch": Rule("自动派单", frozenset({Role.SYSTEM}), frozenset({_S.SUBMITTED}), _S.DISPATCHED, _dispatch),
     "dispatch": Rule("派单", frozenset({_D}), frozenset({_S.SUBMITTED}), _S.DISPATCHED, _dispatch),
     "reject": Rule("不予受理", frozenset({_D}), frozenset({_S.SUBMITTED}), _S.REJECTED, _reject),
-    "merge": Rule("并单", frozenset({_D}), frozenset({_S.SUBMITTED}), _S.MERGED, _merge),
+    "merge": Rule("并单", frozenset({_D}), frozenset({_S.SUBMITTED, _S.DISPATCHED}), _S.MERGED, _merge),
+    # Taken with "merge", on the order merged into, in the same transaction.
+    "absorb": Rule("并入", frozenset({Role.SYSTEM}), OPEN_STATES, None, _absorb),
     "sign": Rule("签收", frozenset({_H}), frozenset({_S.DISPATCHED}), _S.IN_PROGRESS, _sign),
     "return": Rule("退单", frozenset({_H}), frozenset({_S.DISPATCHED}), _S.SUBMITTED, _return),
     "forward": Rule("转派", frozenset({_H}), frozenset({_S.DISPATCHED}), _S.DISPATCHED, _forward),

@@ -3,7 +3,9 @@
 ``notices_for`` maps one audit event to the messages it causes; the services
 store them in the same transaction as the change (the outbox), and the queue
 delivers them. Audiences: ``resident`` (the contact of a named request),
-``unit:<code>`` (a unit's duty phone) and ``leader`` (the leader on duty).
+``unit:<code>`` (a unit's duty phone), ``leader`` (the leader on duty) and
+``follower:<tracking no>`` (the resident of an order merged into this one, who
+hears how this one goes, except its own resident's rating being sent back).
 
 Urgency decides whether a message may wake someone: urgent messages ignore the
 quiet hours. Residents' messages are never urgent: nothing a resident hears
@@ -26,10 +28,16 @@ from chalicelib.domain.orders import Event, State, WorkOrder
 RESIDENT = "resident"
 LEADER = "leader"
 UNIT_PREFIX = "unit:"
+FOLLOWER_PREFIX = "follower:"
 
 
 def unit_audience(code: str) -> str:
     return f"{UNIT_PREFIX}{code}"
+
+
+def follower_audience(tracking_no: str) -> str:
+    """The resident of an order merged into this one (并单), who follows this one."""
+    return f"{FOLLOWER_PREFIX}{tracking_no}"
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,9 @@ def notices_for(event: Event, order: WorkOrder, city: City, has_contact: bool) -
     """The messages ``event`` causes; ``order`` is the order after it."""
     round_the_clock = city.time_limit(order.type, order.category).hours is not None
 
-    def to_resident(template: str) -> list[Notice]:
-        return [Notice(template, RESIDENT)] if has_contact else []
+    def to_resident(template: str, followers: bool = True) -> list[Notice]:
+        own = [Notice(template, RESIDENT)] if has_contact else []
+        return own + [Notice(template, follower_audience(no)) for no in (order.followers if followers else ())]
 
     def to_unit(template: str, unit: str | None) -> list[Notice]:
         return [Notice(template, unit_audience(unit), urgent=round_the_clock)] if unit else []
@@ -62,8 +71,11 @@ def notices_for(event: Event, order: WorkOrder, city: City, has_contact: bool) -
         return to_resident("extension_granted")
     if action in ("resolve", "approve") and event.to_state is State.RESOLVED:
         return to_resident("resolved")
+    if action == "merge":
+        return to_resident("merged")
     if action == "rate" and event.to_state is State.IN_PROGRESS:  # 1–2 stars: 重办
-        return to_resident("reopened") + to_unit("staff_reopened", order.unit)
+        # "You were not satisfied": only the resident who rated hears it.
+        return to_resident("reopened", followers=False) + to_unit("staff_reopened", order.unit)
     if action == "remind_signing":
         return to_unit("staff_sign_reminder", order.unit)
     if action == "warn":

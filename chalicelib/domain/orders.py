@@ -123,6 +123,7 @@ class WorkOrder:
     extensions_used: int = 0
     pending_extension_days: int | None = None
     merged_into: str | None = None
+    followers: tuple[str, ...] = ()  # the orders merged into this one: their residents follow it
     reply: str | None = None
     result_media: tuple[str, ...] = ()
     rating: int | None = None

@@ -10,8 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import storage
-from chalicelib.domain.lifecycle import Actor, Context, WorkOrder, apply
+from chalicelib.domain.lifecycle import SYSTEM, Actor, Context, WorkOrder, apply
 from chalicelib.domain.notices import notices_for
+
+
+def _change(
+    item: storage.OrderModel, order: WorkOrder, action: str, actor: Actor, params: dict[str, Any], ctx: Context
+) -> storage.Change:
+    changed, event = apply(order, action, actor, params, ctx)
+    notices = notices_for(event, changed, ctx.city, has_contact=item.contact is not None)
+    return storage.Change(item, changed, event, notices)
 
 
 def take(
@@ -19,7 +27,17 @@ def take(
 ) -> WorkOrder:
     """The order after ``action``, stored. Raises what ``apply`` raises, and ``StaleWrite`` if
     someone changed the order since ``item`` was read (then nothing is written)."""
-    changed, event = apply(order, action, actor, params, ctx)
-    notices = notices_for(event, changed, ctx.city, has_contact=item.contact is not None)
-    storage.record_change(item, changed, event, notices)
-    return changed
+    change = _change(item, order, action, actor, params, ctx)
+    storage.record_changes([change])
+    return change.order
+
+
+def merge(
+    item: storage.OrderModel, order: WorkOrder, main: storage.OrderModel, actor: Actor, params: dict[str, Any],
+    ctx: Context,
+) -> WorkOrder:
+    """Merge ``order`` into ``main`` (并单): both orders change, with an event each, or neither."""
+    merged = _change(item, order, "merge", actor, params, ctx)
+    absorbed = _change(main, storage.to_domain(main), "absorb", SYSTEM, {"merged": order.tracking_no}, ctx)
+    storage.record_changes([merged, absorbed])
+    return merged.order

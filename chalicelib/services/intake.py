@@ -18,6 +18,11 @@ When the resident chose no area, the area is the deepest district or street whos
 shape holds the point; a chosen area is kept. The order stores the location as the
 resident sent it (with its coord_system); the WGS-84 point used for the check is
 not stored, being a deterministic function of it (``wgs84_point``).
+
+Duplicates and hotspots (services/nearby.py): the new request is compared with the
+recent ones of its category around its point and of its verified phone; suspected
+duplicates are listed on it for the dispatcher, who merges it (before a unit signs for
+it) or lets it be, and its cell's hotspot alert is raised once the cell has enough.
 """
 from __future__ import annotations
 
@@ -37,7 +42,7 @@ from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Context, apply, open_o
 from chalicelib.domain.notices import notices_for
 from chalicelib.domain.routing import route
 from chalicelib.observability import count, logger
-from chalicelib.services import notify, runtime, suggestions, verification, views
+from chalicelib.services import nearby, notify, runtime, suggestions, verification, views
 from chalicelib.settings import get_settings
 
 _MEGABYTE = 1024 * 1024
@@ -225,6 +230,9 @@ def _create(request: SubmitRequest, data: dict | None = None) -> dict:
         code = notify.seal_payload(tracking_no, {"query_code": query_code})
         notices = [replace(n, payload=code) for n in notices]
     suggestion = suggest_category(city, request.description)
+    around = nearby.look_around(
+        city, nearby.incoming(request.category, request.location, request.description, otp and otp.phone_hash, ctx.now)
+    )
     unit = route(city, request.category, area) or _route_by_suggestion(city, request.category, suggestion, area)
     if unit is not None:
         order, dispatched = apply(order, "auto_dispatch", SYSTEM, {"unit": unit}, ctx)
@@ -241,6 +249,8 @@ def _create(request: SubmitRequest, data: dict | None = None) -> dict:
         phone_hash=otp.phone_hash if otp else None,
         suggested_category=suggestion[0] if suggestion else None,
         suggestion_confidence=suggestion[1] if suggestion else None,
+        geo_cell=around.geo_cell,
+        duplicates=tuple(around.duplicates),
     )
     try:
         storage.create_order(report, order, events, notices, otp=otp)
@@ -249,9 +259,14 @@ def _create(request: SubmitRequest, data: dict | None = None) -> dict:
         if isinstance(exc, storage.OtpRejected):
             raise verification.refused(otp, "contact.otp") from None
         raise
+    nearby.raise_hotspot(city, tracking_no, around)
     count("RequestSubmitted")
     logger.info(
-        "request submitted", tracking_no=tracking_no, category=request.category, auto_dispatched=unit is not None
+        "request submitted",
+        tracking_no=tracking_no,
+        category=request.category,
+        auto_dispatched=order.unit is not None,
+        suspected_duplicates=len(around.duplicates),
     )
     return views.submitted(order, query_code, city)
 

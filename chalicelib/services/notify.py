@@ -34,7 +34,7 @@ from chalicelib.adapters import queue
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.sms import get_sender
 from chalicelib.city import City
-from chalicelib.domain.notices import LEADER, RESIDENT, UNIT_PREFIX, quiet_until
+from chalicelib.domain.notices import FOLLOWER_PREFIX, LEADER, RESIDENT, UNIT_PREFIX, quiet_until
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime
 
@@ -141,7 +141,7 @@ def _parse(body: str, city: City) -> Message:
         raise Poison("not an outbox message") from None
     if message.template not in city.sms.templates:
         raise Poison(f"unknown template {message.template!r}")
-    if message.audience not in (RESIDENT, LEADER) and not message.audience.startswith(UNIT_PREFIX):
+    if message.audience not in (RESIDENT, LEADER) and not message.audience.startswith((UNIT_PREFIX, FOLLOWER_PREFIX)):
         raise Poison(f"unknown audience {message.audience!r}")
     return message
 
@@ -153,11 +153,13 @@ def _send(message: dict) -> dict:
     item = storage.get_order(msg.tracking_no)
     if item is None:
         raise Poison("no such order")
+    # A follower (并单) hears of the main order under the number it knows: its own.
+    follower = msg.audience.removeprefix(FOLLOWER_PREFIX) if msg.audience.startswith(FOLLOWER_PREFIX) else None
     phone = _recipient(msg, item, city)
     if phone is None:
         return _log(msg, "no_recipient")
-    text = render(msg, item, city)
-    quota = _quota_name(phone, city) if msg.audience == RESIDENT else None
+    text = render(msg, item, city, tracking_no=follower)
+    quota = _quota_name(phone, city) if msg.audience == RESIDENT or follower else None
     if quota and not storage.take_quota(quota, city.sms.daily_cap_per_phone, runtime.now() + dt.timedelta(days=2)):
         return _log(msg, "capped")
     try:
@@ -180,20 +182,31 @@ def _log(msg: Message, outcome: str, **extra) -> dict:
 
 def _recipient(msg: Message, item: storage.OrderModel, city: City) -> str | None:
     if msg.audience == RESIDENT:
-        if item.contact is None:
-            return None
-        return get_cipher().open(item.contact, item.tracking_no)["phone"]  # stored in E.164
+        return _contact_phone(item)
+    if msg.audience.startswith(FOLLOWER_PREFIX):
+        follower = storage.get_order(msg.audience.removeprefix(FOLLOWER_PREFIX))
+        return _contact_phone(follower) if follower is not None else None
     if msg.audience == LEADER:
         return city.leader_on_duty.phone if city.leader_on_duty else None
     unit = city.unit_by_code.get(msg.audience.removeprefix(UNIT_PREFIX))
     return unit.phone if unit else None
 
 
-def render(msg: Message, item: storage.OrderModel, city: City) -> str:
-    """【signature】 and the city's template, filled from the order and the message's payload."""
+def _contact_phone(item: storage.OrderModel) -> str | None:
+    if item.contact is None:
+        return None
+    return get_cipher().open(item.contact, item.tracking_no)["phone"]  # stored in E.164
+
+
+def render(msg: Message, item: storage.OrderModel, city: City, tracking_no: str | None = None) -> str:
+    """【signature】 and the city's template, filled from the order and the message's payload.
+
+    ``tracking_no`` replaces the order's own number in the text (a follower's, for 并单).
+    """
     zone = city.zone
     fields = {
-        "tracking_no": item.tracking_no,
+        "tracking_no": tracking_no or item.tracking_no,
+        "main_no": item.merged_into or "",
         "unit": city.unit_by_code[item.unit].name if item.unit in city.unit_by_code else "",
         "due_date": _day(item.due_at.astimezone(zone)) if item.due_at else "",
         "sign_due": _minute(item.sign_due_at.astimezone(zone)) if item.sign_due_at else "",

@@ -27,9 +27,15 @@ def _order_for_code(tracking_no: str, code: str):
 
 
 def track(tracking_no: str, code: str) -> dict:
+    """The request's progress; a merged one (并单) also shows the progress of the one it follows."""
     item = _order_for_code(tracking_no, code)
     order = storage.to_domain(item)
-    return views.public_detail(item, order, storage.trail(order.tracking_no), runtime.city())
+    city = runtime.city()
+    detail = views.public_detail(item, order, storage.trail(order.tracking_no), city)
+    main = storage.get_order(order.merged_into) if order.merged_into else None
+    if main is not None:
+        detail["main"] = views.followed(main, storage.to_domain(main), storage.trail(main.tracking_no), city)
+    return detail
 
 
 def rate(tracking_no: str, request: RatingRequest) -> dict:

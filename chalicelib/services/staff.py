@@ -108,15 +108,19 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
     # action that may be taken. Otherwise a refused caller could learn from the answer
     # whether an order it cannot see exists (merge), or make us copy uploads (resolve).
     check(order, action.action, actor, ctx)
+    main = None
     if isinstance(action, Merge):
-        _check_merge_target(order.tracking_no, action.into)
-        params["into"] = action.into.strip().upper()
+        main = _merge_target(order.tracking_no, action.into)
+        params["into"] = main.tracking_no
     if isinstance(action, Resolve) and action.result_media:
         uploads = verified_uploads(action.result_media, ctx.city, "result_media")
         attached = attach_uploads(uploads, f"media/{order.tracking_no}/result-{order.round}-")
         params["result_media"] = [u.key for u in attached]
     try:
-        changed = changes.take(item, order, action.action, actor, params, ctx)
+        if main is not None:
+            changed = changes.merge(item, order, main, actor, params, ctx)
+        else:
+            changed = changes.take(item, order, action.action, actor, params, ctx)
     except StaleWrite as exc:
         # Someone wrote between our read and our write: the caller's version is stale too.
         raise Conflict(exc.message, dict(_STALE)) from None
@@ -132,7 +136,7 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
     return views.action_result(changed, ctx.city)
 
 
-def _check_merge_target(tracking_no: str, into: str) -> None:
+def _merge_target(tracking_no: str, into: str) -> storage.OrderModel:
     if into.strip().upper() == tracking_no:
         raise InvalidInput("不能并入自身", {"into": "不能并入自身"})
     target = _order(into)
@@ -140,3 +144,4 @@ def _check_merge_target(tracking_no: str, into: str) -> None:
         raise InvalidInput("主工单不存在", {"into": "主工单不存在"})
     if State(target.state) not in OPEN_STATES:
         raise InvalidInput("主工单已办结或已并单，不能并入", {"into": "主工单已办结或已并单"})
+    return target

@@ -133,6 +133,23 @@ def public_detail(item, order: WorkOrder, events: list[Event], city: City) -> di
     }
 
 
+def followed(item, order: WorkOrder, events: list[Event], city: City) -> dict:
+    """The order a merged one was merged into (并单), as its resident follows it.
+
+    Its progress and reply only: the description, address, photos and contact are another
+    resident's report.
+    """
+    return {
+        "tracking_no": order.tracking_no,
+        **_state(order.state),
+        "unit": unit_ref(city, order.unit),
+        "due_at": iso(order.due_at, city),
+        "reply": order.reply if order.resolved_at else None,
+        "timeline": [_timeline_entry(e, city, staff=False) for e in events if e.public],
+        "result_media": _media_links([(key, "photo") for key in order.result_media]),
+    }
+
+
 def level_ref(code: str | None) -> dict:
     level = Level(code or Level.NORMAL)
     return {"code": level.value, "label": LEVEL_LABELS[level]}
@@ -247,7 +264,9 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         "extensions_used": order.extensions_used,
         "pending_extension_days": order.pending_extension_days,
         "suggestion": _suggestion(item, city),
+        "duplicates": list(item.duplicates or ()),  # suspected at intake (并单), most likely first
         "merged_into": order.merged_into,
+        "merged_from": list(order.followers),
         "reply": order.reply,
         "rating": order.rating,
         "resolved_at": iso(order.resolved_at, city),

@@ -272,7 +272,6 @@ WRONG_STATE = [  # on a dispatched order
     (HANDLER_CG, "request_extension", {"days": 1, "reason": "x"}),
     (DISPATCHER, "dispatch", {"unit": "cgj"}),
     (DISPATCHER, "reject", {"reason": "x"}),
-    (DISPATCHER, "merge", {"into": "LY202503039999"}),
     (DISPATCHER, "approve", {}),
 ]
 

@@ -351,7 +351,7 @@ def test_allowed_actions_follow_the_lifecycle(desk):
     assert dispatched == {
         HANDLER_CG: ["sign", "return", "forward"],
         HANDLER_LSQ: ["sign", "return", "forward"],
-        DISPATCHER: ["priority", "co_handle"],
+        DISPATCHER: ["merge", "priority", "co_handle"],  # 并单 until the unit signs
         LEADER: ["instruction", "reassign"],
         ADMIN: [],
     }

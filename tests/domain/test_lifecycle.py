@@ -17,6 +17,7 @@ from chalicelib.domain.lifecycle import (
     Actor,
     Context,
     Level,
+    OPEN_STATES,
     Role,
     State,
     WorkOrder,
@@ -46,6 +47,8 @@ ALLOWED: dict[tuple[str, Role, State], State] = {
     ("dispatch", D, S.SUBMITTED): S.DISPATCHED,
     ("reject", D, S.SUBMITTED): S.REJECTED,
     ("merge", D, S.SUBMITTED): S.MERGED,
+    # A suspected duplicate is auto-dispatched like any request: merged before a unit signs for it.
+    ("merge", D, S.DISPATCHED): S.MERGED,
     ("sign", H, S.DISPATCHED): S.IN_PROGRESS,
     ("return", H, S.DISPATCHED): S.SUBMITTED,
     ("forward", H, S.DISPATCHED): S.DISPATCHED,
@@ -83,12 +86,17 @@ ALLOWED: dict[tuple[str, Role, State], State] = {
     # The case library (典型案例库): a closed order, put in once and taken out again.
     ("publish", D, S.CLOSED): S.CLOSED,
     ("unpublish", D, S.CLOSED): S.CLOSED,
+    # The main order's side of a merge (并单), taken in the merge's transaction: any open order.
+    ("absorb", Y, S.SUBMITTED): S.SUBMITTED,
+    ("absorb", Y, S.DISPATCHED): S.DISPATCHED,
+    ("absorb", Y, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("absorb", Y, S.AWAITING_REVIEW): S.AWAITING_REVIEW,
 }
 ACTIONS = (
     "auto_dispatch", "dispatch", "reject", "merge", "sign", "return", "forward", "progress",
     "request_extension", "approve_extension", "refuse_extension", "resolve", "approve", "send_back",
     "rate", "auto_close", "priority", "co_handle", "instruction", "reassign",
-    "remind_signing", "return_unsigned", "warn", "urge", "supervise", "publish", "unpublish",
+    "remind_signing", "return_unsigned", "warn", "urge", "supervise", "publish", "unpublish", "absorb",
 )
 DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 ROLES_OF = {action: {role for (a, role, _) in ALLOWED if a == action} for action in ACTIONS}
@@ -116,6 +124,7 @@ VALID_PARAMS = {
     "reassign": {"unit": "cgj", "reason": "职责调整"},
     "publish": {"title": "小区垃圾清运不及时"},
     "unpublish": {},
+    "absorb": {"merged": "LY202611200002"},
     **{action: {} for action in DEADLINE_ACTIONS},
 }
 
@@ -263,6 +272,8 @@ def test_allowed_actions_lists_exactly_what_apply_accepts(role, state, situation
 )
 def test_allowed_actions_matches_the_spec(state, role, situation, expected):
     order = make_order(state, **SITUATIONS[situation])
+    if role is Y and state in OPEN_STATES:
+        expected = expected | {"absorb"}  # the main order's side of a merge: any open order
     assert set(allowed_actions(order, actor(role), CTX)) == expected
 
 
@@ -613,6 +624,7 @@ STEP_PARAMS = {
     "reassign": [{"unit": "lsq", "reason": "r"}, {"unit": "lsq-cg", "reason": "r"}, {"unit": "heat", "reason": "r"}],
     "publish": [{}, {"title": "供热案例"}, {"title": ""}],
     "unpublish": [{}],
+    "absorb": [{"merged": "LY202611200003"}, {"merged": "LY202611200004"}, {}],
     **{action: [{}] for action in DEADLINE_ACTIONS},
 }
 # Between two steps the clock stands still or moves on, by hours, working days or

@@ -16,8 +16,10 @@ S = State
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=ZONE)
 
 
-def order(unit: str | None = "lsq-cg", type: str = "complaint", category: str = "sanitation") -> WorkOrder:
-    return WorkOrder("LY202611200001", type, category, "220402", created_at=NOW, unit=unit)
+def order(
+    unit: str | None = "lsq-cg", type: str = "complaint", category: str = "sanitation", followers: tuple[str, ...] = ()
+) -> WorkOrder:
+    return WorkOrder("LY202611200001", type, category, "220402", created_at=NOW, unit=unit, followers=followers)
 
 
 def event(action: str, to_state: State, from_state: State | None = S.IN_PROGRESS) -> Event:
@@ -50,6 +52,7 @@ RESIDENT, UNIT, PARENT, LEADER = "resident", "unit:lsq-cg", "unit:lsq", "leader"
         ("warn", S.IN_PROGRESS, [("staff_warning", UNIT, False)]),
         ("urge", S.IN_PROGRESS, [("staff_yellow", UNIT, False), ("staff_yellow", PARENT, False)]),
         ("supervise", S.IN_PROGRESS, [("leader_red", LEADER, True)]),
+        ("merge", S.MERGED, [("merged", RESIDENT, False)]),
     ],
 )
 def test_who_hears_of_each_change(action, to_state, expected):
@@ -59,11 +62,37 @@ def test_who_hears_of_each_change(action, to_state, expected):
 @pytest.mark.parametrize(
     "action",
     sorted(set(RULES) - {"auto_dispatch", "dispatch", "reassign", "forward", "approve_extension", "resolve",
-                         "approve", "rate", "remind_signing", "warn", "urge", "supervise"}),
+                         "approve", "rate", "remind_signing", "warn", "urge", "supervise", "merge"}),
 )
 def test_other_changes_send_nothing(action):
     target = RULES[action].target or S.IN_PROGRESS
     assert told(action, target) == []
+
+
+FOLLOWERS = ("LY202611200007", "LY202611200009")
+
+
+@pytest.mark.parametrize(
+    ("action", "to_state", "template"),
+    [
+        ("dispatch", S.DISPATCHED, "dispatched"),
+        ("approve_extension", S.IN_PROGRESS, "extension_granted"),
+        ("resolve", S.RESOLVED, "resolved"),
+    ],
+)
+def test_the_residents_of_merged_orders_hear_what_the_main_orders_resident_hears(action, to_state, template):
+    heard = [(t, a) for t, a, _ in told(action, to_state, followers=FOLLOWERS) if t == template]
+    assert heard == [(template, RESIDENT), (template, "follower:LY202611200007"), (template, "follower:LY202611200009")]
+
+
+def test_followers_are_told_even_when_the_main_order_is_anonymous():
+    assert told("resolve", S.RESOLVED, has_contact=False, followers=FOLLOWERS[:1]) == [
+        ("resolved", "follower:LY202611200007", False)
+    ]
+
+
+def test_only_the_rating_resident_hears_that_their_rating_sent_the_order_back():
+    assert [a for _, a, _ in told("rate", S.IN_PROGRESS, followers=FOLLOWERS)] == [RESIDENT, UNIT]
 
 
 def test_an_anonymous_order_tells_only_staff():

@@ -207,14 +207,17 @@ def test_the_checker_passes_named_grants(statement):
 
 # ---- the roles cover what the code reads ---------------------------------------------
 
-# Which function queries which of the orders table's indexes; a new index must be placed here.
+# Which function queries which index of which table; a new index must be placed here.
 INDEX_READERS = {
-    "by-unit": "ApiHandlerRole",
-    "by-state": "ApiHandlerRole",
-    "by-phone": "ApiHandlerRole",
-    "by-publication": "ApiHandlerRole",
-    "by-next-check": "EscalateRole",
+    "OrdersTable/by-unit": "ApiHandlerRole",
+    "OrdersTable/by-state": "ApiHandlerRole",
+    "OrdersTable/by-phone": "ApiHandlerRole",
+    "OrdersTable/by-publication": "ApiHandlerRole",
+    "OrdersTable/by-cell": "ApiHandlerRole",
+    "OrdersTable/by-next-check": "EscalateRole",
+    "HotspotsTable/by-raised": "ApiHandlerRole",
 }
+_INDEX_ARN = re.compile(r"^\$\{(\w+Table)\.Arn\}/index/([\w-]+)$")
 
 
 def _granted_indexes(role: dict) -> set[str]:
@@ -224,19 +227,27 @@ def _granted_indexes(role: dict) -> set[str]:
             if statement.get("Effect") == "Allow" and "dynamodb:Query" in _as_list(statement.get("Action")):
                 for resource in _as_list(statement.get("Resource")):
                     for text in render(resource):
-                        if text.startswith("${OrdersTable.Arn}/index/"):
-                            granted.add(text.removeprefix("${OrdersTable.Arn}/index/"))
+                        match = _INDEX_ARN.match(text)
+                        if match:
+                            granted.add(f"{match[1]}/{match[2]}")
     return granted
+
+
+def _logical_name(model) -> str:
+    """OrderModel's table "suqiu-test-orders" is the template's OrdersTable."""
+    return model.Meta.table_name.rsplit("-", 1)[1].title() + "Table"
 
 
 def test_each_role_may_query_exactly_the_indexes_its_function_reads(packaged):
     """moto does not enforce IAM: without this, a missing grant shows only on AWS (AccessDenied)."""
-    from chalicelib.storage import OrderModel
+    from chalicelib.storage import MODELS
 
     _, template = packaged
     roles = resources_of_type(template, "AWS::IAM::Role")
-    declared = {index.Meta.index_name for index in OrderModel._indexes.values()}
-    assert declared == set(INDEX_READERS), "an index of the orders table has no reader listed here"
+    declared = {
+        f"{_logical_name(model)}/{index.Meta.index_name}" for model in MODELS for index in model._indexes.values()
+    }
+    assert declared == set(INDEX_READERS), "an index has no reader listed here"
     for role_name in set(INDEX_READERS.values()):
         wanted = {index for index, reader in INDEX_READERS.items() if reader == role_name}
         assert _granted_indexes(roles[role_name]) == wanted, role_name

@@ -70,16 +70,16 @@ def test_a_rated_order_is_left_alone_and_a_second_run_closes_nothing(api, resolv
 
 
 def test_an_order_rated_while_the_run_is_under_way_keeps_the_rating(api, resolved, monkeypatch):
-    record_change = storage.record_change
+    record_changes = storage.record_changes
     raced = resolved[1]
 
-    def rated_meanwhile(item, order, event, *notices):
-        if item.tracking_no == raced["tracking_no"] and event.action == "auto_close":
+    def rated_meanwhile(changes):
+        if changes[0].item.tracking_no == raced["tracking_no"] and changes[0].event.action == "auto_close":
             # The resident rates between the sweep's read and its write; the sweep's write is stale.
             assert rate(api, raced["tracking_no"], raced["query_code"], 4).status == 200
-        record_change(item, order, event, *notices)
+        record_changes(changes)
 
-    monkeypatch.setattr(storage, "record_change", rated_meanwhile)
+    monkeypatch.setattr(storage, "record_changes", rated_meanwhile)
     with freeze_time(RESOLVED_AT + dt.timedelta(days=8)):
         closed = close_unrated()
 

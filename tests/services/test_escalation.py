@@ -172,13 +172,13 @@ def test_a_sweep_retried_after_a_crash_takes_only_what_is_left(api, monkeypatch)
     # Help with utilities (24 h) from Friday 20:00: by Monday 18:00 it is past due
     # (Saturday 20:00) and past its signing limit (Monday 17:30).
     no = submitted_at(api, at(11, 20, 20), category="utilities", type="help")["tracking_no"]
-    record_change = storage.record_change
+    record_changes = storage.record_changes
 
     def crash_after_writing(*args, **kwargs):
-        record_change(*args, **kwargs)
+        record_changes(*args, **kwargs)
         raise Crash
 
-    monkeypatch.setattr(storage, "record_change", crash_after_writing)
+    monkeypatch.setattr(storage, "record_changes", crash_after_writing)
     with pytest.raises(Crash):
         sweep_at(at(11, 23, 18))
     monkeypatch.undo()

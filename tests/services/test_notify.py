@@ -132,7 +132,7 @@ def test_a_change_that_loses_its_race_stores_no_message(api, staff, clock):
     order, event = apply(storage.to_domain(stale), "sign", handler, {}, runtime.domain_context())
 
     with pytest.raises(Conflict):
-        storage.record_change(stale, order, event, [Notice("staff_warning", "unit:lsq-cg")])
+        storage.record_changes([storage.Change(stale, order, event, [Notice("staff_warning", "unit:lsq-cg")])])
 
     assert len(outbox()) == before
 

@@ -20,11 +20,14 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import math
+import time
+from collections import Counter
+
 from chalicelib.city import load_city
 from chalicelib.domain import classifier
-from chalicelib.domain.duplicates import Earlier, Incoming, is_duplicate
-from chalicelib.domain.geocells import EARTH_RADIUS_M, encode
-import math
+from chalicelib.domain.duplicates import CELL_PRECISION, Earlier, Incoming, is_duplicate
+from chalicelib.domain.geocells import EARTH_RADIUS_M, cells_within, encode
 
 PAIRS = Path(__file__).resolve().parent.parent / "data" / "duplicate_pairs.tsv"
 AT = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)
@@ -53,10 +56,10 @@ def judged(pair: Pair, policy, rarity) -> bool:
     """Intake's decision for the second report, with the first one stored (open) before it."""
     north = (CENTRE[0], CENTRE[1] + math.degrees(pair.distance_m / EARTH_RADIUS_M))
     earlier = Earlier(
-        "LY000000000001", pair.category, north, encode(*north, 6), pair.first, None,
+        "LY000000000001", pair.category, north, encode(*north, CELL_PRECISION), pair.first, None,
         AT - dt.timedelta(hours=pair.hours_apart), True,
     )
-    incoming = Incoming(pair.category, CENTRE, encode(*CENTRE, 6), pair.second, None, AT)
+    incoming = Incoming(pair.category, CENTRE, encode(*CENTRE, CELL_PRECISION), pair.second, None, AT)
     return is_duplicate(incoming, earlier, policy, rarity)
 
 
@@ -83,6 +86,97 @@ def quality(threshold: float | None = None) -> dict:
         "dev": scores(pairs[0::2], policy, rarity),
         "test": scores(pairs[1::2], policy, rarity),
     }
+
+
+# ---- what the lookup reads ------------------------------------------------------------
+
+NEARBY = 20  # requests of the category in the cells around the new one, whatever the city holds
+# The urban districts' box (龙山区 and 西安区): where the rest of the city's requests are put.
+CITY_BOX = (125.08, 42.85, 125.20, 42.95)
+
+
+def _order_item(n: int, point: tuple[float, float], created: dt.datetime) -> dict:
+    from chalicelib import storage
+
+    no = f"LY{created:%Y%m%d}{n:06d}"
+    iso = storage.UTCDateTimeAttribute().serialize
+    return {
+        "tracking_no": {"S": no},
+        "created_key": {"S": storage.created_key(created, no)},
+        "geo_cell": {"S": storage.geo_cell("sanitation", encode(*point, CELL_PRECISION))},
+        "description": {"S": f"第{n}处：路边垃圾箱满了没人清运"},
+        "location": {"M": {"lat": {"N": str(point[1])}, "lng": {"N": str(point[0])}, "coord_system": {"S": "wgs84"}}},
+        "category": {"S": "sanitation"},
+        "type": {"S": "complaint"},
+        "state": {"S": "dispatched"},
+        "created_at": {"S": iso(created)},
+        "version": {"N": "2"},
+        "anonymous": {"BOOL": True},
+        "query_code_hash": {"S": "0" * 64},
+    }
+
+
+def _populate(stored: int, now: dt.datetime) -> None:
+    """NEARBY requests within 150 m of CENTRE; the rest spread over the city outside its cells."""
+    import random
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from chalicelib import storage
+
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    table = storage.OrderModel.Meta.table_name
+    around = set(cells_within(*CENTRE, 200, CELL_PRECISION))
+    rnd = random.Random(7)
+    for n in range(stored):
+        if n < NEARBY:
+            point = (CENTRE[0], CENTRE[1] + math.degrees(rnd.uniform(0, 150) / EARTH_RADIUS_M))
+        else:
+            while True:
+                point = (rnd.uniform(CITY_BOX[0], CITY_BOX[2]), rnd.uniform(CITY_BOX[1], CITY_BOX[3]))
+                if encode(*point, CELL_PRECISION) not in around:
+                    break
+        backend.put_item(table, _order_item(n, point, now - dt.timedelta(hours=rnd.uniform(0, 48))))
+
+
+def lookup_cost(counter, sizes=(100, 10_000)) -> dict:
+    """Requests and items the duplicate lookup reads for one new request, as the city's requests grow.
+
+    ``counter``: the bench's AwsCallCounter (botocore hooks), already installed.
+    """
+    from moto import mock_aws
+
+    from chalicelib import storage
+    from chalicelib.services import nearby
+
+    city = load_city("liaoyuan.yaml")
+    results = {}
+    for stored in sizes:
+        with mock_aws():
+            storage.create_tables()
+            now = dt.datetime.now(dt.timezone.utc)
+            _populate(stored, now)
+            items = Counter()
+            counter.on_response = lambda operation, parsed: items.update({operation: parsed.get("Count", 0)})
+            results[stored] = {}
+            for kind, phone in (("anonymous", None), ("verified phone", "bench-phone-hash")):
+                location = type("Location", (), {"lng": CENTRE[0], "lat": CENTRE[1], "coord_system": "wgs84"})
+                new = nearby.incoming("sanitation", location, "路边垃圾箱满了", phone, now)
+                items.clear()
+                with counter.window() as calls:
+                    started = time.perf_counter()
+                    around = nearby.look_around(city, new)
+                    wall = time.perf_counter() - started
+                results[stored][kind] = {
+                    "requests": sum(calls.values()),
+                    "requests_by_operation": dict(sorted(calls.items())),
+                    "items_read": items["Query"],
+                    "suspected": len(around.duplicates),
+                    "wall_s": round(wall, 3),
+                }
+            counter.on_response = None
+    return results
 
 
 if __name__ == "__main__":

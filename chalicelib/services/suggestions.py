@@ -5,6 +5,7 @@ from chalicelib.api.schemas import SuggestRequest
 from chalicelib.city import City
 from chalicelib.domain import classifier
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.geo import deepest_area, to_wgs84
 from chalicelib.domain.routing import route
 from chalicelib.services import cases, runtime, views
 
@@ -22,13 +23,16 @@ def suggest(request: SuggestRequest) -> dict:
     if request.area is not None and request.area not in city.area_parent:
         raise InvalidInput("输入有误，请检查标出的字段", {"area": "未知的区域"})
     top = ranked(city, request.description)[:TOP]
-    unit = route(city, top[0][0], request.area) if top else None
+    area = request.area
+    if area is None and request.location is not None:  # as at submission: the area the point lies in
+        location = request.location
+        area = deepest_area(city.areas, *to_wgs84(location.lng, location.lat, location.coord_system))
+    unit = route(city, top[0][0], area) if top else None
     return {
         "categories": [
             {"code": code, "name": city.category_by_code[code].name, "confidence": round(p, 4)} for code, p in top
         ],
         "unit": views.unit_ref(city, unit),
-        # The newest published cases of the top category (典型案例库): one Query. The
-        # location is accepted and not used here.
+        # The newest published cases of the top category (典型案例库): one Query.
         "cases": cases.similar(top[0][0], SIMILAR_CASES) if top else [],
     }

@@ -31,21 +31,27 @@ def test_the_answer_ranks_three_categories_with_names_and_confidence(api):
     assert answer["cases"] == []
 
 
+IN_XIAN = {"lat": 42.9, "lng": 125.14}  # 西安区 仙城街道 (WGS-84)
+IN_LONGSHAN = {"lat": 42.92, "lng": 125.15}  # 龙山区 向阳街道
+
+
 @pytest.mark.parametrize(
-    ("description", "area", "unit"),
+    ("description", "where", "unit"),
     [
-        (GARBAGE, "220402", {"code": "lsq-cg", "name": "龙山区城市管理局"}),  # sanitation in 龙山区
-        (GARBAGE, "220403001", {"code": "xaq-cg", "name": "西安区城市管理局"}),
-        (GARBAGE, None, {"code": "cgj", "name": "辽源市城市管理局"}),
-        ("家里暖气一点都不热，屋里才十三度", None, {"code": "heat", "name": "辽源市供热公司"}),
-        (HUKOU, None, None),  # other: no routing rule
+        (GARBAGE, {"area": "220402"}, {"code": "lsq-cg", "name": "龙山区城市管理局"}),  # sanitation in 龙山区
+        (GARBAGE, {"area": "220403001"}, {"code": "xaq-cg", "name": "西安区城市管理局"}),
+        # No area chosen: the one the point lies in, as at submission.
+        (GARBAGE, {"location": IN_LONGSHAN}, {"code": "lsq-cg", "name": "龙山区城市管理局"}),
+        (GARBAGE, {"location": IN_XIAN}, {"code": "xaq-cg", "name": "西安区城市管理局"}),
+        (GARBAGE, {"area": "220402", "location": IN_XIAN}, {"code": "lsq-cg", "name": "龙山区城市管理局"}),
+        (GARBAGE, {"location": {"lat": 39.9, "lng": 116.4}}, {"code": "cgj", "name": "辽源市城市管理局"}),  # Beijing
+        (GARBAGE, {}, {"code": "cgj", "name": "辽源市城市管理局"}),
+        ("家里暖气一点都不热，屋里才十三度", {}, {"code": "heat", "name": "辽源市供热公司"}),
+        (HUKOU, {"location": IN_XIAN}, None),  # other: no routing rule
     ],
 )
-def test_the_unit_is_the_one_routing_picks_for_the_top_category(api, description, area, unit):
-    body = {"description": description, "location": {"lat": 42.9, "lng": 125.14}}
-    if area is not None:
-        body["area"] = area
-    assert suggested(api, **body)["unit"] == unit
+def test_the_unit_is_the_one_routing_picks_for_the_top_category(api, description, where, unit):
+    assert suggested(api, description=description, **where)["unit"] == unit
 
 
 @pytest.mark.parametrize(

@@ -215,28 +215,37 @@ INDEX_READERS = {
     "by-publication": "ApiHandlerRole",
     "by-next-check": "EscalateRole",
 }
+# The same for the events table's indexes.
+EVENT_INDEX_READERS = {
+    "by-feed-day": "ApiHandlerRole",
+}
 
 
-def _granted_indexes(role: dict) -> set[str]:
+def _granted_indexes(role: dict, table: str) -> set[str]:
     granted = set()
+    prefix = f"${{{table}.Arn}}/index/"
     for policy in role["Properties"].get("Policies", []):
         for statement in statements(policy["PolicyDocument"]):
             if statement.get("Effect") == "Allow" and "dynamodb:Query" in _as_list(statement.get("Action")):
                 for resource in _as_list(statement.get("Resource")):
                     for text in render(resource):
-                        if text.startswith("${OrdersTable.Arn}/index/"):
-                            granted.add(text.removeprefix("${OrdersTable.Arn}/index/"))
+                        if text.startswith(prefix):
+                            granted.add(text.removeprefix(prefix))
     return granted
 
 
-def test_each_role_may_query_exactly_the_indexes_its_function_reads(packaged):
+@pytest.mark.parametrize(
+    ("model_name", "table", "readers"),
+    [("OrderModel", "OrdersTable", INDEX_READERS), ("EventModel", "EventsTable", EVENT_INDEX_READERS)],
+)
+def test_each_role_may_query_exactly_the_indexes_its_function_reads(packaged, model_name, table, readers):
     """moto does not enforce IAM: without this, a missing grant shows only on AWS (AccessDenied)."""
-    from chalicelib.storage import OrderModel
+    from chalicelib import storage
 
     _, template = packaged
     roles = resources_of_type(template, "AWS::IAM::Role")
-    declared = {index.Meta.index_name for index in OrderModel._indexes.values()}
-    assert declared == set(INDEX_READERS), "an index of the orders table has no reader listed here"
-    for role_name in set(INDEX_READERS.values()):
-        wanted = {index for index, reader in INDEX_READERS.items() if reader == role_name}
-        assert _granted_indexes(roles[role_name]) == wanted, role_name
+    declared = {index.Meta.index_name for index in getattr(storage, model_name)._indexes.values()}
+    assert declared == set(readers), f"an index of the {table} has no reader listed here"
+    for role_name in roles:
+        wanted = {index for index, reader in readers.items() if reader == role_name}
+        assert _granted_indexes(roles[role_name], table) == wanted, role_name

@@ -65,6 +65,9 @@ class Api:
             self.http.post, path, body=raw, headers={"Content-Type": "application/json", **(headers or {})}
         )
 
+    def delete(self, path: str, headers: dict | None = None):
+        return self._serve(self.http.delete, path, headers=headers or {})
+
     def _serve(self, send, *args, **kwargs):
         self._serving = True
         try:

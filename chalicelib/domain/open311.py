@@ -174,7 +174,7 @@ def _answers(form: Mapping[str, Sequence[str]]) -> dict[str, str | list[str]]:
 def _coordinate(form: Mapping[str, Sequence[str]], name: str) -> float:
     text = one(form, name)
     if text is None:
-        raise InvalidInput("请提供位置：lat 和 long（WGS-84 经纬度）", {name: "必填"})
+        raise InvalidInput("请提供位置：lat 和 long（WGS-84 经纬度）", {name: "必填（WGS-84 经纬度；仅有地址无法受理）"})
     try:
         return float(text)
     except ValueError:
@@ -234,9 +234,9 @@ def parse_time(text: str, name: str, zone: ZoneInfo) -> dt.datetime:
             return dt.datetime.combine(dt.date.fromisoformat(text), dt.time.min, tzinfo=zone)
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{name} 须为 ISO 8601 时间，如 2010-01-01T00:00:00Z", {name: "格式不正确"}) from None
+        raise InvalidInput(f"{name} 格式不正确", {name: "须为 ISO 8601 时间，如 2010-01-01T00:00:00Z"}) from None
     if moment.tzinfo is None:
-        raise InvalidInput(f"{name} 须带时区，如 2010-01-01T00:00:00Z 或 +08:00", {name: "缺少时区"})
+        raise InvalidInput(f"{name} 缺少时区", {name: "须带时区，如 2010-01-01T00:00:00Z 或 +08:00"})
     return moment
 
 
@@ -254,7 +254,7 @@ def window(params: Mapping[str, Sequence[str]], now: dt.datetime, zone: ZoneInfo
     if start > end:
         raise InvalidInput("start_date 晚于 end_date", {"start_date": "晚于 end_date"})
     if end - start > MAX_WINDOW:
-        raise InvalidInput("查询时间跨度不能超过 90 天", {"end_date": "跨度超过 90 天"})
+        raise InvalidInput("查询时间跨度不能超过 90 天", {"end_date": "与 start_date 相隔不能超过 90 天"})
     return start, end
 
 

@@ -69,7 +69,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters.aws import botocore_session
 from chalicelib.domain.errors import InvalidInput, StaleWrite
 from chalicelib.domain.notices import Notice
-from chalicelib.domain.orders import Actor, Event, Level, Role, State, WorkOrder
+from chalicelib.domain.orders import RESIDENTS_WORDS, Actor, Event, Level, Role, State, WorkOrder
 from chalicelib.settings import get_settings
 
 _settings = get_settings()
@@ -220,7 +220,8 @@ class OrderModel(Model):
     case_title = UnicodeAttribute(null=True)
     case_partition = UnicodeAttribute(null=True)  # set only while published: keeps the index sparse
     updated_at = UTCDateTimeAttribute(null=True)  # the latest change (its last event's time)
-    public_note = UnicodeAttribute(null=True)  # the latest public note of its trail: what the public was last told
+    # The latest public note of its trail (a resident's own words aside): what the public was last told.
+    public_note = UnicodeAttribute(null=True)
 
     by_unit = UnitIndex()
     by_state = StateIndex()
@@ -495,7 +496,8 @@ def _write(
 ) -> None:
     at = events[-1].at  # the messages are as old as the change that causes them
     item.updated_at = at
-    item.public_note = next((e.note for e in reversed(events) if e.public and e.note), item.public_note)
+    told = [e.note for e in events if e.public and e.note and e.action not in RESIDENTS_WORDS]
+    item.public_note = told[-1] if told else item.public_note
     try:
         with TransactWrite(connection=_connection()) as transaction:
             transaction.save(item, condition=condition)

@@ -8,12 +8,14 @@
   number; ``status`` is ``open`` while the order is being worked on and ``closed``
   once it is resolved, closed, rejected or merged; ``agency_responsible`` is the
   unit's name, ``expected_datetime`` the due time, ``status_notes`` the latest
-  public note of the trail (a reply, a rejection's reason…), ``media_url`` a link to
+  public note of the trail (a reply, a rejection's reason…; never a resident's own
+  words, such as a rating's comment), ``media_url`` a link to
   the first photo, ``lat``/``long`` in WGS-84 whatever system the order was sent in.
   Contact data never appears, and mobile numbers in free text are masked.
 - The feed of changes (FixMyStreet's ``servicerequestupdates`` extension) has one
   update per public event: ``update_id`` is ``<tracking number>-<seq>``,
-  ``external_status_code`` our state.
+  ``external_status_code`` our state, ``description`` its note (none for a rating,
+  whose comment is the resident's own words).
 - Answers are lists at the top level (JSON) or a root element with one child per
   item (XML): ``<services><service>``, ``<service_requests><request>``,
   ``<service_request_updates><request_update>``, ``<errors><error>``; lists inside
@@ -39,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.city import REQUEST_TYPE_QUESTION, Category, City, Question
 from chalicelib.domain.errors import InvalidInput, NotFound
-from chalicelib.domain.orders import OPEN_STATES, State
+from chalicelib.domain.orders import OPEN_STATES, RESIDENTS_WORDS, State
 from chalicelib.domain.privacy import mask_mobiles
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -306,7 +308,7 @@ def update(event, city: City, *, media_url: str | None) -> dict:
         "service_request_id": event.tracking_no,
         "status": status(State(event.to_state)),
         "updated_datetime": _iso(event.at, city),
-        "description": _text(event.note),
+        "description": None if event.action in RESIDENTS_WORDS else _text(event.note),
         "media_url": media_url,
         "external_status_code": event.to_state,
     }

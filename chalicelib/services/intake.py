@@ -40,9 +40,9 @@ from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.media import UPLOAD_PREFIX, get_media_store
 from chalicelib.api.schemas import SubmitRequest, UploadRequest
 from chalicelib.city import WEB_CHANNEL, City
+from chalicelib.domain import questions
 from chalicelib.domain.codes import new_query_code, tracking_number
 from chalicelib.domain.errors import InvalidInput, OutsideJurisdiction
-from chalicelib.domain import questions
 from chalicelib.domain.geo import contains, deepest_area, to_wgs84
 from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Actor, Context, apply, open_order
 from chalicelib.domain.notices import notices_for

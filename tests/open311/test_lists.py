@@ -109,3 +109,23 @@ def test_a_request_with_a_photo_links_it(api, staff, o311):
     # GCJ-02 as sent, WGS-84 as answered: the offset in Liaoyuan is a few hundred metres.
     assert (request["lat"], request["long"]) != (42.902, 125.145)
     assert abs(request["lat"] - 42.902) < 0.01 and abs(request["long"] - 125.145) < 0.01
+
+
+def test_a_residents_rating_comment_is_published_nowhere(api, staff, o311):
+    key = issue_key(api, staff)["api_key"]
+    body = {"type": "complaint", "category": "sanitation", "description": "垃圾堆了三天没人管",
+            "location": {"lat": 42.902, "lng": 125.145}, "anonymous": True}
+    receipt = api.post("/api/v1/requests", body, {"X-Api-Key": key}).json
+    number = receipt["tracking_no"]
+    desk = Desk(api, staff)
+    desk.done(number, HANDLER_CG, "sign")
+    desk.done(number, HANDLER_CG, "resolve", reply="已清运")
+    rated = api.post(f"/api/v1/requests/{number}/rating",
+                     {"code": receipt["query_code"], "stars": 1, "comment": "根本没清理，我是3单元的王阿姨"})
+    assert rated.status == 200 and rated.json["state"] == "in_progress"
+
+    [request] = o311.get(f"requests/{number}.json").json
+    assert (request["status"], request["status_notes"]) == ("open", "已清运")
+    [*_, rating] = o311.get("servicerequestupdates.json").json
+    assert (rating["status"], rating["external_status_code"], rating["description"]) == ("open", "in_progress", None)
+    assert "王阿姨" not in o311.get("servicerequestupdates.xml").text

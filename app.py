@@ -11,6 +11,8 @@ from chalicelib.settings import get_settings
 public = lazy("chalicelib.api.public")
 staff = lazy("chalicelib.api.staff")
 residents = lazy("chalicelib.api.residents")
+admin = lazy("chalicelib.api.admin")
+open311 = lazy("chalicelib.api.open311")
 escalation = lazy("chalicelib.services.escalation")
 notify = lazy("chalicelib.services.notify")
 _settings = get_settings()
@@ -93,6 +95,57 @@ def staff_act(tracking_no):
 @app.route("/api/v1/staff/hotspots", methods=["GET"])
 def staff_hotspots():
     return staff.hotspots(app.current_request)
+
+
+# ---- administrators: partner channels and their API keys -----------------------
+
+@app.route("/api/v1/admin/channels", methods=["GET"])
+def admin_list_channels():
+    return admin.list_channels(app.current_request)
+
+
+@app.route("/api/v1/admin/channels/{channel}/api-keys", methods=["GET"])
+def admin_list_api_keys(channel):
+    return admin.list_keys(app.current_request, channel)
+
+
+@app.route("/api/v1/admin/channels/{channel}/api-keys", methods=["POST"])
+def admin_issue_api_key(channel):
+    return admin.issue_key(app.current_request, channel)
+
+
+@app.route("/api/v1/admin/channels/{channel}/api-keys/{key_id}", methods=["DELETE"])
+def admin_revoke_api_key(channel, key_id):
+    return admin.revoke_key(app.current_request, channel, key_id)
+
+
+# ---- Open311 GeoReport v2 -------------------------------------------------------
+# Path parameters are whole segments (API Gateway allows no other): "services.json"
+# is one, and the handlers split off the format.
+
+@app.route("/open311/v2/{resource}", methods=["GET"])
+def open311_get(resource):
+    return open311.get(app.current_request, resource)
+
+
+@app.route("/open311/v2/{resource}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def open311_post(resource):
+    return open311.post(app.current_request, resource)
+
+
+@app.route("/open311/v2/services/{service_file}", methods=["GET"])
+def open311_service_definition(service_file):
+    return open311.service_definition(app.current_request, service_file)
+
+
+@app.route("/open311/v2/requests/{request_file}", methods=["GET"])
+def open311_request(request_file):
+    return open311.one_request(app.current_request, request_file)
+
+
+@app.route("/open311/v2/tokens/{token_file}", methods=["GET"])
+def open311_token(token_file):
+    return open311.token(app.current_request, token_file)
 
 
 # ---- deadlines and notifications ----------------------------------------------

@@ -49,11 +49,48 @@ class RequestType(_Strict):
     limit: TimeLimit
 
 
+# Open311 submissions name their request type (咨询, 投诉…) as the attribute "request_type".
+REQUEST_TYPE_QUESTION = "request_type"
+QuestionType = Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+LIST_QUESTION_TYPES = frozenset({"singlevaluelist", "multivaluelist"})
+
+
+class Choice(_Strict):
+    key: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    name: str
+
+
+class Question(_Strict):
+    """An extra question a category asks (an Open311 service attribute): the answers go with the order."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    description: str  # the question as the resident reads it
+    datatype: QuestionType
+    required: bool = False
+    values: tuple[Choice, ...] = ()  # the choices of a list question
+
+    @model_validator(mode="after")
+    def _choices_fit(self) -> "Question":
+        keys = [v.key for v in self.values]
+        if self.datatype in LIST_QUESTION_TYPES and not keys:
+            raise ValueError(f"a {self.datatype} question needs values")
+        if self.datatype not in LIST_QUESTION_TYPES and keys:
+            raise ValueError(f"a {self.datatype} question has no values")
+        if len(set(keys)) != len(keys):
+            raise ValueError("duplicate value keys")
+        return self
+
+
 class Category(_Strict):
     code: str
     name: str
     # Per-type overrides of the type's limit, e.g. {complaint: {hours: 24}}.
     limits: dict[str, TimeLimit] = Field(default_factory=dict)
+    questions: tuple[Question, ...] = ()
+
+    @cached_property
+    def question_by_code(self) -> dict[str, Question]:
+        return {q.code: q for q in self.questions}
 
 
 def _checked_geometry(value: dict | None) -> dict | None:
@@ -208,6 +245,33 @@ class DeadlinePolicy(_Strict):
     red_grace: TimeLimit = _working_days(2)
 
 
+# The channel of the residents' own page and app; partner channels are listed in the city file.
+WEB_CHANNEL = "web"
+
+
+class Channel(_Strict):
+    """A partner intake channel (合作渠道: the 12345 hotline, the grid system…), submitting with API keys of its own."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    name: str
+    # The partner has checked the caller's phone itself (a hotline operator on the call, a grid
+    # worker on the spot): its named submissions count as verified (实名) without an SMS code.
+    vouches_for_contact: bool = False
+    # The submit event's note in the audit trail: who took the request and why no SMS code was asked.
+    note: str = Field(min_length=1, max_length=200)
+
+
+class Open311Settings(_Strict):
+    """What the Open311 GeoReport v2 interface says about itself (service discovery)."""
+
+    contact: str = ""  # how to reach the people who run the interface
+    key_service: str = ""  # how a partner gets an API key
+    # Sortable; changed whenever the services or their definitions change, so clients refresh their copies.
+    changeset: str = ""
+    # The request type of an Open311 submission that names none (attribute[request_type]).
+    default_type: str = "complaint"
+
+
 class DutyLeader(_Strict):
     name: str
     phone: str = Field(pattern=E164_PATTERN)
@@ -292,6 +356,8 @@ class City(_Strict):
     media: MediaPolicy
     sms: SmsPolicy
     leader_on_duty: DutyLeader | None = None
+    channels: tuple[Channel, ...] = ()
+    open311: Open311Settings = Field(default_factory=Open311Settings)
 
     @field_validator("boundary")
     @classmethod
@@ -319,6 +385,7 @@ class City(_Strict):
             ("categories", [c.code for c in self.categories]),
             ("areas", [a.code for a in _walk(self.areas)]),
             ("units", [u.code for u in self.units]),
+            ("channels", [c.code for c in self.channels]),
         ):
             dupes = sorted({c for c in codes if codes.count(c) > 1})
             if dupes:
@@ -334,6 +401,17 @@ class City(_Strict):
             for type_code in c.limits:
                 if type_code not in type_codes:
                     problems.append(f"categories.{c.code}.limits: unknown type {type_code!r}")
+        for c in self.categories:
+            codes = [q.code for q in c.questions]
+            dupes = sorted({q for q in codes if codes.count(q) > 1})
+            if dupes:
+                problems.append(f"categories.{c.code}.questions: duplicate codes {', '.join(dupes)}")
+            if REQUEST_TYPE_QUESTION in codes:
+                problems.append(f"categories.{c.code}.questions: {REQUEST_TYPE_QUESTION!r} is reserved for the request type")
+        if WEB_CHANNEL in {c.code for c in self.channels}:
+            problems.append(f"channels: {WEB_CHANNEL!r} is the residents' own channel, not a partner's")
+        if self.open311.default_type not in type_codes:
+            problems.append(f"open311.default_type: unknown type {self.open311.default_type!r}")
         for i, rule in enumerate(self.routing):
             if rule.category not in categories:
                 problems.append(f"routing[{i}]: unknown category {rule.category!r}")
@@ -357,6 +435,10 @@ class City(_Strict):
     @cached_property
     def category_by_code(self) -> dict[str, Category]:
         return {c.code: c for c in self.categories}
+
+    @cached_property
+    def channel_by_code(self) -> dict[str, Channel]:
+        return {c.code: c for c in self.channels}
 
     @cached_property
     def unit_by_code(self) -> dict[str, Unit]:

@@ -23,6 +23,14 @@ Tables
   resident's own requests.
 - the case library (典型案例库): the sparse GSI ``by-publication`` (case_partition,
   published_at) holds only the published orders, projecting what a case shows.
+- the public feed of changes (Open311's servicerequestupdates): the sparse GSI
+  ``by-feed-day`` of the events table (feed_day, at) holds only public events, one
+  partition per UTC day, so a time window is one Query per day it spans.
+- claims: what must exist once only, claimed in the same transaction as the order
+  it belongs to: a partner channel's ``external_id`` (a retried or re-synced
+  submission finds the order it made) and an Open311 submission's token.
+- api-keys: the partner channels' API keys, (channel, key_id); only a keyed hash
+  of each key is kept.
 
 Optimistic locking: an order's ``version`` is the length of its audit trail.
 Every change is one TransactWriteItems: put the order on condition that the
@@ -62,7 +70,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters.aws import botocore_session
 from chalicelib.domain.errors import InvalidInput, StaleWrite
 from chalicelib.domain.notices import Notice
-from chalicelib.domain.orders import Actor, Event, Level, Role, State, WorkOrder
+from chalicelib.domain.orders import RESIDENTS_WORDS, Actor, Event, Level, Role, State, WorkOrder
 from chalicelib.settings import get_settings
 
 _settings = get_settings()
@@ -183,6 +191,7 @@ class OrderModel(Model):
     tracking_no = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute()
     channel = UnicodeAttribute(default="web")
+    external_id = UnicodeAttribute(null=True)  # the partner channel's own id for the request
     # The report as the resident made it; it never changes.
     description = UnicodeAttribute()
     location = Location()
@@ -195,6 +204,7 @@ class OrderModel(Model):
     # The classifier's top category for the description at intake, and its probability (智能预判).
     suggested_category = UnicodeAttribute(null=True)
     suggestion_confidence = NumberAttribute(null=True)
+    answers = JSONAttribute(null=True)  # the category's extra questions, answered: {code: text or [keys]}
     # "<category>#<geohash>": the by-cell index's key (the category never changes, nor the place).
     geo_cell = UnicodeAttribute(null=True)
     # Open requests this one seemed to repeat when it arrived (并单 suspects), for the dispatcher.
@@ -232,6 +242,9 @@ class OrderModel(Model):
     published_at = UTCDateTimeAttribute(null=True)  # in the case library since (典型案例库)
     case_title = UnicodeAttribute(null=True)
     case_partition = UnicodeAttribute(null=True)  # set only while published: keeps the index sparse
+    updated_at = UTCDateTimeAttribute(null=True)  # the latest change (its last event's time)
+    # The latest public note of its trail (a resident's own words aside): what the public was last told.
+    public_note = UnicodeAttribute(null=True)
 
     by_unit = UnitIndex()
     by_state = StateIndex()
@@ -239,6 +252,21 @@ class OrderModel(Model):
     by_phone = PhoneIndex()
     by_publication = CaseIndex()
     by_cell = CellIndex()
+
+
+# What the feed of public changes shows of an event; its keys come with the index.
+FEED_FIELDS = ["action", "to_state", "note", "changes"]
+
+
+class FeedIndex(GlobalSecondaryIndex):
+    """Sparse: only public events have a feed_day (their UTC date)."""
+
+    class Meta:
+        index_name = "by-feed-day"
+        projection = IncludeProjection(FEED_FIELDS)
+
+    feed_day = UnicodeAttribute(hash_key=True)
+    at = UTCDateTimeAttribute(range_key=True)
 
 
 class EventModel(Model):
@@ -258,6 +286,9 @@ class EventModel(Model):
     note = UnicodeAttribute(null=True)
     changes = JSONAttribute()
     public = BooleanAttribute()
+    feed_day = UnicodeAttribute(null=True)  # set on public events only: keeps the index sparse
+
+    by_feed_day = FeedIndex()
 
 
 class CounterModel(Model):
@@ -329,8 +360,39 @@ class HotspotModel(Model):
     by_raised = RaisedIndex()
 
 
+class ClaimModel(Model):
+    """Something that exists once only, pointing at the order that claimed it (see ``Claim``)."""
+
+    class Meta:
+        table_name = _settings.table("claims")
+        billing_mode = "PAY_PER_REQUEST"
+
+    claim = UnicodeAttribute(hash_key=True)
+    tracking_no = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    query_code = BinaryAttribute(null=True, legacy_encoding=False)  # sealed: a retry is answered with it again
+    token = UnicodeAttribute(null=True)  # the Open311 token of the submission that made the claim
+
+
+class ApiKeyModel(Model):
+    """A partner channel's API key; the key itself is shown once and kept only as a keyed hash."""
+
+    class Meta:
+        table_name = _settings.table("api-keys")
+        billing_mode = "PAY_PER_REQUEST"
+
+    channel = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute(range_key=True)
+    key_hash = UnicodeAttribute()
+    label = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)
+
+
 IDEMPOTENCY_TABLE = _settings.table("idempotency")
-MODELS = (OrderModel, EventModel, CounterModel, OutboxModel, OtpModel, HotspotModel)
+MODELS = (OrderModel, EventModel, CounterModel, OutboxModel, OtpModel, HotspotModel, ClaimModel, ApiKeyModel)
 # Long enough for the relay to have passed an item on, however late; the stream
 # keeps records for 24 hours, so nothing reads an item after that.
 OUTBOX_TTL = dt.timedelta(days=2)
@@ -382,7 +444,13 @@ def _event_item(tracking_no: str, event: Event) -> EventModel:
         note=event.note,
         changes=dict(event.changes),
         public=event.public,
+        feed_day=feed_day(event.at) if event.public else None,
     )
+
+
+def feed_day(at: dt.datetime) -> str:
+    """The feed index's partition of an instant: its UTC date."""
+    return at.astimezone(dt.timezone.utc).date().isoformat()
 
 
 def to_event(item: EventModel) -> Event:
@@ -423,6 +491,8 @@ class Report:
     phone_hash: str | None = None  # keyed hash of the verified phone
     suggested_category: str | None = None  # the classifier's top category at intake
     suggestion_confidence: float | None = None
+    answers: dict | None = None  # the category's extra questions, answered
+    external_id: str | None = None  # a partner channel's own id for the request
     geo_cell: str | None = None  # "<category>#<geohash>"
     duplicates: tuple[str, ...] = ()  # suspected duplicates found at intake
 
@@ -433,12 +503,14 @@ def create_order(
     events: Sequence[Event],
     notices: Sequence[Notice] = (),
     otp: OtpUse | None = None,
+    claims: Sequence[Claim] = (),
 ) -> OrderModel:
     """Write a new order, its first events and the messages they cause, all or nothing.
 
     With ``otp``, the phone's code is used up in the same transaction: one code makes
     one order, and a failed write leaves the code usable. Raises ``OtpRejected`` when
-    the code is not the phone's live one.
+    the code is not the phone's live one. Each of ``claims`` is put in the same
+    transaction, on condition that nobody has it: ``ClaimTaken`` if somebody does.
     """
     item = OrderModel(
         order.tracking_no,
@@ -453,11 +525,13 @@ def create_order(
         phone_hash=report.phone_hash,
         suggested_category=report.suggested_category,
         suggestion_confidence=report.suggestion_confidence,
+        answers=report.answers or None,
+        external_id=report.external_id,
         geo_cell=report.geo_cell,
         duplicates=list(report.duplicates),
     )
     _copy_lifecycle(order, item)
-    _write([_Write(item, events, OrderModel.tracking_no.does_not_exist(), notices)], otp)
+    _write([_Write(item, events, OrderModel.tracking_no.does_not_exist(), notices)], otp, claims)
     return item
 
 
@@ -488,12 +562,23 @@ class _Write:
     notices: Sequence[Notice] = ()
 
 
-def _write(writes: Sequence[_Write], otp: OtpUse | None = None) -> None:
+def _write(writes: Sequence[_Write], otp: OtpUse | None = None, claims: Sequence[Claim] = ()) -> None:
+    """One transaction: each order on its condition, the claims (of the first), events, messages, the code's use."""
+    for write in writes:
+        at = write.events[-1].at
+        write.item.updated_at = at
+        told = [e.note for e in write.events if e.public and e.note and e.action not in RESIDENTS_WORDS]
+        write.item.public_note = told[-1] if told else write.item.public_note
     try:
         with TransactWrite(connection=_connection()) as transaction:
-            for write in writes:
+            for n, write in enumerate(writes):
                 at = write.events[-1].at  # the messages are as old as the change that causes them
                 transaction.save(write.item, condition=write.condition)
+                # Right after the first order: their cancellation reasons come 2nd, 3rd…
+                for claim in claims if n == 0 else ():
+                    transaction.save(
+                        _claim_item(claim, write.item.tracking_no, at), condition=ClaimModel.claim.does_not_exist()
+                    )
                 for event in write.events:
                     transaction.save(
                         _event_item(write.item.tracking_no, event), condition=EventModel.seq.does_not_exist()
@@ -509,6 +594,9 @@ def _write(writes: Sequence[_Write], otp: OtpUse | None = None) -> None:
         reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or ()]
         if otp is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
             raise OtpRejected() from None
+        taken = [c for c, reason in zip(claims, reasons[1:]) if reason == "ConditionalCheckFailed"]
+        if taken:
+            raise ClaimTaken(taken[0]) from None
         # ConditionalCheckFailed: another writer got there first. TransactionConflict: another
         # transaction on the same item was in flight at that moment. Either way the change
         # was computed from a version that is no longer (or not yet safely) the stored one.
@@ -518,6 +606,83 @@ def _write(writes: Sequence[_Write], otp: OtpUse | None = None) -> None:
 
 
 _LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
+# ---- claims: what exists once only -----------------------------------------------
+
+@dataclass(frozen=True)
+class Claim:
+    """A name only one order may have, put with it: ``external#<channel>#<id>`` or ``token#<token>``."""
+
+    name: str
+    query_code: bytes | None = None  # sealed, for answering a retry as the first submission was answered
+    token: str | None = None
+
+
+class ClaimTaken(Exception):
+    """Another order has the claim already (a retry, or a race with one): nothing was written."""
+
+    def __init__(self, claim: Claim):
+        super().__init__(claim.name)
+        self.claim = claim
+
+
+def external_claim(channel: str, external_id: str) -> str:
+    """A partner's own id for a request names one order per channel (channel codes have no "#")."""
+    return f"external#{channel}#{external_id}"
+
+
+def token_claim(token: str) -> str:
+    return f"token#{token}"
+
+
+def _claim_item(claim: Claim, tracking_no: str, at: dt.datetime) -> ClaimModel:
+    return ClaimModel(claim.name, tracking_no=tracking_no, created_at=at, query_code=claim.query_code, token=claim.token)
+
+
+def get_claim(name: str) -> ClaimModel | None:
+    try:
+        return ClaimModel.get(name, consistent_read=True)
+    except ClaimModel.DoesNotExist:
+        return None
+
+
+# ---- partner channels' API keys ------------------------------------------------
+
+def put_api_key(record: ApiKeyModel) -> bool:
+    """Store a new key; False if its id is taken in the channel already (then nothing is written)."""
+    try:
+        record.save(condition=ApiKeyModel.key_id.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def get_api_key(channel: str, key_id: str) -> ApiKeyModel | None:
+    # Consistent: a key revoked a moment ago must already be refused.
+    try:
+        return ApiKeyModel.get(channel, key_id, consistent_read=True)
+    except ApiKeyModel.DoesNotExist:
+        return None
+
+
+def api_keys_of(channel: str) -> list[ApiKeyModel]:
+    return list(ApiKeyModel.query(channel))
+
+
+def revoke_api_key(record: ApiKeyModel, at: dt.datetime, by: str) -> None:
+    """Mark the key revoked, unless it is already (then its first revocation stands)."""
+    try:
+        record.update(
+            actions=[ApiKeyModel.revoked_at.set(at), ApiKeyModel.revoked_by.set(by)],
+            condition=ApiKeyModel.key_id.exists() & ApiKeyModel.revoked_at.does_not_exist(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        record.refresh(consistent_read=True)
 
 
 # ---- phone verification codes ------------------------------------------------
@@ -680,6 +845,34 @@ def get_order(tracking_no: str) -> OrderModel | None:
 
 def trail(tracking_no: str) -> list[Event]:
     return [to_event(item) for item in EventModel.query(tracking_no, consistent_read=True)]
+
+
+def orders_by_number(tracking_nos: Sequence[str]) -> list[OrderModel]:
+    """The stored ones of these orders, in the order asked (BatchGetItem, a hundred keys a call)."""
+    wanted = list(dict.fromkeys(tracking_nos))
+    found = {item.tracking_no: item for item in OrderModel.batch_get(wanted)}
+    return [found[no] for no in wanted if no in found]
+
+
+def feed(start: dt.datetime, end: dt.datetime, limit: int) -> list[EventModel]:
+    """Public events from ``start`` to ``end`` (both inclusive), oldest first, at most ``limit``.
+
+    One Query per UTC day of the window on the sparse ``by-feed-day`` index: the cost
+    follows the public events in the window, not the stored ones.
+    """
+    found: list[EventModel] = []
+    day = start.astimezone(dt.timezone.utc).date()
+    last = end.astimezone(dt.timezone.utc).date()
+    while day <= last and len(found) < limit:
+        found += EventModel.by_feed_day.query(
+            day.isoformat(),
+            range_key_condition=FeedIndex.at.between(start, end),
+            limit=limit - len(found),
+            page_size=limit - len(found),
+        )
+        day += dt.timedelta(days=1)
+    # Events of one change share their instant: keep them in their trail's order.
+    return sorted(found, key=lambda item: (item.at, item.tracking_no, item.seq))
 
 
 def due_for_check(now: dt.datetime) -> Iterator[str]:

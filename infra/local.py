@@ -4,7 +4,9 @@
   a restart starts from an empty city);
 - the tables and the media bucket, created as the code declares them;
 - the local token issuer (JWKS and a sign-in for the demo accounts), whose demo
-  tokens are written to ``<state dir>/tokens.json``;
+  tokens are written to ``<state dir>/tokens.json``, with an API key of the 12345
+  hotline's partner channel as ``"api_key:hotline"`` (for its native submissions
+  and Open311 under http://127.0.0.1:8000/open311/v2);
 - the API at http://127.0.0.1:8000, served by Chalice's local server from the very
   ``app`` object that deploys;
 - what Lambda would do besides (infra/drivers.py): every second the outbox's stream
@@ -78,6 +80,17 @@ def create_local_resources(browser_origins: tuple[str, ...] = ()) -> None:
     get_media_store().ensure_bucket(browser_origins)
 
 
+DEMO_CHANNEL = "hotline"
+
+
+def demo_api_key() -> str:
+    """A fresh API key of the demo partner channel (the 12345 hotline), issued as an administrator would."""
+    from chalicelib.domain.orders import Actor, Role
+    from chalicelib.services import channels
+
+    return channels.issue_key(Actor(Role.ADMIN, "local-stack"), DEMO_CHANNEL, "本地演示")["api_key"]
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
     args.state_dir.mkdir(parents=True, exist_ok=True)
@@ -116,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     for pump in pumps:
         pump.start()
-    tokens = issuer.demo_tokens()
+    tokens = {**issuer.demo_tokens(), f"api_key:{DEMO_CHANNEL}": demo_api_key()}
     tokens_file = args.state_dir / "tokens.json"
     tokens_file.write_text(json.dumps(tokens, indent=2, ensure_ascii=False))
 
@@ -128,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         f"""
 Suqiu local stack
   API            {api}/api/v1/catalog
+  Open311        {api}/open311/v2/discovery.json
   AWS (moto)     http://{args.host}:{args.aws_port}   tables {settings.table_prefix}-*, bucket {settings.media_bucket}
   token issuer   {issuer.issuer}   sign in: POST /login {{"username": "dispatcher", "password": "demo"}}
   demo tokens    {tokens_file}

@@ -23,9 +23,10 @@ os.environ["AUTH_ISSUER"] = ISSUER.issuer
 # capture its FakeDate/FakeDatetime for the whole session (the app imports them lazily).
 import aws_lambda_powertools.utilities.batch  # noqa: E402,F401
 import chalicelib.api.schemas  # noqa: E402,F401
-from chalicelib.services import runtime  # noqa: E402
+import chalicelib.city  # noqa: E402
 
-runtime.city()  # the city's models (deferred builds) built now, with the real date type
+# The city's models build on first use (defer_build): build them now, before any test freezes time.
+chalicelib.city.City.model_rebuild()
 import pytest  # noqa: E402
 from botocore.client import BaseClient  # noqa: E402
 from chalice.test import Client  # noqa: E402
@@ -64,6 +65,9 @@ class Api:
             self.http.post, path, body=raw, headers={"Content-Type": "application/json", **(headers or {})}
         )
 
+    def delete(self, path: str, headers: dict | None = None):
+        return self._serve(self.http.delete, path, headers=headers or {})
+
     def _serve(self, send, *args, **kwargs):
         self._serving = True
         try:
@@ -76,12 +80,20 @@ class Api:
             self.operations.append(operation)
 
 
+def _json_or_none(text: str):
+    """The body as JSON; None for an empty one or one in another format (Open311's XML)."""
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
 class _Answer:
     def __init__(self, response):
         self.status = response.status_code
         self.headers = response.headers
         self.text = response.body.decode() if isinstance(response.body, bytes) else response.body
-        self.json = json.loads(self.text) if self.text else None
+        self.json = _json_or_none(self.text)
 
     def __repr__(self) -> str:
         return f"<{self.status} {self.text[:300]}>"

@@ -60,6 +60,26 @@ def test_time_limit_honours_category_overrides(type_code, category, limit):
     assert CITY.time_limit(type_code, category) == limit
 
 
+def test_demo_city_has_partner_channels_questions_and_open311_settings():
+    assert [(c.code, c.vouches_for_contact) for c in CITY.channels] == [
+        ("hotline", True), ("grid", True), ("police", True), ("open311", False),
+    ]
+    assert CITY.channel_by_code["hotline"].note == "由12345热线受理，来电人已由话务员核实，免短信验证"
+    spot = CITY.category_by_code["traffic"].question_by_code["spot"]
+    assert (spot.datatype, spot.required, [v.key for v in spot.values]) == (
+        "singlevaluelist", True, ["crossing", "road", "parking", "estate"],
+    )
+    assert {c.code for c in CITY.categories if c.questions} == {"traffic", "pollution", "utilities", "market"}
+    assert CITY.open311.default_type == "complaint" and CITY.open311.contact and CITY.open311.key_service
+
+
+def test_a_city_without_channels_or_open311_section_loads_with_defaults():
+    data = copy.deepcopy(DEMO)
+    del data["channels"], data["open311"]
+    city = parse_city(yaml.safe_dump(data, allow_unicode=True), SOURCE)
+    assert city.channels == () and city.open311.default_type == "complaint"
+
+
 def test_unit_tree():
     assert CITY.unit_subtree("lsq") == {
         "lsq", "lsq-cg", "lsq-xy", "lsq-nk", "lsq-dj", "lsq-xy-ls", "lsq-xy-xy", "lsq-nk-nk",
@@ -119,6 +139,20 @@ def limit_for_unknown_type(data):
     data["categories"][0]["limits"]["grievance"] = {"working_days": 2}
 
 
+def add_question(category, **question):
+    return lambda data: next(c for c in data["categories"] if c["code"] == category).setdefault("questions", []).append(
+        {"code": "q", "description": "问题", "datatype": "string", **question}
+    )
+
+
+def add_channel(**channel):
+    return lambda data: data["channels"].append({"code": "hotline", "name": "热线", "note": "免短信验证", **channel})
+
+
+def set_open311(**settings):
+    return lambda data: data["open311"].update(settings)
+
+
 BROKEN_FILES = [
     (add_units(("x-street", "nowhere")), "units.x-street: unknown parent 'nowhere'"),
     (add_units(("loop-a", "loop-b"), ("loop-b", "loop-a")), "units.loop-a: parent chain loops"),
@@ -136,6 +170,18 @@ BROKEN_FILES = [
     (set_key("colour", "red"), "colour: Extra inputs are not permitted"),
     (set_key("timezone", "Mars/Olympus_Mons"), "timezone"),
     (set_key("tracking_prefix", "ly-1"), "tracking_prefix"),
+    (add_question("sanitation", datatype="singlevaluelist"), "a singlevaluelist question needs values"),
+    (add_question("sanitation", values=[{"key": "a", "name": "A"}]), "a string question has no values"),
+    (add_question("sanitation", datatype="multivaluelist", values=[{"key": "a", "name": "A"}] * 2),
+     "duplicate value keys"),
+    (add_question("sanitation", datatype="colour"), "categories.0.questions.0.datatype"),
+    (add_question("traffic", code="spot"), "categories.traffic.questions: duplicate codes spot"),
+    (add_question("sanitation", code="request_type"), "'request_type' is reserved for the request type"),
+    (add_question("sanitation", code="Bad Code"), "categories.0.questions.0.code"),
+    (add_channel(), "channels: duplicate codes hotline"),
+    (add_channel(code="web"), "channels: 'web' is the residents' own channel"),
+    (add_channel(code="x", note=""), "channels.4.note"),
+    (set_open311(default_type="grievance"), "open311.default_type: unknown type 'grievance'"),
 ]
 
 

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,34 @@ def test_a_bad_rating_sends_the_order_back_to_be_redone(stack):
     assert rated.json()["state"] == "in_progress"
     tracked = HTTP.get(f"{base}/requests/{no}", params={"code": code}).json()
     assert tracked["unit"]["code"] == "lsq-cg" and tracked["timeline"][-1]["note"] == "根本没清理"
+
+
+def test_the_hotline_follows_a_request_over_open311_with_the_demo_key(stack):
+    base, tokens, _ = stack
+    assert {"dispatcher", "leader", "admin", "handler:lsq-cg", "api_key:hotline"} <= set(tokens)
+    open311 = base.replace("/api/v1", "/open311/v2")
+    form = {
+        "api_key": tokens["api_key:hotline"],
+        "service_code": "sanitation",
+        "lat": "42.905",
+        "long": "125.145",
+        "description": "来电反映：南康街道福镇社区垃圾箱满溢，无人清运。",
+        "last_name": "赵",
+        "phone": "13904370001",
+        "external_id": "12345-20261120-0001",
+    }
+    posted = HTTP.post(f"{open311}/requests.xml", data=form)
+    assert posted.status_code == 201, posted.text
+    assert posted.headers["Content-Type"] == "text/xml; charset=utf-8"
+    receipt = ET.fromstring(posted.content).find("request")
+    no = receipt.find("service_request_id").text
+    again = HTTP.post(f"{open311}/requests.json", data=form)  # the hotline system retries
+    assert again.status_code == 200 and again.json()[0]["service_request_id"] == no
+
+    _handle_to_resolution(base, tokens["handler:lsq-cg"], no)
+    [request] = HTTP.get(f"{open311}/requests/{no}.json").json()
+    assert request["status"] == "closed" and request["status_notes"] == "已安排环卫车辆清运，并增加清运频次。"
+    updates = HTTP.get(f"{open311}/servicerequestupdates.json").json()
+    assert [u["status"] for u in updates if u["service_request_id"] == no][-1] == "closed"
+    discovery = HTTP.get(f"{open311}/discovery.json").json()
+    assert discovery["endpoints"][0]["url"] == open311

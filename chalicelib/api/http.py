@@ -1,6 +1,7 @@
 """HTTP plumbing: body and query parsing, the one error format, the middleware.
 
-Every error answer has the body ``{"error": {"code", "message", "fields"}}``:
+Every error answer has the body ``{"error": {"code", "message", "fields"}}`` (but
+under /open311, whose clients expect the specification's, see api/open311.py):
 ``code`` for programs, ``message`` in Chinese for people, ``fields`` naming
 each bad field. Handlers raise; ``endpoint`` turns what they raise into that
 answer. Chalice's own answers (415, 405, 500) are rewritten by ``middleware``.
@@ -168,7 +169,12 @@ def middleware(event: Request, get_response: Callable[[Request], Response]) -> R
     body = response.body
     if isinstance(body, dict) and set(body) == {"Code", "Message"}:
         code, message = _CHALICE_CODES.get(body["Code"], ("error", "请求有误"))
-        rewritten = error_response(response.status_code, code, message)
+        if (event.path or "").startswith("/open311/"):  # Open311 clients expect its own error format
+            from chalicelib.api.open311 import chalice_error
+
+            rewritten = chalice_error(event, response.status_code)
+        else:
+            rewritten = error_response(response.status_code, code, message)
         rewritten.headers.update({k: v for k, v in response.headers.items() if k.lower() == "allow"})
         response = rewritten
     logger.info(

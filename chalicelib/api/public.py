@@ -6,8 +6,15 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalicelib.api.http import ApiError, endpoint, json_body, query, respond
-from chalicelib.api.schemas import CasesQuery, RatingRequest, SubmitRequest, SuggestRequest, UploadRequest
-from chalicelib.services import cases, intake, residents, runtime, suggestions, views
+from chalicelib.api.schemas import (
+    CasesQuery,
+    PartnerSubmitRequest,
+    RatingRequest,
+    SubmitRequest,
+    SuggestRequest,
+    UploadRequest,
+)
+from chalicelib.services import cases, channels, intake, residents, runtime, suggestions, views
 
 # The key is the only thing that ties a retry to its first answer (which holds the query
 # code), so it must be unguessable: a UUID or 16+ random characters.
@@ -28,6 +35,12 @@ def create_upload(request: Request) -> Response:
 
 @endpoint
 def submit(request: Request, lambda_context: Any = None) -> Response:
+    api_key = (request.headers.get("x-api-key") or "").strip()
+    if api_key:  # a partner channel (12345 hotline, grid system…): its key, and maybe its own external_id
+        source = channels.partner_source(api_key)
+        body = json_body(request, PartnerSubmitRequest)
+        result = channels.submit(source, body, _idempotency_key(request), lambda_context)
+        return respond(result.answer, 201 if result.created else 200)
     body = json_body(request, SubmitRequest)
     return respond(intake.submit(body, _idempotency_key(request), lambda_context), 201)
 

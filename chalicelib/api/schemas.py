@@ -79,6 +79,11 @@ class SuggestRequest(_Body):
     area: Code | None = None
 
 
+# An answer to one of a category's extra questions: a text, or the keys chosen from a list.
+AnswerText = Annotated[str, StringConstraints(max_length=500)]
+Answer = Union[AnswerText, Annotated[list[AnswerText], Field(max_length=20)]]
+
+
 class SubmitRequest(_Body):
     type: Code
     category: Code
@@ -88,6 +93,8 @@ class SubmitRequest(_Body):
     media: list[UploadId] = Field(default_factory=list, max_length=20)
     anonymous: bool = False
     contact: Contact | None = Field(default=None, validate_default=True)
+    # The category's extra questions (catalogue: categories[].questions), by question code.
+    answers: dict[Code, Answer] = Field(default_factory=dict, max_length=20)
 
     @field_validator("contact")
     @classmethod
@@ -97,6 +104,19 @@ class SubmitRequest(_Body):
         if contact is None:
             raise ValueError("实名诉求须填写联系人和电话")
         return contact
+
+
+class PartnerSubmitRequest(SubmitRequest):
+    """A submission with a partner channel's API key: the partner may give its own id for it."""
+
+    # A retry or re-sync with the same id from the same channel answers the order it made.
+    external_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] | None = None
+
+
+class ApiKeyRequest(_Body):
+    """POST /api/v1/admin/channels/{channel}/api-keys: what the key is for (its holder, its system)."""
+
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
 
 class RatingRequest(_Body):

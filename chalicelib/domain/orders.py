@@ -134,6 +134,11 @@ class WorkOrder:
     case_title: str | None = None
 
 
+# Actions whose note is the resident's own words (a rating's comment): it shows on the order's
+# own timeline, for the resident and staff, and is published nowhere else (Open311).
+RESIDENTS_WORDS = frozenset({"rate"})
+
+
 @dataclass(frozen=True)
 class Event:
     """One entry of the append-only audit trail (全程留痕)."""

@@ -12,6 +12,16 @@ in the order's own transaction: one code makes one order, a failed write leaves
 the code usable, and a keyed retry is answered from the idempotency record
 without needing the code again.
 
+A partner channel (the 12345 hotline, the grid system, an Open311 client) submits
+through the same path with a ``Source`` of its own (services/channels.py makes it
+from the channel's API key): no SMS code is asked, the submit event's note says
+so, a channel that vouches for its callers makes the request verified (实名), and
+the partner's ``external_id`` and the Open311 token are claimed in the order's own
+transaction, so a retried or re-synced submission cannot make a second order.
+
+A category's extra questions (the city file's ``questions``) are answered in
+``answers``, checked like the rest of the catalogue.
+
 Jurisdiction: the location is taken to WGS-84 (GCJ-02 from Chinese map SDKs is
 converted) and must lie within the city's boundary, else 422 outside_jurisdiction.
 When the resident chose no area, the area is the deepest district or street whose
@@ -34,11 +44,12 @@ from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.media import UPLOAD_PREFIX, get_media_store
 from chalicelib.api.schemas import SubmitRequest, UploadRequest
-from chalicelib.city import City
+from chalicelib.city import WEB_CHANNEL, City
+from chalicelib.domain import questions
 from chalicelib.domain.codes import new_query_code, tracking_number
 from chalicelib.domain.errors import InvalidInput, OutsideJurisdiction
 from chalicelib.domain.geo import contains, deepest_area, to_wgs84
-from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Context, apply, open_order
+from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Actor, Context, apply, open_order
 from chalicelib.domain.notices import notices_for
 from chalicelib.domain.routing import route
 from chalicelib.observability import count, logger
@@ -143,6 +154,8 @@ def check_catalogue(city: City, request: SubmitRequest) -> None:
         problems["area"] = "未知的区域"
     if len(request.media) > city.media.max_per_request:
         problems["media"] = f"附件最多 {city.media.max_per_request} 个"
+    if request.category in city.category_by_code:
+        problems |= questions.problems(city.category_by_code[request.category], request.answers)
     if problems:
         raise InvalidInput("输入有误，请检查标出的字段", problems)
     check_jurisdiction(city, request.location)
@@ -200,30 +213,61 @@ def _route_by_suggestion(
     return route(city, suggestion[0], area)
 
 
-def submit(request: SubmitRequest, idempotency_key: str | None, lambda_context: Any = None) -> dict:
+@dataclass(frozen=True)
+class Source:
+    """Where a submission comes from: the residents' own page and app (``WEB``), or a partner channel."""
+
+    channel: str = WEB_CHANNEL
+    actor: Actor = RESIDENT  # who the submit event names
+    note: str | None = None  # the submit event's note: who took the request, and why no SMS code
+    needs_otp: bool = True  # a named request proves its phone with an SMS code
+    vouches_for_contact: bool = False  # the partner checked the phone itself: verified (实名) without a code
+    external_id: str | None = None  # the partner's own id for the request: one order per channel
+    token: str | None = None  # the Open311 token of the submission
+
+    def claims(self, tracking_no: str, query_code: str) -> list[storage.Claim]:
+        """What the order claims for itself, in its own transaction."""
+        claims = []
+        if self.external_id is not None:
+            sealed = get_cipher().seal(query_code, tracking_no)  # a retry is answered with the same code
+            claims.append(storage.Claim(storage.external_claim(self.channel, self.external_id), sealed, self.token))
+        if self.token is not None:
+            claims.append(storage.Claim(storage.token_claim(self.token)))
+        return claims
+
+
+WEB = Source()
+
+
+def submit(
+    request: SubmitRequest, idempotency_key: str | None, lambda_context: Any = None, source: Source = WEB
+) -> dict:
     check_catalogue(runtime.city(), request)
     if idempotency_key is None:
-        return _create(request)
+        return _create(request, source=source)
     from chalicelib.services import idempotency  # only keyed submissions need it
 
     payload = request.model_dump(mode="json")
-    return idempotency.once(_create, idempotency_key, payload, lambda_context, request=request)
+    return idempotency.once(_create, idempotency_key, payload, lambda_context, request=request, source=source)
 
 
-def _create(request: SubmitRequest, data: dict | None = None) -> dict:
+def _create(request: SubmitRequest, data: dict | None = None, source: Source = WEB) -> dict:
     """Create the order. ``data`` is only what Powertools hashes into the idempotency key."""
     ctx = runtime.domain_context()
     city = ctx.city
     contact = request.contact
-    otp = verification.offer(contact.phone, contact.otp, "contact.otp") if contact else None
+    otp = verification.offer(contact.phone, contact.otp, "contact.otp") if contact and source.needs_otp else None
+    vouched = contact is not None and source.vouches_for_contact
+    # The phone is proven by its SMS code, or vouched for by the partner (the hotline spoke to the caller).
+    phone_hash = otp.phone_hash if otp else verification.phone_hash(contact.phone) if vouched else None
     uploads = verified_uploads(request.media, city, "media")
     tracking_no = _next_tracking_no(ctx)
     attached = attach_uploads(uploads, f"media/{tracking_no}/")
     query_code = new_query_code()
     cipher = get_cipher()
     area = area_of(city, request)
-    order, submitted = open_order(tracking_no, request.type, request.category, area, RESIDENT, ctx.now)
-    events = [submitted]
+    order, submitted = open_order(tracking_no, request.type, request.category, area, source.actor, ctx.now)
+    events = [replace(submitted, note=source.note)]
     has_contact = contact is not None
     notices = notices_for(submitted, order, city, has_contact)
     if notices:  # "received" carries the query code, sealed: it is kept nowhere in clear
@@ -231,7 +275,7 @@ def _create(request: SubmitRequest, data: dict | None = None) -> dict:
         notices = [replace(n, payload=code) for n in notices]
     suggestion = suggest_category(city, request.description)
     around = nearby.look_around(
-        city, nearby.incoming(request.category, request.location, request.description, otp and otp.phone_hash, ctx.now)
+        city, nearby.incoming(request.category, request.location, request.description, phone_hash, ctx.now)
     )
     unit = route(city, request.category, area) or _route_by_suggestion(city, request.category, suggestion, area)
     if unit is not None:
@@ -245,15 +289,18 @@ def _create(request: SubmitRequest, data: dict | None = None) -> dict:
         anonymous=request.anonymous,
         contact=cipher.seal(contact.model_dump(exclude={"otp"}), tracking_no) if contact else None,
         query_code_hash=query_code_hash(tracking_no, query_code),
-        verified=otp is not None,
-        phone_hash=otp.phone_hash if otp else None,
+        channel=source.channel,
+        verified=phone_hash is not None,
+        phone_hash=phone_hash,
         suggested_category=suggestion[0] if suggestion else None,
         suggestion_confidence=suggestion[1] if suggestion else None,
+        answers=questions.normalised(city.category_by_code[request.category], request.answers),
+        external_id=source.external_id,
         geo_cell=around.geo_cell,
         duplicates=tuple(around.duplicates),
     )
     try:
-        storage.create_order(report, order, events, notices, otp=otp)
+        storage.create_order(report, order, events, notices, otp=otp, claims=source.claims(tracking_no, query_code))
     except Exception as exc:
         _discard(attached)
         if isinstance(exc, storage.OtpRejected):

@@ -11,7 +11,7 @@ import datetime as dt
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.media import get_media_store
 from chalicelib.city import City
-from chalicelib.domain import deadlines
+from chalicelib.domain import deadlines, questions
 from chalicelib.domain.lifecycle import (
     PUBLIC_STATUS,
     RULES,
@@ -237,7 +237,9 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         "tracking_no": order.tracking_no,
         "version": order.version,
         "channel": item.channel,
+        "external_id": item.external_id,
         **classification(item, city),
+        "answers": questions.labelled(city.category_by_code[item.category], item.answers or {}),
         "description": item.description,
         "location": {
             "lat": float(item.location.lat),
@@ -289,6 +291,16 @@ def action_result(order: WorkOrder, city: City) -> dict:
     }
 
 
+def _question(question) -> dict:
+    return {
+        "code": question.code,
+        "question": question.description,
+        "datatype": question.datatype,
+        "required": question.required,
+        "choices": [{"key": v.key, "name": v.name} for v in question.values],
+    }
+
+
 def catalog(city: City) -> dict:
     """What the residents' form offers: types, categories, the area tree, media limits."""
 
@@ -298,7 +310,9 @@ def catalog(city: City) -> dict:
     return {
         "city": {"code": city.code, "name": city.name},
         "types": [{"code": t.code, "name": t.name} for t in city.types],
-        "categories": [{"code": c.code, "name": c.name} for c in city.categories],
+        "categories": [
+            {"code": c.code, "name": c.name, "questions": [_question(q) for q in c.questions]} for c in city.categories
+        ],
         "areas": [area_node(a) for a in city.areas],
         "media": {
             "max_per_request": city.media.max_per_request,

@@ -53,7 +53,20 @@ def test_catalog_offers_the_configured_types_categories_areas_and_media_limits(a
         "sanitation", "municipal", "traffic", "public_security", "pollution", "greening",
         "property", "utilities", "market", "labor", "other",
     ]
-    assert {"code": "sanitation", "name": "环境卫生"} in catalog["categories"]
+    assert {"code": "sanitation", "name": "环境卫生", "questions": []} in catalog["categories"]
+    traffic = next(c for c in catalog["categories"] if c["code"] == "traffic")
+    assert traffic["questions"] == [
+        {
+            "code": "spot",
+            "question": "问题发生在什么地方？",
+            "datatype": "singlevaluelist",
+            "required": True,
+            "choices": [
+                {"key": "crossing", "name": "路口"}, {"key": "road", "name": "路段"},
+                {"key": "parking", "name": "停车场"}, {"key": "estate", "name": "小区内"},
+            ],
+        }
+    ]
     districts = catalog["areas"]
     assert [(a["code"], a["name"]) for a in districts] == [
         ("220402", "龙山区"), ("220403", "西安区"), ("220421", "东丰县"), ("220422", "东辽县"),

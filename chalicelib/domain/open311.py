@@ -1,0 +1,360 @@
+"""Open311 GeoReport v2, as the specification writes it: pure mapping, no I/O.
+
+- Our categories are its services: ``service_code`` is the category code. Every
+  service takes the optional attribute ``request_type`` (咨询, 投诉…; the city's
+  ``open311.default_type`` when absent); a category with extra questions lists them
+  as further attributes, and only such a service says ``metadata: true``.
+- Our orders are its service requests: ``service_request_id`` is the tracking
+  number; ``status`` is ``open`` while the order is being worked on and ``closed``
+  once it is resolved, closed, rejected or merged; ``agency_responsible`` is the
+  unit's name, ``expected_datetime`` the due time, ``status_notes`` the latest
+  public note of the trail (a reply, a rejection's reason…; never a resident's own
+  words, such as a rating's comment), ``media_url`` a link to
+  the first photo, ``lat``/``long`` in WGS-84 whatever system the order was sent in.
+  Contact data never appears, and mobile numbers in free text are masked.
+- The feed of changes (FixMyStreet's ``servicerequestupdates`` extension) has one
+  update per public event: ``update_id`` is ``<tracking number>-<seq>``,
+  ``external_status_code`` our state, ``description`` its note (none for a rating,
+  whose comment is the resident's own words).
+- Answers are lists at the top level (JSON) or a root element with one child per
+  item (XML): ``<services><service>``, ``<service_requests><request>``,
+  ``<service_request_updates><request_update>``, ``<errors><error>``; lists inside
+  an item are wrapped the same way (``<attributes><attribute>``,
+  ``<values><value>``, ``<endpoints><endpoint>``, ``<formats><format>``). An empty
+  value is ``null`` in JSON and an empty element in XML; XML starts with its
+  declaration, UTF-8.
+- Times are ISO 8601 with an offset. A query's ``start_date``/``end_date`` must carry
+  one (or be a bare date, taken as the city's midnight); without them the window is
+  the latest 90 days, with one of them it is the 90 days after the start or before
+  the end, and no window may span more than 90 days. At most 1000 requests or
+  updates are answered.
+- An empty parameter is the same as a missing one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+from chalicelib.city import REQUEST_TYPE_QUESTION, Category, City, Question
+from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.orders import OPEN_STATES, RESIDENTS_WORDS, State
+from chalicelib.domain.privacy import mask_mobiles
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+MAX_WINDOW = dt.timedelta(days=90)
+MAX_ITEMS = 1000
+OPEN, CLOSED = "open", "closed"
+
+# The element of each item of a list, by the list's name.
+_ITEM = {
+    "services": "service",
+    "service_requests": "request",
+    "service_request_updates": "request_update",
+    "errors": "error",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+# Characters XML 1.0 cannot carry, even escaped; a description may hold them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def status(state: State) -> str:
+    return OPEN if state in OPEN_STATES else CLOSED
+
+
+def states_of(statuses: Sequence[str]) -> frozenset[str]:
+    return frozenset(s.value for s in State if status(s) in statuses)
+
+
+# ---- services ------------------------------------------------------------------
+
+def service(category: Category) -> dict:
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": None,
+        "metadata": bool(category.questions),
+        "type": "realtime",
+        "keywords": None,
+        "group": None,
+    }
+
+
+def _attribute(question: Question, order: int) -> dict:
+    return {
+        "variable": True,
+        "code": question.code,
+        "datatype": question.datatype,
+        "required": question.required,
+        "datatype_description": None,
+        "order": order,
+        "description": question.description,
+        "values": [{"key": v.key, "name": v.name} for v in question.values],
+    }
+
+
+def service_definition(category: Category, city: City) -> dict:
+    default = city.type_by_code[city.open311.default_type].name
+    request_type = {
+        **_attribute(_request_type_question(city), 1),
+        "datatype_description": f"不填按「{default}」受理",
+    }
+    questions = [_attribute(q, order) for order, q in enumerate(category.questions, start=2)]
+    return {"service_code": category.code, "attributes": [request_type, *questions]}
+
+
+def _request_type_question(city: City) -> Question:
+    return Question.model_validate(
+        {
+            "code": REQUEST_TYPE_QUESTION,
+            "description": "诉求类型",
+            "datatype": "singlevaluelist",
+            "values": [{"key": t.code, "name": t.name} for t in city.types],
+        }
+    )
+
+
+# ---- submissions -------------------------------------------------------------------
+
+# Our field names as Open311 calls them, for error answers.
+_FIELDS = {
+    "category": "service_code",
+    "type": f"attribute[{REQUEST_TYPE_QUESTION}]",
+    "location": "lat",
+    "location.lat": "lat",
+    "location.lng": "long",
+    "location.address": "address_string",
+    "contact": "phone",
+    "contact.phone": "phone",
+    "contact.name": "last_name",
+}
+_ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
+
+
+def field_name(ours: str) -> str:
+    """The Open311 parameter behind one of our field names (answers.spot → attribute[spot])."""
+    if ours.startswith("answers."):
+        return f"attribute[{ours.removeprefix('answers.')}]"
+    return _FIELDS.get(ours, ours)
+
+
+def parse_form(body: bytes) -> dict[str, list[str]]:
+    """An application/x-www-form-urlencoded body; empty values are dropped (as if not sent)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("请求体须为 UTF-8 编码", {"body": "须为 UTF-8"}) from None
+    parsed = parse_qs(text, keep_blank_values=True)
+    return {name: kept for name, values in parsed.items() if (kept := [v for v in values if v.strip()])}
+
+
+def one(form: Mapping[str, Sequence[str]], name: str) -> str | None:
+    values = form.get(name) or ()
+    return values[-1].strip() if values else None
+
+
+def _answers(form: Mapping[str, Sequence[str]]) -> dict[str, str | list[str]]:
+    answers: dict[str, str | list[str]] = {}
+    for name, values in form.items():
+        found = _ATTRIBUTE.match(name)
+        if found is None:
+            continue
+        code, many = found.group(1), found.group(2)
+        previous = answers.get(code, [])
+        joined = (previous if isinstance(previous, list) else [previous]) + list(values)
+        answers[code] = joined if many or len(joined) > 1 else joined[0]
+    return answers
+
+
+def _coordinate(form: Mapping[str, Sequence[str]], name: str) -> float:
+    text = one(form, name)
+    if text is None:
+        raise InvalidInput("请提供位置：lat 和 long（WGS-84 经纬度）", {name: "必填（WGS-84 经纬度；仅有地址无法受理）"})
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput("位置有误", {name: "须为数值"}) from None
+
+
+def submission(form: Mapping[str, Sequence[str]], city: City) -> dict:
+    """A POST Service Request's form as our submission (checked afterwards like any other).
+
+    The location must be a point (lat and long): routing and the jurisdiction check need
+    one, so an address alone is refused. A phone makes a named request, whose contact is
+    ``last_name`` + ``first_name`` (or 来电人); without one it is anonymous. ``email``,
+    ``device_id``, ``account_id`` and ``media_url`` are not kept.
+    """
+    code = one(form, "service_code")
+    if code is None:
+        raise InvalidInput("请提供 service_code", {"service_code": "必填"})
+    if code not in city.category_by_code:
+        raise NotFound(f"service_code {code} 不存在")
+    lat, lng = _coordinate(form, "lat"), _coordinate(form, "long")
+    answers = _answers(form)
+    request_type = answers.pop(REQUEST_TYPE_QUESTION, None) or city.open311.default_type
+    phone = one(form, "phone")
+    name = "".join(part for part in (one(form, "last_name"), one(form, "first_name")) if part) or "来电人"
+    return {
+        "type": request_type,
+        "category": code,
+        "description": one(form, "description"),
+        "location": {"lat": lat, "lng": lng, "coord_system": "wgs84", "address": one(form, "address_string")},
+        "anonymous": phone is None,
+        "contact": {"name": name, "phone": phone} if phone else None,
+        "answers": answers,
+        "external_id": one(form, "external_id"),
+    }
+
+
+def created(tracking_no: str, token: str | None, notice: str) -> list[dict]:
+    """POST Service Request's answer: the id at once (realtime), and a token for tokens/{token}."""
+    return [{"service_request_id": tracking_no, "token": token, "service_notice": notice, "account_id": None}]
+
+
+def token_answer(tracking_no: str, token: str) -> list[dict]:
+    return [{"service_request_id": tracking_no, "token": token}]
+
+
+# ---- queries -------------------------------------------------------------------------
+
+def values(params: Mapping[str, Sequence[str]], name: str) -> list[str]:
+    """A list parameter: comma-delimited, and/or given more than once; empty parts dropped."""
+    return [part.strip() for value in params.get(name) or () for part in value.split(",") if part.strip()]
+
+
+def parse_time(text: str, name: str, zone: ZoneInfo) -> dt.datetime:
+    """W3C date-time with its offset (2010-01-01T00:00:00Z), or a bare date (the city's midnight)."""
+    try:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time.min, tzinfo=zone)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{name} 格式不正确", {name: "须为 ISO 8601 时间，如 2010-01-01T00:00:00Z"}) from None
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{name} 缺少时区", {name: "须带时区，如 2010-01-01T00:00:00Z 或 +08:00"})
+    return moment
+
+
+def window(params: Mapping[str, Sequence[str]], now: dt.datetime, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """The query's start_date and end_date (both inclusive), by the rules in this module's docstring."""
+    start_text, end_text = one(params, "start_date"), one(params, "end_date")
+    start = parse_time(start_text, "start_date", zone) if start_text else None
+    end = parse_time(end_text, "end_date", zone) if end_text else None
+    if start is None and end is None:
+        end = now
+    if start is None:
+        start = end - MAX_WINDOW
+    if end is None:
+        end = start + MAX_WINDOW
+    if start > end:
+        raise InvalidInput("start_date 晚于 end_date", {"start_date": "晚于 end_date"})
+    if end - start > MAX_WINDOW:
+        raise InvalidInput("查询时间跨度不能超过 90 天", {"end_date": "与 start_date 相隔不能超过 90 天"})
+    return start, end
+
+
+def _iso(moment: dt.datetime | None, city: City) -> str | None:
+    return moment.astimezone(city.zone).isoformat(timespec="seconds") if moment else None
+
+
+def _text(text: str | None) -> str | None:
+    return mask_mobiles(text) if text else None
+
+
+def request(item, city: City, *, lat: float, lng: float, media_url: str | None) -> dict:
+    """One stored order as a service request; ``lat``/``lng`` already in WGS-84."""
+    state = State(item.state)
+    unit = city.unit_by_code[item.unit].name if item.unit else None
+    note = item.public_note or (item.reply if item.resolved_at else None)
+    address = item.location.address or _area_name(item.area, city)
+    return {
+        "service_request_id": item.tracking_no,
+        "status": status(state),
+        "status_notes": _text(note),
+        "service_name": city.category_by_code[item.category].name,
+        "service_code": item.category,
+        "description": _text(item.description),
+        "agency_responsible": unit,
+        "service_notice": None,
+        "requested_datetime": _iso(item.created_at, city),
+        "updated_datetime": _iso(item.updated_at or item.created_at, city),
+        "expected_datetime": _iso(item.due_at, city) if state in OPEN_STATES else None,
+        "address": address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": round(lat, 6),
+        "long": round(lng, 6),
+        "media_url": media_url,
+    }
+
+
+def _area_name(code: str | None, city: City) -> str | None:
+    if not code:
+        return None
+    return "".join(city.area_name[c] for c in reversed(city.area_path(code)))
+
+
+def update(event, city: City, *, media_url: str | None) -> dict:
+    """One public event (as the feed index holds it) as an update of FixMyStreet's servicerequestupdates."""
+    return {
+        "update_id": f"{event.tracking_no}-{int(event.seq)}",
+        "service_request_id": event.tracking_no,
+        "status": status(State(event.to_state)),
+        "updated_datetime": _iso(event.at, city),
+        "description": None if event.action in RESIDENTS_WORDS else _text(event.note),
+        "media_url": media_url,
+        "external_status_code": event.to_state,
+    }
+
+
+def discovery(city: City, url: str) -> dict:
+    return {
+        "changeset": city.open311.changeset,
+        "contact": city.open311.contact,
+        "key_service": city.open311.key_service,
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": url,
+                "changeset": city.open311.changeset,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+
+
+def errors(status_code: int, message: str, fields: Mapping[str, str]) -> list[dict]:
+    """The error answer: one error per field at fault (named as Open311 names it), else the message."""
+    if not fields:
+        return [{"code": status_code, "description": message}]
+    return [{"code": status_code, "description": f"{field_name(f)}: {m}"} for f, m in fields.items()]
+
+
+# ---- XML -------------------------------------------------------------------------------
+
+def to_xml(root: str, body: list | dict) -> str:
+    """``body`` under the element ``root``, the Spark convention the other way round."""
+    element = ET.Element(root)
+    _fill(element, body)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(element, encoding="unicode")
+
+
+def _fill(element: ET.Element, value) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _fill(ET.SubElement(element, _ITEM[element.tag]), item)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _fill(ET.SubElement(element, name), item)
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = _NOT_XML.sub("", str(value))

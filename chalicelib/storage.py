@@ -23,6 +23,9 @@ Tables
   resident's own requests.
 - the case library (典型案例库): the sparse GSI ``by-publication`` (case_partition,
   published_at) holds only the published orders, projecting what a case shows.
+- stats: the dashboard's counters (domain/stats.py), one item per (dimension, day and
+  value), updated with ADD in the transaction of the change they count; a period is one
+  Query per dimension over its days.
 
 Optimistic locking: an order's ``version`` is the length of its audit trail.
 Every change is one TransactWriteItems: put the order on condition that the
@@ -36,6 +39,7 @@ import dataclasses
 import datetime as dt
 import heapq
 import json
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -62,6 +66,7 @@ from chalicelib.adapters.aws import botocore_session
 from chalicelib.domain.errors import InvalidInput, StaleWrite
 from chalicelib.domain.notices import Notice
 from chalicelib.domain.orders import Actor, Event, Level, Role, State, WorkOrder
+from chalicelib.domain.stats import COUNTERS, TallyKey, Tallies
 from chalicelib.settings import get_settings
 
 _settings = get_settings()
@@ -278,8 +283,31 @@ class OtpModel(Model):
     expires_at = TTLAttribute(null=True)
 
 
+class StatsModel(Model):
+    """The dashboard's counters for one (dimension, day, value); see domain/stats.py."""
+
+    class Meta:
+        table_name = _settings.table("stats")
+        billing_mode = "PAY_PER_REQUEST"
+
+    dimension = UnicodeAttribute(hash_key=True)
+    day_value = UnicodeAttribute(range_key=True)  # "2026-11-21#lsq-cg": a period is a range of days
+    # domain.stats.COUNTERS, each added to with ADD (so a missing one reads as 0)
+    submitted = NumberAttribute(null=True)
+    assigned = NumberAttribute(null=True)
+    signed = NumberAttribute(null=True)
+    resolved = NumberAttribute(null=True)
+    on_time = NumberAttribute(null=True)
+    replied = NumberAttribute(null=True)
+    redo = NumberAttribute(null=True)
+    rated = NumberAttribute(null=True)
+    stars = NumberAttribute(null=True)
+    satisfied = NumberAttribute(null=True)
+    handling_seconds = NumberAttribute(null=True)
+
+
 IDEMPOTENCY_TABLE = _settings.table("idempotency")
-MODELS = (OrderModel, EventModel, CounterModel, OutboxModel, OtpModel)
+MODELS = (OrderModel, EventModel, CounterModel, OutboxModel, OtpModel, StatsModel)
 # Long enough for the relay to have passed an item on, however late; the stream
 # keeps records for 24 hours, so nothing reads an item after that.
 OUTBOX_TTL = dt.timedelta(days=2)
@@ -379,8 +407,9 @@ def create_order(
     events: Sequence[Event],
     notices: Sequence[Notice] = (),
     otp: OtpUse | None = None,
+    tallies: Tallies | None = None,
 ) -> OrderModel:
-    """Write a new order, its first events and the messages they cause, all or nothing.
+    """Write a new order, its first events, the messages they cause and its counters, all or nothing.
 
     With ``otp``, the phone's code is used up in the same transaction: one code makes
     one order, and a failed write leaves the code usable. Raises ``OtpRejected`` when
@@ -401,20 +430,48 @@ def create_order(
         suggestion_confidence=report.suggestion_confidence,
     )
     _copy_lifecycle(order, item)
-    _write(item, events, OrderModel.tracking_no.does_not_exist(), notices, otp)
+    _write(item, events, OrderModel.tracking_no.does_not_exist(), notices, otp, tallies)
     return item
 
 
-def record_change(item: OrderModel, order: WorkOrder, event: Event, notices: Sequence[Notice] = ()) -> None:
-    """Store ``order`` (computed from ``item`` as loaded), its event and its messages, if nobody changed it meanwhile."""
+def record_change(
+    item: OrderModel, order: WorkOrder, event: Event, notices: Sequence[Notice] = (), tallies: Tallies | None = None
+) -> None:
+    """Store ``order`` (computed from ``item`` as loaded), its event, its messages and its counters'
+    deltas, if nobody changed it meanwhile."""
     expected = int(item.version)
     _copy_lifecycle(order, item)
-    _write(item, [event], OrderModel.version == expected, notices)
+    _write(item, [event], OrderModel.version == expected, notices, tallies=tallies)
+
+
+# A transaction that touched an item while another transaction was writing it (a day's counters
+# are shared by every change of that day) is cancelled whole, and is simply tried again: its
+# conditions are checked afresh, so a change computed from a stale version then fails them.
+_CONFLICT_PAUSES = (0.02, 0.05, 0.1)
+
+
+class _TimingConflict(Exception):
+    """Nothing failed in the transaction but the timing (TransactionConflict only)."""
 
 
 def _write(
-    item: OrderModel, events: Sequence[Event], condition, notices: Sequence[Notice] = (), otp: OtpUse | None = None
+    item: OrderModel,
+    events: Sequence[Event],
+    condition,
+    notices: Sequence[Notice] = (),
+    otp: OtpUse | None = None,
+    tallies: Tallies | None = None,
 ) -> None:
+    for pause in (*_CONFLICT_PAUSES, None):
+        try:
+            return _transact(item, events, condition, notices, otp, tallies or {})
+        except _TimingConflict:
+            if pause is None:
+                raise StaleWrite("工单已被他人修改，请刷新后重试") from None
+            time.sleep(pause)
+
+
+def _transact(item: OrderModel, events, condition, notices, otp: OtpUse | None, tallies: Tallies) -> None:
     at = events[-1].at  # the messages are as old as the change that causes them
     try:
         with TransactWrite(connection=_connection()) as transaction:
@@ -425,13 +482,17 @@ def _write(
                 )
             for notice in notices:
                 transaction.save(_outbox_item(item.tracking_no, notice, at))
+            for key, added in tallies.items():  # before the code's use, which must stay the last update
+                transaction.update(_tally_item(key), actions=_tally_actions(added))
             if otp is not None:
                 actions, otp_condition = _otp_use(otp)
                 transaction.update(OtpModel(otp.phone_hash), actions=actions, condition=otp_condition)
     except TransactWriteError as exc:
         # pynamodb sends condition checks, deletes, puts, then updates: the code's use is
-        # the only update, so its cancellation reason is the last one.
+        # the last update, so its cancellation reason is the last one.
         reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or ()]
+        if exc.cause_response_code == "TransactionCanceledException" and set(reasons) - {None} == {"TransactionConflict"}:
+            raise _TimingConflict() from None
         if otp is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
             raise OtpRejected() from None
         # ConditionalCheckFailed: another writer got there first. TransactionConflict: another
@@ -545,6 +606,15 @@ def _outbox_item(tracking_no: str, notice: Notice, at: dt.datetime) -> OutboxMod
         payload=dict(notice.payload),
         expires_at=at + OUTBOX_TTL,
     )
+
+
+def _tally_item(key: TallyKey) -> StatsModel:
+    return StatsModel(key.dimension, f"{key.day.isoformat()}#{key.value}")
+
+
+def _tally_actions(added: dict[str, int]) -> list:
+    # ADD, not SET: concurrent changes of one day each add their own part.
+    return [getattr(StatsModel, name).add(n) for name, n in sorted(added.items())]
 
 
 def outbox_message(image: dict) -> str:
@@ -703,6 +773,16 @@ def _partition(index, key: str, flt: ListFilter, states, after: str | None, limi
         taken += 1
         if taken >= limit:
             return
+
+
+def tallies(dimension: str, first: dt.date, last: dt.date) -> Iterator[tuple[TallyKey, dict[str, int]]]:
+    """Every counter item of ``dimension`` for the days ``first`` to ``last``: one Query."""
+    # "$" sorts right after "#": the upper bound holds every value of the last day.
+    days = StatsModel.day_value.between(f"{first.isoformat()}#", f"{last.isoformat()}$")
+    for item in StatsModel.query(dimension, range_key_condition=days):
+        day, _, value = item.day_value.partition("#")
+        counters = {name: int(getattr(item, name) or 0) for name in COUNTERS}
+        yield TallyKey(dt.date.fromisoformat(day), dimension, value), counters
 
 
 def orders_of_phone(phone_hash: str, cursor: str | None, limit: int) -> Page:

@@ -78,7 +78,8 @@ class _Answer:
         self.status = response.status_code
         self.headers = response.headers
         self.text = response.body.decode() if isinstance(response.body, bytes) else response.body
-        self.json = json.loads(self.text) if self.text else None
+        is_json = "json" in (response.headers.get("Content-Type") or "")  # the pages and the CSV are not
+        self.json = json.loads(self.text) if self.text and is_json else None
 
     def __repr__(self) -> str:
         return f"<{self.status} {self.text[:300]}>"

@@ -36,6 +36,7 @@ from chalicelib.domain.geo import contains, deepest_area, to_wgs84
 from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Context, apply, open_order
 from chalicelib.domain.notices import notices_for
 from chalicelib.domain.routing import route
+from chalicelib.domain.stats import submission
 from chalicelib.observability import count, logger
 from chalicelib.services import notify, runtime, suggestions, verification, views
 from chalicelib.settings import get_settings
@@ -242,8 +243,9 @@ def _create(request: SubmitRequest, data: dict | None = None) -> dict:
         suggested_category=suggestion[0] if suggestion else None,
         suggestion_confidence=suggestion[1] if suggestion else None,
     )
+    tallies = submission(order, city.zone, *wgs84_point(request.location))
     try:
-        storage.create_order(report, order, events, notices, otp=otp)
+        storage.create_order(report, order, events, notices, otp=otp, tallies=tallies)
     except Exception as exc:
         _discard(attached)
         if isinstance(exc, storage.OtpRejected):

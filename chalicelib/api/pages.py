@@ -4,6 +4,9 @@
 centre's dashboard, ``/cases`` the public case library; their scripts and styles are
 ``/assets/<name>``, all from ``chalicelib/web/`` (so they deploy with the code).
 
+The pages' shared head (charset, viewport, icon, styles, common.js) is ``head.html``,
+put where a page says ``{{head}}``; ``{{asset:<name>}}`` becomes the asset's versioned link.
+
 Every link in the pages is relative (``assets/…``, ``api/v1/…``, ``staff``): the same
 files work at the local server's root and under API Gateway's stage path (``/api/``).
 
@@ -94,7 +97,8 @@ def page(route: str) -> _File:
             raise FileNotFoundError(f"{path.name} names a missing asset {match[1]!r}")
         return f"assets/{match[1]}?v={found.version}"
 
-    return _load(path, _ASSET_REFERENCE.sub(versioned, path.read_text(encoding="utf-8")))
+    text = path.read_text(encoding="utf-8").replace("{{head}}", (WEB / "head.html").read_text(encoding="utf-8"))
+    return _load(path, _ASSET_REFERENCE.sub(versioned, text))
 
 
 def _answer(request: Request, file: _File, cache_control: str) -> Response:

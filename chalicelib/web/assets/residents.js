@@ -164,6 +164,11 @@
     if (!anonymous) {
       body.contact = { name: $("#name").value, phone: $("#phone").value, otp: $("#otp").value.trim() || undefined };
     }
+    const missing = unfinished(body);
+    if (Object.keys(missing).length) {
+      S.showErrors(form, { message: "请完善标出的内容", fields: missing });
+      return;
+    }
     const button = $("#submit");
     button.disabled = true;
     button.textContent = "正在提交…";
@@ -176,6 +181,20 @@
       button.disabled = false;
       button.textContent = "提交诉求";
     }
+  }
+
+  // What is plainly missing, said in plain words before anything is sent; the server checks the rest.
+  function unfinished(body) {
+    const missing = {};
+    if (!body.type) missing.type = "请选择诉求类型";
+    if (body.description.trim().length < 5) missing.description = "请至少写5个字，说清时间、地点和问题";
+    if (!body.category) missing.category = "请选择问题分类";
+    if (body.contact) {
+      if (!body.contact.name.trim()) missing["contact.name"] = "请填写姓名，或选择匿名反映";
+      if (!body.contact.phone.trim()) missing["contact.phone"] = "请填写手机号码";
+      if (!body.contact.otp) missing["contact.otp"] = "请填写短信验证码（先点“获取验证码”）";
+    }
+    return missing;
   }
 
   function submitted(answer) {

@@ -154,3 +154,62 @@ def test_a_configured_tile_layer_lies_under_the_city_shapes(open_page, stack, or
     expect(page.locator("#map")).to_contain_text("© 测试底图")
     page.wait_for_load_state("networkidle")
     assert tiles and all(re.fullmatch(r"http://tiles\.test/\d+/\d+/\d+\.png", url) for url in tiles)
+
+
+def test_my_requests_after_an_sms_code_a_wrong_code_told_next_to_it(open_page, stack):
+    page = open_page(PHONE, is_mobile=True, has_touch=True)
+    phone = "13904379999"
+    page.goto(stack.origin + "/#mine")
+    form = page.locator("#mine-form")
+    form.get_by_label("手机号码").fill(phone)
+    form.get_by_role("button", name="获取验证码").click()
+    expect(page.locator("#mine-send")).to_contain_text("秒后可重发")
+    [code] = stack.sms_codes(phone)
+    form.get_by_label("短信验证码").fill("000000" if code != "000000" else "111111")
+    form.get_by_role("button", name="查看").click()
+    expect(form.locator("[data-error-for='code']")).to_have_text("验证码错误或已失效")
+    form.get_by_label("短信验证码").fill(code)
+    form.get_by_role("button", name="查看").click()
+    expect(page.locator("#mine-result")).to_have_text("没有找到您的诉求。")
+    expect(form.locator("[data-error-for='code']")).to_be_empty()
+
+
+def waiting_order(stack) -> str:
+    """A consultation nothing routes: it waits for the dispatcher."""
+    answer = requests.post(f"{stack.api}/requests", timeout=10, json={
+        "type": "consult", "category": "other", "description": "想咨询一下办理户口迁移需要带哪些材料",
+        "location": {"lat": 42.905, "lng": 125.145}, "anonymous": True,
+    })
+    assert answer.status_code == 201 and answer.json()["state"] == "submitted", answer.text
+    return answer.json()["tracking_no"]
+
+
+def test_suspected_duplicates_are_merged_with_one_click_and_hotspots_open_their_orders(open_page, stack):
+    """The detail's "duplicates" and GET /staff/hotspots come with duplicate detection; until the API
+    has them, the browser is handed them here, and the pages do without when they are absent."""
+    main, duplicate = waiting_order(stack), waiting_order(stack)
+    page = open_page(DESKTOP)
+
+    def with_duplicates(route):
+        detail = json.loads(route.fetch().text())
+        detail["duplicates"] = [main]
+        route.fulfill(json=detail)
+
+    def hotspots(route):
+        route.fulfill(json={"items": [{
+            "id": "h1", "category": {"code": "other", "name": "其他"}, "area": {"code": "220402001", "name": "龙山区向阳街道"},
+            "count": 2, "tracking_nos": [main, duplicate], "raised_at": "2026-11-21T09:00:00+08:00",
+            "last_at": "2026-11-21T10:30:00+08:00", "center": {"lat": 42.905, "lng": 125.145},
+        }]})
+
+    page.route(f"**/api/v1/staff/requests/{duplicate}", with_duplicates)
+    page.route("**/api/v1/staff/hotspots", hotspots)
+    sign_in(page, stack, "dispatcher")
+    expect(page.locator("#hotspot-list")).to_contain_text("其他 · 龙山区向阳街道 2件")
+    page.locator("#hotspot-list").get_by_role("button", name=duplicate).click()
+    expect(page.locator("#detail h2")).to_contain_text(duplicate)
+    shot(page, "console-duplicates")
+    page.get_by_role("button", name=f"并单：并入 {main}").click()
+    expect(page.locator("#detail h2")).to_contain_text("已并单")
+    expect(page.locator("#detail dl")).to_contain_text(main)
+    expect(page.get_by_role("button", name=f"并单：并入 {main}")).to_be_disabled()  # merged: nothing more to merge

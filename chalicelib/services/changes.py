@@ -2,8 +2,8 @@
 
 ``apply`` decides the change; it is stored with its audit event, the SMS it
 causes (the outbox) and what it changes in the dashboard's counters (domain/stats.py)
-in one transaction, on condition that the order is still the version it was decided on. Staff actions, residents' ratings and the sweep's
-system actions all come through here.
+in one transaction, on condition that the order is still the version it was decided
+on. Staff actions, residents' ratings and the sweep's system actions all come through here.
 """
 from __future__ import annotations
 

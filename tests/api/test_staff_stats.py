@@ -12,7 +12,10 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from pynamodb.attributes import NumberAttribute
+
 from chalicelib.domain.stats import COUNTERS
+from chalicelib.storage import StatsModel
 from tests.api.staff_helpers import (  # noqa: F401
     ADMIN,
     API,
@@ -187,6 +190,11 @@ def test_a_change_adds_its_counters_in_its_own_transaction(desk, app_operations)
     app_operations.clear()
     desk.act(no, HANDLER_CG, "sign", version=version)
     assert app_operations == ["GetItem", "TransactWriteItems"]
+
+
+def test_the_stats_table_keeps_every_counter():
+    kept = {name for name, attribute in StatsModel.get_attributes().items() if isinstance(attribute, NumberAttribute)}
+    assert kept == set(COUNTERS)
 
 
 def test_the_default_period_is_the_last_30_days(desk, clock):

@@ -122,8 +122,8 @@ def test_a_report_goes_from_a_phone_through_the_console_to_the_dashboard(open_pa
     expect(resident.locator("#track-result dl")).to_contain_text("已关闭")
 
     # The dispatcher puts it in the case library, where residents find it by a keyword.
-    dispatcher.reload()
-    dispatcher.locator(f"#queue button[data-no='{no}']").click()
+    dispatcher.reload()  # the console reopens the order its address names (#LY…)
+    expect(dispatcher.locator("#detail h2")).to_contain_text("已关闭")
     dispatcher.locator("details[data-action=publish] summary").click()
     dispatcher.get_by_label("案例标题（选填，默认为分类和区域）").fill("户口迁移需要哪些材料")
     dispatcher.get_by_role("button", name="确认发布到典型案例库").click()

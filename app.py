@@ -8,6 +8,7 @@ from chalicelib.api import http, lazy
 from chalicelib.observability import logger, metrics
 from chalicelib.settings import get_settings
 
+pages = lazy("chalicelib.api.pages")
 public = lazy("chalicelib.api.public")
 staff = lazy("chalicelib.api.staff")
 residents = lazy("chalicelib.api.residents")
@@ -21,6 +22,33 @@ app = Chalice(app_name="suqiu")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(http.middleware, "http")
+
+
+# ---- web pages (chalicelib/web) -----------------------------------------------------
+
+@app.route("/", methods=["GET"])
+def residents_page():
+    return pages.serve_page(app.current_request, "/")
+
+
+@app.route("/staff", methods=["GET"])
+def staff_console_page():
+    return pages.serve_page(app.current_request, "/staff")
+
+
+@app.route("/dashboard", methods=["GET"])
+def dashboard_page():
+    return pages.serve_page(app.current_request, "/dashboard")
+
+
+@app.route("/cases", methods=["GET"])
+def case_library_page():
+    return pages.serve_page(app.current_request, "/cases")
+
+
+@app.route("/assets/{name}", methods=["GET"])
+def web_asset(name):
+    return pages.serve_asset(app.current_request, name)
 
 
 # ---- residents -----------------------------------------------------------------
@@ -146,6 +174,28 @@ def open311_request(request_file):
 @app.route("/open311/v2/tokens/{token_file}", methods=["GET"])
 def open311_token(token_file):
     return open311.token(app.current_request, token_file)
+
+
+# ---- the staff pages' data --------------------------------------------------------
+
+@app.route("/api/v1/staff/config", methods=["GET"])
+def staff_console_config():
+    return staff.console_config(app.current_request)
+
+
+@app.route("/api/v1/staff/city", methods=["GET"])
+def staff_city_map():
+    return staff.city_map(app.current_request)
+
+
+@app.route("/api/v1/staff/stats", methods=["GET"])
+def staff_stats():
+    return staff.stats_summary(app.current_request)
+
+
+@app.route("/api/v1/staff/export", methods=["GET"])
+def staff_export():
+    return staff.export_orders(app.current_request)
 
 
 # ---- deadlines and notifications ----------------------------------------------

@@ -23,12 +23,21 @@ class Settings:
     auth_jwks_url: str
     auth_roles_claim: str
     auth_unit_claim: str
+    # The staff pages' sign-in (OpenID Connect, authorization code with PKCE): where the browser
+    # goes to sign in and where it trades the code for tokens; empty when not configured.
+    auth_authorize_url: str
+    auth_token_url: str
+    auth_client_id: str
     field_key: str | None
     field_key_parameter: str | None
     upload_ttl_seconds: int
     media_link_ttl_seconds: int
     notify_queue: str  # the SQS queue of outgoing SMS; its dead-letter queue is "<name>-dlq"
     outbox_stream_arn: str  # the outbox table's stream, which feeds that queue (known after the table is made)
+    # A raster tile layer under the dashboard's map ("https://…/{z}/{x}/{y}.png", WGS-84 / Web
+    # Mercator), and its attribution; empty: the city's shapes alone, which need no internet.
+    map_tile_url: str
+    map_tile_attribution: str
 
     def table(self, name: str) -> str:
         return f"{self.table_prefix}-{name}"
@@ -50,6 +59,10 @@ def get_settings() -> Settings:
         auth_jwks_url=env.get("AUTH_JWKS_URL") or f"{issuer}/.well-known/jwks.json",
         auth_roles_claim=env.get("AUTH_ROLES_CLAIM", "cognito:groups"),
         auth_unit_claim=env.get("AUTH_UNIT_CLAIM", "custom:unit"),
+        auth_authorize_url=env.get("AUTH_AUTHORIZE_URL", ""),
+        auth_token_url=env.get("AUTH_TOKEN_URL", ""),
+        # The pages' client is the audience of the ID tokens it gets.
+        auth_client_id=env.get("AUTH_CLIENT_ID") or env.get("AUTH_AUDIENCE", ""),
         field_key=env.get("FIELD_KEY"),
         field_key_parameter=env.get("FIELD_KEY_PARAMETER"),
         upload_ttl_seconds=int(env.get("UPLOAD_TTL_SECONDS", "900")),
@@ -57,4 +70,6 @@ def get_settings() -> Settings:
         notify_queue=env.get("NOTIFY_QUEUE") or f"{prefix}-notify",
         # The placeholder serves the local stack and the tests, which find the stream themselves.
         outbox_stream_arn=env.get("OUTBOX_STREAM_ARN") or f"arn:aws:dynamodb:::table/{prefix}-outbox/stream/local",
+        map_tile_url=env.get("MAP_TILE_URL", ""),
+        map_tile_attribution=env.get("MAP_TILE_ATTRIBUTION", ""),
     )

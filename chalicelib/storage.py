@@ -31,6 +31,9 @@ Tables
   submission finds the order it made) and an Open311 submission's token.
 - api-keys: the partner channels' API keys, (channel, key_id); only a keyed hash
   of each key is kept.
+- stats: the dashboard's counters (domain/stats.py), one item per (dimension, day and
+  value), updated with ADD in the transaction of the change they count; a period is one
+  Query per dimension over its days.
 
 Optimistic locking: an order's ``version`` is the length of its audit trail.
 Every change is one TransactWriteItems: put the order on condition that the
@@ -44,6 +47,7 @@ import dataclasses
 import datetime as dt
 import heapq
 import json
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -71,6 +75,7 @@ from chalicelib.adapters.aws import botocore_session
 from chalicelib.domain.errors import InvalidInput, StaleWrite
 from chalicelib.domain.notices import Notice
 from chalicelib.domain.orders import RESIDENTS_WORDS, Actor, Event, Level, Role, State, WorkOrder
+from chalicelib.domain.stats import COUNTERS, TallyKey, Tallies, combined
 from chalicelib.settings import get_settings
 
 _settings = get_settings()
@@ -391,8 +396,33 @@ class ApiKeyModel(Model):
     revoked_by = UnicodeAttribute(null=True)
 
 
+class StatsModel(Model):
+    """The dashboard's counters for one (dimension, day, value); see domain/stats.py."""
+
+    class Meta:
+        table_name = _settings.table("stats")
+        billing_mode = "PAY_PER_REQUEST"
+
+    dimension = UnicodeAttribute(hash_key=True)
+    day_value = UnicodeAttribute(range_key=True)  # "2026-11-21#lsq-cg": a period is a range of days
+    # domain.stats.COUNTERS, each added to with ADD (so a missing one reads as 0)
+    submitted = NumberAttribute(null=True)
+    assigned = NumberAttribute(null=True)
+    signed = NumberAttribute(null=True)
+    resolved = NumberAttribute(null=True)
+    on_time = NumberAttribute(null=True)
+    replied = NumberAttribute(null=True)
+    redo = NumberAttribute(null=True)
+    rated = NumberAttribute(null=True)
+    stars = NumberAttribute(null=True)
+    satisfied = NumberAttribute(null=True)
+    handling_seconds = NumberAttribute(null=True)
+
+
 IDEMPOTENCY_TABLE = _settings.table("idempotency")
-MODELS = (OrderModel, EventModel, CounterModel, OutboxModel, OtpModel, HotspotModel, ClaimModel, ApiKeyModel)
+MODELS = (
+    OrderModel, EventModel, CounterModel, OutboxModel, OtpModel, HotspotModel, ClaimModel, ApiKeyModel, StatsModel,
+)
 # Long enough for the relay to have passed an item on, however late; the stream
 # keeps records for 24 hours, so nothing reads an item after that.
 OUTBOX_TTL = dt.timedelta(days=2)
@@ -504,8 +534,9 @@ def create_order(
     notices: Sequence[Notice] = (),
     otp: OtpUse | None = None,
     claims: Sequence[Claim] = (),
+    tallies: Tallies | None = None,
 ) -> OrderModel:
-    """Write a new order, its first events and the messages they cause, all or nothing.
+    """Write a new order, its first events, the messages they cause and its counters, all or nothing.
 
     With ``otp``, the phone's code is used up in the same transaction: one code makes
     one order, and a failed write leaves the code usable. Raises ``OtpRejected`` when
@@ -531,7 +562,7 @@ def create_order(
         duplicates=list(report.duplicates),
     )
     _copy_lifecycle(order, item)
-    _write([_Write(item, events, OrderModel.tracking_no.does_not_exist(), notices)], otp, claims)
+    _write([_Write(item, events, OrderModel.tracking_no.does_not_exist(), notices, tallies or {})], otp, claims)
     return item
 
 
@@ -541,16 +572,17 @@ class Change:
     order: WorkOrder  # the order after the change
     event: Event
     notices: Sequence[Notice] = ()
+    tallies: Tallies = dataclasses.field(default_factory=dict)  # what it adds to the dashboard's counters
 
 
 def record_changes(changes: Sequence[Change]) -> None:
-    """Store each order (computed from its item as loaded), its event and its messages, if nobody
-    changed it meanwhile: all or nothing (a merge changes two orders)."""
+    """Store each order (computed from its item as loaded), its event, its messages and its counters'
+    deltas, if nobody changed it meanwhile: all or nothing (a merge changes two orders)."""
     writes = []
     for change in changes:
         expected = int(change.item.version)
         _copy_lifecycle(change.order, change.item)
-        writes.append(_Write(change.item, [change.event], OrderModel.version == expected, change.notices))
+        writes.append(_Write(change.item, [change.event], OrderModel.version == expected, change.notices, change.tallies))
     _write(writes)
 
 
@@ -560,15 +592,36 @@ class _Write:
     events: Sequence[Event]
     condition: Any
     notices: Sequence[Notice] = ()
+    tallies: Tallies = dataclasses.field(default_factory=dict)
+
+
+# A transaction that touched an item while another transaction was writing it (a day's counters
+# are shared by every change of that day) is cancelled whole, and is simply tried again: its
+# conditions are checked afresh, so a change computed from a stale version then fails them.
+_CONFLICT_PAUSES = (0.02, 0.05, 0.1)
+
+
+class _TimingConflict(Exception):
+    """Nothing failed in the transaction but the timing (TransactionConflict only)."""
 
 
 def _write(writes: Sequence[_Write], otp: OtpUse | None = None, claims: Sequence[Claim] = ()) -> None:
-    """One transaction: each order on its condition, the claims (of the first), events, messages, the code's use."""
     for write in writes:
-        at = write.events[-1].at
-        write.item.updated_at = at
+        write.item.updated_at = write.events[-1].at
         told = [e.note for e in write.events if e.public and e.note and e.action not in RESIDENTS_WORDS]
         write.item.public_note = told[-1] if told else write.item.public_note
+    for pause in (*_CONFLICT_PAUSES, None):
+        try:
+            return _transact(writes, otp, claims)
+        except _TimingConflict:
+            if pause is None:
+                raise StaleWrite("工单已被他人修改，请刷新后重试") from None
+            time.sleep(pause)
+
+
+def _transact(writes: Sequence[_Write], otp: OtpUse | None, claims: Sequence[Claim]) -> None:
+    """One transaction: each order on its condition, the claims (of the first), events, messages,
+    the counters (one update per counter item, however many orders add to it), the code's use."""
     try:
         with TransactWrite(connection=_connection()) as transaction:
             for n, write in enumerate(writes):
@@ -585,13 +638,17 @@ def _write(writes: Sequence[_Write], otp: OtpUse | None = None, claims: Sequence
                     )
                 for notice in write.notices:
                     transaction.save(_outbox_item(write.item.tracking_no, notice, at))
+            for key, added in combined(w.tallies for w in writes).items():  # before the code's use, the last update
+                transaction.update(_tally_item(key), actions=_tally_actions(added))
             if otp is not None:
                 actions, otp_condition = _otp_use(otp)
                 transaction.update(OtpModel(otp.phone_hash), actions=actions, condition=otp_condition)
     except TransactWriteError as exc:
         # pynamodb sends condition checks, deletes, puts, then updates: the code's use is
-        # the only update, so its cancellation reason is the last one.
+        # the last update, so its cancellation reason is the last one.
         reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or ()]
+        if exc.cause_response_code == "TransactionCanceledException" and set(reasons) - {None} == {"TransactionConflict"}:
+            raise _TimingConflict() from None
         if otp is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
             raise OtpRejected() from None
         taken = [c for c, reason in zip(claims, reasons[1:]) if reason == "ConditionalCheckFailed"]
@@ -787,6 +844,15 @@ def _outbox_item(tracking_no: str, notice: Notice, at: dt.datetime) -> OutboxMod
     )
 
 
+def _tally_item(key: TallyKey) -> StatsModel:
+    return StatsModel(key.dimension, f"{key.day.isoformat()}#{key.value}")
+
+
+def _tally_actions(added: dict[str, int]) -> list:
+    # ADD, not SET: concurrent changes of one day each add their own part.
+    return [getattr(StatsModel, name).add(n) for name, n in sorted(added.items())]
+
+
 def outbox_message(image: dict) -> str:
     """An outbox item, as its stream record's NewImage holds it, as the JSON the queue carries."""
     item = OutboxModel.from_raw_data(image)
@@ -971,6 +1037,16 @@ def _partition(index, key: str, flt: ListFilter, states, after: str | None, limi
         taken += 1
         if taken >= limit:
             return
+
+
+def tallies(dimension: str, first: dt.date, last: dt.date) -> Iterator[tuple[TallyKey, dict[str, int]]]:
+    """Every counter item of ``dimension`` for the days ``first`` to ``last``: one Query."""
+    # "$" sorts right after "#": the upper bound holds every value of the last day.
+    days = StatsModel.day_value.between(f"{first.isoformat()}#", f"{last.isoformat()}$")
+    for item in StatsModel.query(dimension, range_key_condition=days):
+        day, _, value = item.day_value.partition("#")
+        counters = {name: int(getattr(item, name) or 0) for name in COUNTERS}
+        yield TallyKey(dt.date.fromisoformat(day), dimension, value), counters
 
 
 def orders_of_phone(phone_hash: str, cursor: str | None, limit: int) -> Page:

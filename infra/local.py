@@ -3,12 +3,13 @@
 - a moto server on 127.0.0.1 standing in for DynamoDB and S3 (data lives in memory:
   a restart starts from an empty city);
 - the tables and the media bucket, created as the code declares them;
-- the local token issuer (JWKS and a sign-in for the demo accounts), whose demo
-  tokens are written to ``<state dir>/tokens.json``, with an API key of the 12345
-  hotline's partner channel as ``"api_key:hotline"`` (for its native submissions
-  and Open311 under http://127.0.0.1:8000/open311/v2);
-- the API at http://127.0.0.1:8000, served by Chalice's local server from the very
-  ``app`` object that deploys;
+- the local token issuer (JWKS and a sign-in for the demo accounts, which the staff
+  pages use), whose demo tokens are written to ``<state dir>/tokens.json``, with an
+  API key of the 12345 hotline's partner channel as ``"api_key:hotline"`` (for its
+  native submissions and Open311 under http://127.0.0.1:8000/open311/v2);
+- the API and the web pages at http://127.0.0.1:8000 (``/``, ``/staff``,
+  ``/dashboard``, ``/cases``), served by Chalice's local server from the very ``app``
+  object that deploys;
 - what Lambda would do besides (infra/drivers.py): every second the outbox's stream
   is relayed to the notify queue and the queue delivered; every minute the
   ``escalate`` schedule runs. SMS are printed, one line each: ``SMS <number> <text>``.
@@ -60,6 +61,9 @@ def _configure_environment(args: argparse.Namespace, issuer_url: str) -> None:
             "FIELD_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
             "AUTH_ISSUER": issuer_url,
             "AUTH_AUDIENCE": AUDIENCE,
+            # The staff pages sign in through the issuer's own authorization code flow.
+            "AUTH_AUTHORIZE_URL": f"{issuer_url}/authorize",
+            "AUTH_TOKEN_URL": f"{issuer_url}/token",
             "POWERTOOLS_SERVICE_NAME": "suqiu",
             "POWERTOOLS_METRICS_NAMESPACE": "SuqiuLocal",
             # Metrics go to CloudWatch in the cloud; locally they would only flood the console.
@@ -140,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"""
 Suqiu local stack
+  pages          {api}/  (residents)   {api}/staff  (console)   {api}/dashboard   {api}/cases
   API            {api}/api/v1/catalog
   Open311        {api}/open311/v2/discovery.json
   AWS (moto)     http://{args.host}:{args.aws_port}   tables {settings.table_prefix}-*, bucket {settings.media_bucket}

@@ -80,20 +80,13 @@ class Api:
             self.operations.append(operation)
 
 
-def _json_or_none(text: str):
-    """The body as JSON; None for an empty one or one in another format (Open311's XML)."""
-    try:
-        return json.loads(text) if text else None
-    except ValueError:
-        return None
-
-
 class _Answer:
     def __init__(self, response):
         self.status = response.status_code
         self.headers = response.headers
         self.text = response.body.decode() if isinstance(response.body, bytes) else response.body
-        self.json = _json_or_none(self.text)
+        is_json = "json" in (response.headers.get("Content-Type") or "")  # the pages, CSV and XML are not
+        self.json = json.loads(self.text) if self.text and is_json else None
 
     def __repr__(self) -> str:
         return f"<{self.status} {self.text[:300]}>"

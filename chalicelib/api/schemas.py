@@ -169,6 +169,25 @@ class StaffListQuery(_Body):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
+# The most orders one CSV export holds (a Lambda answer must stay under 6 MB).
+EXPORT_MAX_ROWS = 5000
+
+
+class ExportQuery(StaffListQuery):
+    """GET /api/v1/staff/export: the queue's filters; every order they select, up to ``limit``."""
+
+    limit: int = Field(default=EXPORT_MAX_ROWS, ge=1, le=EXPORT_MAX_ROWS)
+
+
+class StatsQuery(_Body):
+    """GET /api/v1/staff/stats: a period of days, both included (default: the last 30 days)."""
+
+    created_from: dt.date | None = Field(default=None, alias="from")
+    created_to: dt.date | None = Field(default=None, alias="to")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
+
+
 # ---- staff actions: one model per action, told apart by "action" ----------
 
 class _Action(_Body):

@@ -1,11 +1,12 @@
-"""Staff endpoints (bearer token): the queue, an order's detail, actions on it, hotspot alerts."""
+"""Staff endpoints (bearer token): the queue, an order's detail, actions on it, hotspot alerts;
+the dashboard's figures, the CSV export, the city's map; and (no token) how the staff pages sign in."""
 from __future__ import annotations
 
 from chalice.app import Request, Response
 
 from chalicelib.api.http import endpoint, json_body, query, respond
-from chalicelib.api.schemas import STAFF_ACTION, PageQuery, StaffListQuery
-from chalicelib.services import nearby, runtime, staff
+from chalicelib.api.schemas import STAFF_ACTION, ExportQuery, PageQuery, StaffListQuery, StatsQuery
+from chalicelib.services import console, export, nearby, runtime, staff, stats
 
 
 def _actor(request: Request):
@@ -32,3 +33,37 @@ def act(request: Request, tracking_no: str) -> Response:
 @endpoint
 def hotspots(request: Request) -> Response:
     return respond(nearby.alerts(_actor(request), query(request, PageQuery)))
+
+
+@endpoint
+def console_config(request: Request) -> Response:
+    """How the staff pages sign in, and their map's tile layer: public, asked before any token exists."""
+    response = respond(console.config())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@endpoint
+def city_map(request: Request) -> Response:
+    _actor(request)
+    return respond(console.city_map(runtime.city()))
+
+
+@endpoint
+def stats_summary(request: Request) -> Response:
+    actor = _actor(request)
+    return respond(stats.summary(actor, query(request, StatsQuery)))
+
+
+@endpoint
+def export_orders(request: Request) -> Response:
+    actor = _actor(request)
+    text, cursor = export.orders_csv(actor, query(request, ExportQuery))
+    headers = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": "attachment; filename=\"orders.csv\"; filename*=UTF-8''%E5%B7%A5%E5%8D%95.csv",
+        "Cache-Control": "no-store",
+    }
+    if cursor:
+        headers["X-Next-Cursor"] = cursor
+    return Response(body=text, status_code=200, headers=headers)

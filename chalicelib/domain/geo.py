@@ -130,6 +130,39 @@ def contains(geometry: dict[str, Any], lng: float, lat: float) -> bool:
     raise ValueError(f"not a polygon geometry: {kind!r}")
 
 
+def interior_point(geometry: dict[str, Any]) -> tuple[float, float]:
+    """A point well inside a Polygon or MultiPolygon, (lng, lat): where a map puts its label, and
+    where a request located only by its area is placed.
+
+    The middle of the widest stretch inside the shape along the line through the middle of its
+    extent (of its largest polygon, for a MultiPolygon): inside, holes and all, unlike a centroid.
+    """
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+
+    def extent(rings: Sequence[Ring]) -> tuple[float, float, float, float]:
+        xs, ys = [p[0] for p in rings[0]], [p[1] for p in rings[0]]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    def size(rings: Sequence[Ring]) -> float:
+        west, south, east, north = extent(rings)
+        return (east - west) * (north - south)
+
+    rings = max(polygons, key=size)
+    west, south, east, north = extent(rings)
+    y = (south + north) / 2
+    crossings = sorted(
+        x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+        for ring in rings
+        for (x1, y1, *_), (x2, y2, *_) in _edges(ring)
+        if (y1 > y) != (y2 > y)
+    )
+    stretches = list(zip(crossings[::2], crossings[1::2]))
+    if not stretches:
+        return rings[0][0][0], rings[0][0][1]
+    left, right = max(stretches, key=lambda s: s[1] - s[0])
+    return (left + right) / 2, y
+
+
 class _Located(Protocol):
     code: str
     children: Sequence["_Located"]

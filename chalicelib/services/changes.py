@@ -1,9 +1,9 @@
 """Taking an action on a stored order: the one way every change is made and kept.
 
-``apply`` decides the change; it is stored with its audit event and the SMS it
-causes (the outbox) in one transaction, on condition that the order is still the
-version it was decided on. Staff actions, residents' ratings and the sweep's
-system actions all come through here.
+``apply`` decides the change; it is stored with its audit event, the SMS it
+causes (the outbox) and what it changes in the dashboard's counters (domain/stats.py)
+in one transaction, on condition that the order is still the version it was decided
+on. Staff actions, residents' ratings and the sweep's system actions all come through here.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib import storage
 from chalicelib.domain.lifecycle import SYSTEM, Actor, Context, WorkOrder, apply
 from chalicelib.domain.notices import notices_for
+from chalicelib.domain.stats import deltas
 
 
 def _change(
@@ -19,7 +20,7 @@ def _change(
 ) -> storage.Change:
     changed, event = apply(order, action, actor, params, ctx)
     notices = notices_for(event, changed, ctx.city, has_contact=item.contact is not None)
-    return storage.Change(item, changed, event, notices)
+    return storage.Change(item, changed, event, notices, deltas(order, changed, ctx.city.zone))
 
 
 def take(

@@ -52,6 +52,7 @@ from chalicelib.domain.geo import contains, deepest_area, to_wgs84
 from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Actor, Context, apply, open_order
 from chalicelib.domain.notices import notices_for
 from chalicelib.domain.routing import route
+from chalicelib.domain.stats import submission
 from chalicelib.observability import count, logger
 from chalicelib.services import nearby, notify, runtime, suggestions, verification, views
 from chalicelib.settings import get_settings
@@ -299,8 +300,11 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         geo_cell=around.geo_cell,
         duplicates=tuple(around.duplicates),
     )
+    tallies = submission(order, city.zone, *wgs84_point(request.location))
     try:
-        storage.create_order(report, order, events, notices, otp=otp, claims=source.claims(tracking_no, query_code))
+        storage.create_order(
+            report, order, events, notices, otp=otp, claims=source.claims(tracking_no, query_code), tallies=tallies
+        )
     except Exception as exc:
         _discard(attached)
         if isinstance(exc, storage.OtpRejected):

@@ -35,6 +35,21 @@ def _visible(actor: Actor, tracking_no: str):
 
 
 def list_orders(actor: Actor, query: StaffListQuery) -> dict:
+    page = queue_page(actor, query)
+    city = runtime.city()
+    return {"items": [views.list_item(item, city) for item in page.items], "cursor": page.cursor}
+
+
+def queue_page(actor: Actor, query: StaffListQuery) -> storage.Page:
+    """The orders ``query`` selects among those ``actor`` may see, newest first (the queue, the CSV export)."""
+    flt = _filter(actor, query)
+    if flt is None:
+        return storage.Page([], None)
+    return storage.list_orders(flt, [s.value for s in State], query.cursor, query.limit)
+
+
+def _filter(actor: Actor, query: StaffListQuery) -> storage.ListFilter | None:
+    """None when the actor can see none of what is asked."""
     city = runtime.city()
     problems = {}
     for name, value, known in (
@@ -56,8 +71,8 @@ def list_orders(actor: Actor, query: StaffListQuery) -> dict:
         scope = city.unit_subtree(actor.unit)
         units = units & scope if query.unit else scope
         if not units:
-            return {"items": [], "cursor": None}
-    flt = storage.ListFilter(
+            return None
+    return storage.ListFilter(
         states=_states(query),
         units=frozenset(units),
         categories=frozenset({query.category} if query.category else ()),
@@ -68,8 +83,6 @@ def list_orders(actor: Actor, query: StaffListQuery) -> dict:
         created_from=_day_start(query.created_from, city) if query.created_from else None,
         created_to=_day_start(query.created_to + dt.timedelta(days=1), city) if query.created_to else None,
     )
-    page = storage.list_orders(flt, [s.value for s in State], query.cursor, query.limit)
-    return {"items": [views.list_item(item, city) for item in page.items], "cursor": page.cursor}
 
 
 def _states(query: StaffListQuery) -> frozenset[str]:

@@ -12,6 +12,7 @@ from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.media import get_media_store
 from chalicelib.city import City
 from chalicelib.domain import deadlines, questions
+from chalicelib.domain.geo import interior_point, to_wgs84
 from chalicelib.domain.lifecycle import (
     PUBLIC_STATUS,
     RULES,
@@ -26,12 +27,17 @@ from chalicelib.domain.lifecycle import (
 )
 from chalicelib.domain.orders import LEVEL_LABELS, Level
 from chalicelib.domain.privacy import mask_name, mask_phone
+from chalicelib.domain.routing import route
 from chalicelib.settings import get_settings
 
 
 def iso(moment: dt.datetime | None, city: City) -> str | None:
     """ISO 8601 in the city's time, with its offset (2026-11-21T09:30:00+08:00)."""
     return moment.astimezone(city.zone).isoformat(timespec="seconds") if moment else None
+
+
+def point_ref(lng: float, lat: float) -> dict:
+    return {"lat": round(lat, 6), "lng": round(lng, 6)}
 
 
 def unit_ref(city: City, code: str | None) -> dict | None:
@@ -68,6 +74,12 @@ def _suggestion(item, city: City) -> dict | None:
         "name": city.category_by_code[code].name,
         "confidence": float(confidence) if confidence is not None else None,
     }
+
+
+def _suggested_unit(item, city: City) -> str | None:
+    """The unit a dispatch form preselects: the city's routing for the category, else for the suggested one."""
+    categories = [item.category, item.suggested_category]
+    return next((unit for c in categories if c in city.category_by_code and (unit := route(city, c, item.area))), None)
 
 
 def _media_links(keys_and_kinds: list[tuple[str, str]]) -> list[dict]:
@@ -246,6 +258,8 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
             "lng": float(item.location.lng),
             "coord_system": item.location.coord_system,
             "address": item.location.address,
+            # Where the map pin goes: the city's shapes are WGS-84.
+            "wgs84": point_ref(*to_wgs84(float(item.location.lng), float(item.location.lat), item.location.coord_system)),
         },
         "anonymous": item.anonymous,
         "verified": bool(item.verified),
@@ -266,6 +280,7 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         "extensions_used": order.extensions_used,
         "pending_extension_days": order.pending_extension_days,
         "suggestion": _suggestion(item, city),
+        "suggested_unit": unit_ref(city, _suggested_unit(item, city)),
         "duplicates": list(item.duplicates or ()),  # suspected at intake (并单), most likely first
         "merged_into": order.merged_into,
         "merged_from": list(order.followers),
@@ -304,8 +319,12 @@ def _question(question) -> dict:
 def catalog(city: City) -> dict:
     """What the residents' form offers: types, categories, the area tree, media limits."""
 
-    def area_node(area) -> dict:
-        return {"code": area.code, "name": area.name, "children": [area_node(c) for c in area.children]}
+    def area_node(area, around: dict | None) -> dict:
+        # Where the residents' page puts a request located by its area alone (no geolocation):
+        # inside the area's shape, or its parent's when it has none (communities).
+        centre = point_ref(*interior_point(area.geometry)) if area.geometry else around
+        children = [area_node(c, centre) for c in area.children]
+        return {"code": area.code, "name": area.name, "center": centre, "children": children}
 
     return {
         "city": {"code": city.code, "name": city.name},
@@ -313,7 +332,7 @@ def catalog(city: City) -> dict:
         "categories": [
             {"code": c.code, "name": c.name, "questions": [_question(q) for q in c.questions]} for c in city.categories
         ],
-        "areas": [area_node(a) for a in city.areas],
+        "areas": [area_node(a, None) for a in city.areas],
         "media": {
             "max_per_request": city.media.max_per_request,
             "kinds": {k: {"max_bytes": v.max_bytes, "types": list(v.types)} for k, v in city.media.kinds.items()},

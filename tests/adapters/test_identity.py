@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import socket
 import stat
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib.adapters.identity import AuthError, Principal, TokenVerifier
@@ -209,7 +213,11 @@ def test_discovery_document_points_at_the_key_set(issuer):
 
     assert config == {
         "issuer": issuer.issuer,
+        "authorization_endpoint": issuer.authorize_url,
+        "token_endpoint": issuer.token_url,
         "jwks_uri": issuer.jwks_url,
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256", "plain"],
         "id_token_signing_alg_values_supported": ["RS256"],
     }
 
@@ -221,3 +229,87 @@ def test_key_file_keeps_the_signing_key_across_restarts(tmp_path):
 
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert second.public_jwk == first.public_jwk
+
+
+# ---- the issuer's authorization code flow (what the staff pages use) -------------------------
+
+REDIRECT = "http://127.0.0.1:8000/staff"
+VERIFIER = "a-long-random-verifier-0123456789abcdefghijklmnop"
+
+
+def _challenge(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def _authorize(issuer, **overrides) -> dict:
+    params = {
+        "response_type": "code", "client_id": issuer.audience, "redirect_uri": REDIRECT, "scope": "openid",
+        "state": "s-1", "code_challenge": _challenge(VERIFIER), "code_challenge_method": "S256",
+    }
+    return {**params, **overrides}
+
+
+def _sign_in(issuer, username="dispatcher", password="demo", **overrides):
+    params = _authorize(issuer, **overrides)
+    return requests.post(issuer.authorize_url, data={**params, "username": username, "password": password},
+                         allow_redirects=False, timeout=5)
+
+
+def _code(answer) -> str:
+    assert answer.status_code == 302, answer.text
+    location = urlsplit(answer.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT
+    query = parse_qs(location.query)
+    assert query["state"] == ["s-1"]
+    return query["code"][0]
+
+
+def _redeem(issuer, code: str, verifier: str = VERIFIER, **overrides):
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "client_id": issuer.audience, "code_verifier": verifier, **overrides}
+    return requests.post(issuer.token_url, data=form, timeout=5)
+
+
+def test_the_sign_in_page_offers_the_demo_accounts_and_keeps_the_request(issuer):
+    page = requests.get(issuer.authorize_url, params=_authorize(issuer), timeout=5)
+    assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert '<label for="username">用户名</label>' in page.text and 'value="handler:U-WATER"' in page.text
+    assert f'name="code_challenge" value="{_challenge(VERIFIER)}"' in page.text
+
+
+def test_a_signed_in_account_gets_a_code_that_its_verifier_trades_once_for_an_id_token(issuer, verifier):
+    code = _code(_sign_in(issuer, "handler:U-WATER"))
+
+    answer = _redeem(issuer, code)
+
+    assert answer.status_code == 200 and answer.headers["Access-Control-Allow-Origin"] == "*"
+    tokens = answer.json()
+    assert tokens["token_type"] == "Bearer"
+    assert verifier.verify(f"Bearer {tokens['id_token']}") == Principal("demo-handler-U-WATER", "handler", "U-WATER",
+                                                                          "演示承办人（U-WATER）")
+    assert _redeem(issuer, code).json()["error"] == "invalid_grant"  # used
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"verifier": "another-verifier-0123456789abcdefghijklmnopqrstu"}, {"redirect_uri": "http://elsewhere/staff"},
+     {"client_id": "another-client"}, {"grant_type": "password"}],
+    ids=["wrong-verifier", "other-redirect", "other-client", "other-grant"],
+)
+def test_a_code_is_refused_to_anyone_but_who_asked_for_it(issuer, overrides):
+    answer = _redeem(issuer, _code(_sign_in(issuer)), **overrides)
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+
+
+def test_a_wrong_password_shows_the_form_again_and_gives_no_code(issuer):
+    answer = _sign_in(issuer, password="wrong")
+    assert answer.status_code == 401 and "用户名或密码错误" in answer.text and "Location" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"client_id": "another-client"}, {"code_challenge": ""}, {"response_type": "token"}],
+    ids=["unknown-client", "no-pkce", "implicit"],
+)
+def test_an_authorization_request_the_issuer_does_not_serve_is_refused(issuer, overrides):
+    assert requests.get(issuer.authorize_url, params=_authorize(issuer, **overrides), timeout=5).status_code == 400
+    assert _sign_in(issuer, **overrides).status_code == 400

@@ -91,13 +91,14 @@ class Desk:
     def headers(self, who: tuple) -> dict:
         return self.staff(*who)
 
-    def submit(self, category="other", area=None, type="complaint", contact=None) -> dict:
+    def submit(self, category="other", area=None, type="complaint", contact=None, answers=None) -> dict:
         body = {
             "type": type,
             "category": category,
             "description": OTHER_DESCRIPTION if category == "other" else "小区门口的路灯坏了很久，晚上很黑",
             "location": {"lat": 42.9, "lng": 125.14},
             "anonymous": contact is None,
+            "answers": answers or {},
         }
         if area is not None:
             body["area"] = area

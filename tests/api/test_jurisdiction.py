@@ -69,7 +69,8 @@ def test_area_is_derived_from_the_point_and_routes_the_request(api, staff, locat
     assert receipt["unit"]["code"] == "lsq-cg"
     detail = staff_view(api, staff, receipt["tracking_no"], "lsq-cg")
     assert detail["area"] == {"code": "220402001", "name": "龙山区向阳街道"}
-    assert detail["location"] == {**location, "address": None}  # stored as sent, not converted
+    # Stored as sent, not converted; the map pin is the WGS-84 point, whichever way it came.
+    assert detail["location"] == {**location, "address": None, "wgs84": {"lng": XIANGYANG[0], "lat": XIANGYANG[1]}}
 
 
 def test_point_in_another_district_routes_to_that_district(api, staff):

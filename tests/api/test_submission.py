@@ -73,10 +73,12 @@ def test_catalog_offers_the_configured_types_categories_areas_and_media_limits(a
     ]
     xiangyang = districts[0]["children"][0]
     assert (xiangyang["code"], xiangyang["name"]) == ("220402001", "向阳街道")
+    # A community has no shape of its own: a request located by it alone goes to its street's point.
     assert xiangyang["children"] == [
-        {"code": "220402001001", "name": "龙山社区", "children": []},
-        {"code": "220402001002", "name": "向阳社区", "children": []},
+        {"code": "220402001001", "name": "龙山社区", "center": xiangyang["center"], "children": []},
+        {"code": "220402001002", "name": "向阳社区", "center": xiangyang["center"], "children": []},
     ]
+    assert xiangyang["center"] == {"lat": 42.92, "lng": 125.156}  # the middle of its rectangle
     assert catalog["media"] == {
         "max_per_request": 9,
         "kinds": {

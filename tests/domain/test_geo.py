@@ -12,6 +12,7 @@ from chalicelib.domain.geo import (
     deepest_area,
     gcj02_to_wgs84,
     geometry_problems,
+    interior_point,
     to_wgs84,
     wgs84_to_gcj02,
 )
@@ -177,3 +178,28 @@ def test_geometry_problems_name_the_mistake(geometry, problem):
 @pytest.mark.parametrize("geometry", [SQUARE_WITH_HOLE, MULTI, TRIANGLE])
 def test_valid_geometries_have_no_problems(geometry):
     assert geometry_problems(geometry) == []
+
+
+# ---- a point inside a shape -------------------------------------------------------
+
+def test_the_interior_point_of_a_rectangle_is_its_middle():
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 2], [0, 2], [0, 0]]]}
+    assert interior_point(square) == (2, 1)
+
+
+def test_the_interior_point_avoids_a_hole_in_the_middle():
+    from chalicelib.city import load_city
+
+    county = next(a for a in load_city("liaoyuan.yaml").areas if a.name == "东辽县")  # the urban districts are its hole
+    lng, lat = interior_point(county.geometry)
+    assert contains(county.geometry, lng, lat)
+    hole = {"type": "Polygon", "coordinates": [county.geometry["coordinates"][1]]}
+    assert not contains(hole, lng, lat)
+
+
+def test_the_interior_point_of_a_multipolygon_is_in_its_largest_part():
+    parts = {"type": "MultiPolygon", "coordinates": [
+        [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]],
+        [[[10, 10], [20, 10], [20, 20], [10, 20], [10, 10]]],
+    ]}
+    assert interior_point(parts) == (15, 15)

@@ -25,7 +25,10 @@ REQUIRED = {
 }
 # Read by the settings, with defaults that hold in the cloud too (Cognito's claims, the
 # JWKS path under the issuer, link lifetimes).
-OPTIONAL = {"AUTH_JWKS_URL", "AUTH_ROLES_CLAIM", "AUTH_UNIT_CLAIM", "UPLOAD_TTL_SECONDS", "MEDIA_LINK_TTL_SECONDS"}
+OPTIONAL = {"AUTH_JWKS_URL", "AUTH_ROLES_CLAIM", "AUTH_UNIT_CLAIM", "UPLOAD_TTL_SECONDS", "MEDIA_LINK_TTL_SECONDS",
+            # The staff pages: their sign-in (empty: not configured, they say so), the ID tokens'
+            # client (default: the audience), a map tile layer (default: none).
+            "AUTH_AUTHORIZE_URL", "AUTH_TOKEN_URL", "AUTH_CLIENT_ID", "MAP_TILE_URL", "MAP_TILE_ATTRIBUTION"}
 # The key in clear: for the dev stack and the tests only, never in a deployed environment.
 FORBIDDEN = {"FIELD_KEY"}
 SETTINGS_SOURCE = ROOT / "chalicelib" / "settings.py"

@@ -1,0 +1,321 @@
+/* The staff console (/staff): the queue coloured by level, filters, an order's detail, and exactly
+ * the actions the API says the signed-in user may take on it now (allowed_actions).
+ *
+ * Every action is sent with the version of the order the user is looking at; a 409 (someone
+ * else changed it first, or its state no longer allows the action) is explained and the order
+ * reloaded. Suspected duplicates (detail "duplicates", when the API gives them) can be merged
+ * into with one click; the hotspots panel appears when the API has one (api/v1/staff/hotspots).
+ */
+"use strict";
+(function () {
+  const S = window.Suqiu;
+  const { h, $ } = S;
+  const STATES = [
+    ["submitted", "待派单"], ["dispatched", "待签收"], ["in_progress", "办理中"], ["awaiting_review", "待审核"],
+    ["resolved", "已办结"], ["closed", "已关闭"], ["rejected", "不予受理"], ["merged", "已并单"],
+  ];
+  const LEVELS = [["normal", "正常"], ["warning", "临期"], ["yellow", "黄牌超期"], ["red", "红牌督办"]];
+  let session = null, city = null, catalog = null, current = null, cursor = null, mapView = null;
+
+  // ---- reference data -------------------------------------------------------------------------
+  function unitTree() {
+    const children = {};
+    for (const unit of city.units) (children[unit.parent || ""] = children[unit.parent || ""] || []).push(unit);
+    const ordered = [];
+    const walk = (parent, depth) => (children[parent] || []).forEach((u) => { ordered.push([u, depth]); walk(u.code, depth + 1); });
+    walk("", 0);
+    return ordered;
+  }
+
+  function unitOptions(select, units, selected, prompt) {
+    S.clear(select);
+    if (prompt !== undefined) select.append(h("option", { value: "" }, prompt));
+    for (const [unit, depth] of units) {
+      select.append(h("option", { value: unit.code, selected: unit.code === selected }, "\u3000".repeat(depth) + unit.name));
+    }
+    return select;
+  }
+
+  function isBelow(code, ancestor) {
+    const byCode = Object.fromEntries(city.units.map((u) => [u.code, u]));
+    for (let unit = byCode[code]; unit; unit = byCode[unit.parent]) if (unit.parent === ancestor) return true;
+    return false;
+  }
+
+  function fillFilters() {
+    const options = (select, pairs) => {
+      select.append(h("option", { value: "" }, "全部"));
+      for (const [code, name] of pairs) select.append(h("option", { value: code }, name));
+    };
+    options($("#f-state"), STATES);
+    options($("#f-level"), LEVELS);
+    options($("#f-category"), catalog.categories.map((c) => [c.code, c.name]));
+    options($("#f-type"), catalog.types.map((t) => [t.code, t.name]));
+    options($("#f-area"), city.areas.map((a) => [a.code, "\u3000".repeat(a.depth - 1) + a.name]));
+    const units = session.role === "handler" ? unitTree().filter(([u]) => u.code === session.unit || isBelow(u.code, session.unit)) : unitTree();
+    unitOptions($("#f-unit"), units, null, "全部");
+  }
+
+  // ---- the queue ---------------------------------------------------------------------------------
+  function filters() {
+    const form = $("#filters");
+    const values = {};
+    for (const field of form.elements) {
+      if (!field.name) continue;
+      if (field.type === "checkbox") values[field.name] = field.checked ? "true" : "";
+      else values[field.name] = field.value;
+    }
+    return values;
+  }
+
+  async function loadQueue(more) {
+    const form = $("#filters");
+    S.clearErrors(form);
+    const status = $("#queue-status");
+    status.textContent = "加载中…";
+    let page;
+    try {
+      page = await S.auth.call("staff/requests" + S.query(Object.assign(filters(), { limit: 30, cursor: more ? cursor : null })));
+    } catch (error) {
+      status.textContent = "";
+      S.showErrors(form, error);
+      return;
+    }
+    const list = $("#queue");
+    if (!more) S.clear(list);
+    for (const item of page.items) list.append(queueItem(item));
+    cursor = page.cursor;
+    $("#more").hidden = !cursor;
+    status.textContent = list.children.length ? `共显示 ${list.children.length} 个工单` : "没有符合条件的工单";
+  }
+
+  function queueItem(item) {
+    const button = h("button", {
+      type: "button", class: `row-${item.level.code}`, "data-no": item.tracking_no,
+      "aria-current": current && current.tracking_no === item.tracking_no ? "true" : "false",
+      onclick: () => open(item.tracking_no),
+    },
+    h("strong", {}, item.tracking_no), " ", S.levelBadge(item.level), " ",
+    item.priority ? h("span", { class: "badge" }, "重点") : null, " ",
+    item.verified ? h("span", { class: "badge" }, "实名") : null,
+    h("div", {}, item.summary),
+    h("div", { class: "meta" },
+      h("span", {}, item.state_label), h("span", {}, item.category.name),
+      h("span", {}, item.unit ? item.unit.name : "未派单"), h("span", {}, "时限 " + S.time(item.due_at))));
+    return h("li", {}, button);
+  }
+
+  // ---- an order ----------------------------------------------------------------------------------------
+  async function open(no, keepFocus) {
+    let detail;
+    try {
+      detail = await S.auth.call(`staff/requests/${encodeURIComponent(no)}`);
+    } catch (error) {
+      S.toast(error.message);
+      return;
+    }
+    current = detail;
+    if (location.hash !== "#" + no) history.replaceState(null, "", "#" + no);
+    for (const button of S.$$("#queue button[data-no]")) button.setAttribute("aria-current", String(button.dataset.no === no));
+    renderDetail(detail);
+    if (!keepFocus) $("#detail").focus();
+  }
+
+  function media(items) {
+    return h("div", { class: "media" }, items.map((m, i) => {
+      if (m.kind === "video") return h("video", { src: m.url, controls: true, preload: "metadata", "aria-label": `视频${i + 1}` });
+      if (m.kind === "audio") return h("audio", { src: m.url, controls: true, "aria-label": `录音${i + 1}` });
+      return h("a", { href: m.url, target: "_blank", rel: "noopener" }, h("img", { src: m.url, alt: `附件照片${i + 1}`, loading: "lazy" }));
+    }));
+  }
+
+  function renderDetail(d) {
+    const box = S.clear($("#detail"));
+    const contact = d.anonymous ? "匿名" : d.contact ? `${d.contact.name} ${d.contact.phone}${d.verified ? "（已验证）" : ""}` : "—";
+    box.append(
+      h("h2", { id: "detail-title" }, d.tracking_no, " ", h("span", { class: "badge" }, d.state_label), " ", S.levelBadge(d.level),
+        d.priority ? h("span", { class: "badge" }, "重点") : null),
+      h("dl", { class: "facts" },
+        h("dt", {}, "类型分类"), h("dd", {}, `${d.type.name} · ${d.category.name}`),
+        h("dt", {}, "区域"), h("dd", {}, d.area ? d.area.name : "—"),
+        h("dt", {}, "地址"), h("dd", {}, d.location.address || "—"),
+        h("dt", {}, "受理时间"), h("dd", {}, S.time(d.created_at)),
+        h("dt", {}, "承办单位"), h("dd", {}, d.unit ? d.unit.name : "未派单",
+          d.co_units.length ? `（协办：${d.co_units.map((u) => u.name).join("、")}）` : ""),
+        h("dt", {}, "办理时限"), h("dd", {}, S.time(d.due_at), d.time_left ? `（${d.time_left.text}）` : ""),
+        h("dt", {}, "轮次"), h("dd", {}, d.round > 1 ? `第${d.round}轮（不满意重办）` : "第1轮"),
+        h("dt", {}, "联系人"), h("dd", {}, contact),
+        d.suggestion ? h("dt", {}, "智能预判") : null,
+        d.suggestion ? h("dd", {}, `${d.suggestion.name}（${Math.round((d.suggestion.confidence || 0) * 100)}%）`) : null,
+        d.pending_extension_days ? h("dt", {}, "延期申请") : null,
+        d.pending_extension_days ? h("dd", {}, `${d.pending_extension_days}个工作日，待审批`) : null,
+        d.merged_into ? h("dt", {}, "并入") : null, d.merged_into ? h("dd", {}, d.merged_into) : null,
+        d.rating ? h("dt", {}, "群众评价") : null, d.rating ? h("dd", {}, `${d.rating}星`) : null),
+      h("h3", {}, "诉求内容"), h("p", {}, d.description));
+    if (d.media.length) box.append(h("h3", {}, "附件"), media(d.media));
+    if (d.reply) box.append(h("h3", {}, "办理答复"), h("p", {}, d.reply));
+    if (d.result_media.length) box.append(media(d.result_media));
+    const mapBox = h("div", { class: "order-map" });
+    box.append(h("h3", {}, "位置"), mapBox);
+    mapView = new S.MapView(mapBox, city, { height: 240, label: `${d.tracking_no} 的位置`, tiles: S.auth.config.tiles });
+    mapView.setPin(d.location.wgs84.lng, d.location.wgs84.lat);
+    if (d.duplicates && d.duplicates.length) box.append(duplicates(d));
+    box.append(h("h3", {}, "可执行操作"), actionForms(d));
+    box.append(h("h3", {}, "办理过程（全程留痕）"), h("ol", { class: "timeline" }, d.trail.map((e) => h("li", {},
+      h("time", {}, S.time(e.at)), h("strong", {}, e.label), ` · ${e.state_label}`,
+      e.actor.unit ? ` · ${e.actor.unit.name}` : "", e.note ? h("div", {}, e.note) : null,
+      e.public ? null : h("span", { class: "hint" }, "（内部）")))));
+  }
+
+  function duplicates(d) {
+    const mayMerge = d.allowed_actions.includes("merge");
+    return h("section", { class: "notice", "aria-labelledby": "dup-title" },
+      h("h3", { id: "dup-title" }, "疑似重复诉求"),
+      mayMerge ? null : h("p", { class: "hint" }, "只有待派单的工单可以并单。"),
+      h("ul", {}, d.duplicates.map((no) => h("li", {},
+        h("button", { type: "button", class: "link", onclick: () => open(no) }, no), " ",
+        h("button", {
+          type: "button", class: "secondary", disabled: !mayMerge, "aria-label": `并单：并入 ${no}`,
+          onclick: () => send(d, "merge", { into: no }, null),
+        }, "并单")))));
+  }
+
+  // ---- actions: one form each, with exactly the fields its API model has ---------------------------------
+  const text = (name, label, required) => ({ name, label, kind: "text", required });
+  const long = (name, label, required = true) => ({ name, label, kind: "textarea", required });
+  const ACTIONS = {
+    dispatch: { label: "派单", fields: [{ name: "unit", label: "承办单位", kind: "unit" }] },
+    reject: { label: "不予受理", fields: [long("reason", "理由（将告知群众）")] },
+    merge: { label: "并单", fields: [text("into", "主工单编号", true)] },
+    sign: { label: "签收", fields: [] },
+    return: { label: "退单", fields: [long("reason", "退单理由")] },
+    forward: { label: "转派", fields: [{ name: "unit", label: "转派给下级单位", kind: "subunit" }] },
+    progress: { label: "办理进展", fields: [long("note", "进展情况"), { name: "public", label: "向群众公开", kind: "checkbox" }] },
+    request_extension: { label: "申请延期", fields: [{ name: "days", label: "延期工作日数", kind: "number", min: 1, max: 3 }, long("reason", "延期理由")] },
+    approve_extension: { label: "同意延期", fields: [] },
+    refuse_extension: { label: "不同意延期", fields: [long("note", "说明（选填）", false)] },
+    resolve: { label: "办结", fields: [long("reply", "办理结果答复（将告知群众）"), { name: "result_media", label: "办结照片", kind: "files" }] },
+    approve: { label: "审核通过", fields: [] },
+    send_back: { label: "审核退回", fields: [long("reason", "退回理由")] },
+    priority: { label: "重点办理", fields: [{ name: "on", label: "列为重点办理", kind: "checkbox", value: (d) => !d.priority }] },
+    co_handle: { label: "设置协办", fields: [{ name: "units", label: "协办单位", kind: "units" }] },
+    instruction: { label: "领导批示", fields: [long("note", "批示内容")] },
+    reassign: { label: "改派", fields: [{ name: "unit", label: "新承办单位", kind: "unit" }, long("reason", "改派理由")] },
+    publish: { label: "发布到典型案例库", fields: [text("title", "案例标题（选填，默认为分类和区域）", false)] },
+    unpublish: { label: "撤回案例", fields: [] },
+  };
+
+  function actionForms(d) {
+    const box = h("div", { class: "action-forms" });
+    if (!d.allowed_actions.length) box.append(h("p", { class: "hint" }, "当前状态下您没有可执行的操作。"));
+    for (const action of d.allowed_actions) {
+      const spec = ACTIONS[action];
+      if (!spec) continue;
+      box.append(h("details", { "data-action": action }, h("summary", {}, spec.label), actionForm(d, action, spec)));
+    }
+    return box;
+  }
+
+  function actionForm(d, action, spec) {
+    const form = h("form", { novalidate: true, "data-action": action });
+    form.append(h("p", { class: "form-error", "data-form-error": true, tabindex: "-1", role: "alert" }));
+    const collectors = [];
+    for (const field of spec.fields) {
+      const id = `${action}-${field.name}`;
+      const error = h("p", { class: "field-error", id: id + "-error", "data-error-for": field.name });
+      let input;
+      if (field.kind === "unit" || field.kind === "subunit") {
+        const units = field.kind === "subunit" ? unitTree().filter(([u]) => d.unit && isBelow(u.code, d.unit.code)) : unitTree();
+        const preselect = action === "dispatch" && d.suggested_unit ? d.suggested_unit.code : null;
+        input = unitOptions(h("select", { id, "aria-describedby": error.id }), units, preselect, "请选择");
+        form.append(h("label", { for: id }, field.label), input);
+        if (preselect) form.append(h("p", { class: "hint" }, `已按分类和区域预选：${d.suggested_unit.name}`));
+        collectors.push(() => [field.name, input.value]);
+      } else if (field.kind === "units") {
+        const chosen = new Set(d.co_units.map((u) => u.code));
+        const boxes = unitTree().filter(([u]) => !d.unit || u.code !== d.unit.code).map(([u, depth]) =>
+          h("label", { class: "check" }, h("input", { type: "checkbox", value: u.code, checked: chosen.has(u.code) }), "\u3000".repeat(depth) + u.name));
+        input = h("fieldset", { "aria-describedby": error.id }, h("legend", {}, field.label), h("div", { class: "table-wrap" }, boxes));
+        form.append(input);
+        collectors.push(() => [field.name, S.$$("input:checked", input).map((c) => c.value)]);
+      } else if (field.kind === "checkbox") {
+        input = h("input", { type: "checkbox", id, checked: field.value ? field.value(d) : false });
+        form.append(h("label", { class: "check", for: id }, input, field.label));
+        collectors.push(() => [field.name, input.checked]);
+      } else if (field.kind === "files") {
+        const list = h("ul", { class: "files", "aria-label": "已选办结照片" });
+        const uploader = new S.Uploader(list, 9);
+        input = h("input", { type: "file", id, multiple: true, accept: "image/*", "aria-describedby": error.id });
+        input.addEventListener("change", () => { uploader.add(input.files); input.value = ""; });
+        form.append(h("label", { for: id }, field.label), input, list);
+        collectors.push(() => {
+          if (uploader.busy || uploader.failed) throw { message: "请等待照片上传完成，或删除上传失败的照片", fields: { [field.name]: "照片未全部上传" } };
+          return [field.name, uploader.ids];
+        });
+      } else {
+        const attrs = { id, "aria-describedby": error.id, required: field.required };
+        if (field.kind === "number") Object.assign(attrs, { type: "number", min: field.min, max: field.max, value: "1" });
+        if (field.kind === "text" && field.name === "into" && d.duplicates && d.duplicates.length) attrs.value = d.duplicates[0];
+        input = h(field.kind === "textarea" ? "textarea" : "input", attrs);
+        form.append(h("label", { for: id }, field.label), input);
+        collectors.push(() => {
+          const value = input.value.trim();
+          if (field.kind === "number") return [field.name, Number(value)];
+          return [field.name, value || (field.required ? "" : undefined)];
+        });
+      }
+      form.append(error);
+    }
+    form.append(h("div", { class: "actions" }, h("button", { type: "submit" }, `确认${spec.label}`)));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      S.clearErrors(form);
+      let params;
+      try {
+        params = Object.fromEntries(collectors.map((collect) => collect()).filter(([, v]) => v !== undefined));
+      } catch (problem) {
+        S.showErrors(form, problem);
+        return;
+      }
+      send(d, action, params, form);
+    });
+    return form;
+  }
+
+  async function send(d, action, params, form) {
+    try {
+      const answer = await S.auth.call(`staff/requests/${encodeURIComponent(d.tracking_no)}/actions`, {
+        method: "POST", body: Object.assign({ action, version: d.version }, params),
+      });
+      S.toast(`${ACTIONS[action].label}成功：${answer.state_label}`);
+      await Promise.all([open(d.tracking_no, true), loadQueue(false)]);
+    } catch (error) {
+      if (error.status === 409) {
+        S.toast(`${error.message}。工单已重新加载，请核对后再操作。`);
+        await open(d.tracking_no, true);
+      } else if (form) {
+        S.showErrors(form, error);
+      } else {
+        S.toast(error.message);
+      }
+    }
+  }
+
+  // ---- start ---------------------------------------------------------------------------------------------
+  document.addEventListener("DOMContentLoaded", () => S.auth.run($("#gate"), "staff", async (signedIn) => {
+    session = signedIn;
+    S.auth.header(session, $("#who"));
+    S.clear($("#gate"));
+    $("#app").hidden = false;
+    [city, catalog] = await Promise.all([S.auth.call("staff/city"), S.api("catalog")]);
+    fillFilters();
+    $("#filters").addEventListener("submit", (event) => { event.preventDefault(); loadQueue(false); });
+    $("#red-list").addEventListener("click", () => { $("#f-level").value = "red"; $("#f-state").value = ""; loadQueue(false); });
+    $("#more").addEventListener("click", () => loadQueue(true));
+    $("#export").addEventListener("click", () =>
+      S.auth.download("staff/export" + S.query(filters()), "工单导出.csv").catch((e) => S.showErrors($("#filters"), e)));
+    await loadQueue(false);
+    S.auth.hotspots($("#hotspots"), $("#hotspot-list"), (no) => open(no));
+    if (/^#[A-Za-z]{1,4}\d+$/.test(location.hash)) open(location.hash.slice(1));
+  }));
+})();

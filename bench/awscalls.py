@@ -25,6 +25,8 @@ class AwsCallCounter:
         self._window: Counter[str] | None = None
         # Called with (operation, parsed response) after each call, when set.
         self.on_response = None
+        # Called with (operation, API parameters) before each call, when set.
+        self.on_params = None
 
     def install(self) -> None:
         """Hook every botocore client created from now on. Call before importing the app."""
@@ -37,6 +39,7 @@ class AwsCallCounter:
         @functools.wraps(original)
         def create_client(session, *args, **kwargs):
             client = original(session, *args, **kwargs)
+            client.meta.events.register("before-parameter-build", counter._before_parameter_build)
             client.meta.events.register("before-call", counter._before_call)
             client.meta.events.register("after-call", counter._after_call)
             counter.clients += 1
@@ -52,6 +55,10 @@ class AwsCallCounter:
         if self._window is not None:
             self._window[name] += 1
         # Returning None lets the call proceed (emit_until_response wants no answer).
+
+    def _before_parameter_build(self, event_name: str, params=None, **_kwargs) -> None:
+        if self.on_params is not None and isinstance(params, dict):
+            self.on_params(event_name.split(".", 2)[2], params)
 
     def _after_call(self, event_name: str, parsed=None, **_kwargs) -> None:
         if self.on_response is not None and isinstance(parsed, dict):

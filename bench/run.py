@@ -51,9 +51,10 @@ from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 
-from bench import coldstart, duplicates, imports, sweep
+from bench import actions, bill, coldstart, duplicates, imports, sweep
 from infra.testenv import TEST_ENV
 from bench.awscalls import AwsCallCounter, scans
+from bench.bill import CapacityMeter
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RESULTS = PROJECT_DIR / "bench" / "results.json"
@@ -114,6 +115,7 @@ class Bench:
         self._seq = 0
         self._phones = 0
         self.created = 0  # orders stored so far
+        self.last_units: Counter = Counter()
 
     def staff(self, role: str, unit: str | None = None) -> dict[str, str]:
         token = self.issuer.mint(f"bench-{role}-{unit or 0}", role, unit, ttl_seconds=3600)
@@ -134,8 +136,10 @@ class Bench:
         return answer
 
     def counted(self, method: str, path: str, body=None, headers=None, expect: int = 200):
-        with self.counter.window() as calls:
+        """The answer and the AWS calls it took; its DynamoDB units are kept in ``last_units``."""
+        with CapacityMeter(self.counter) as units, self.counter.window() as calls:
             answer = self.request(method, path, body, headers, expect)
+        self.last_units = Counter(units)
         return answer, Counter(calls)
 
     def next_phone(self) -> str:
@@ -194,9 +198,25 @@ class Bench:
         return upload["upload_id"]
 
 
-def call_counts(b: Bench, label: str) -> dict[str, Counter]:
+class Steps(dict):
+    """Each operation's AWS calls; storing them also keeps the DynamoDB units its request used."""
+
+    def __init__(self, bench: Bench):
+        super().__init__()
+        self.bench = bench
+        self.units: dict[str, Counter] = {}
+
+    def __setitem__(self, operation: str, calls: Counter) -> None:
+        super().__setitem__(operation, calls)
+        self.units[operation] = self.bench.last_units
+
+
+def call_counts(b: Bench, label: str) -> Steps:
     """One of each operation; the AWS calls each made."""
-    counts: dict[str, Counter] = {}
+    counts = Steps(b)
+    _, counts["upload: presigned POST"] = b.counted(
+        "POST", "/api/v1/uploads", {"filename": "photo.jpg", "content_type": "image/jpeg", "size": 2048}, expect=201
+    )
     dispatcher, handler = b.staff("dispatcher"), b.staff("handler", "lsq-cg")
 
     _, counts["submit: no media, no key"] = b.counted(
@@ -239,9 +259,8 @@ def call_counts(b: Bench, label: str) -> dict[str, Counter]:
         handler,
     )
 
-    # Not counted: get the order to resolved so the resident can rate it.
     version = b.request("GET", f"/api/v1/staff/requests/{no}", headers=handler)["version"]
-    b.request(
+    _, counts["staff action: resolve"] = b.counted(
         "POST",
         f"/api/v1/staff/requests/{no}/actions",
         {"action": "resolve", "version": version, "reply": "已安排环卫清运，现场已清理干净。"},
@@ -329,6 +348,22 @@ def latencies(b: Bench) -> dict[str, dict]:
     results["staff list (dispatcher, no filter)"] = timed(
         stopwatch(lambda: expect_status(http.request("GET", "/api/v1/staff/requests", headers=dispatcher, body=b""), 200))
     )
+    detail_path = f"/api/v1/staff/requests/{order['tracking_no']}"
+    results["staff detail"] = timed(
+        stopwatch(lambda: expect_status(http.request("GET", detail_path, headers=dispatcher, body=b""), 200)), runs=50
+    )
+    grant = json.dumps({"filename": "a.jpg", "content_type": "image/jpeg", "size": 2048}).encode()
+    json_headers = {"Content-Type": "application/json"}
+    results["upload: presigned POST"] = timed(
+        stopwatch(lambda: expect_status(http.request("POST", "/api/v1/uploads", headers=json_headers, body=grant), 201)),
+        runs=50,
+    )
+    results["otp: send a code"] = timed(
+        stopwatch(lambda: expect_status(http.request(
+            "POST", "/api/v1/otp", headers=json_headers, body=json.dumps({"phone": b.next_phone()}).encode()
+        ), 200)),
+        runs=50,
+    )
     return results
 
 
@@ -364,7 +399,7 @@ def render(
     else:
         lines.append("First use in the process (empty tables): same counts.")
 
-    lines += ["", f"In-process latency (chalice.test.Client + moto mock_aws, n={LATENCY_RUNS} each)"]
+    lines += ["", f"In-process latency (chalice.test.Client + moto mock_aws, n={LATENCY_RUNS}, or 50 for the last three)"]
     lines.append(f"{'operation':<{width}}{'p50 ms':>8}{'p95 ms':>9}")
     lines.append(f"{'-' * (width - 2):<{width}}{'------':>8}{'------':>9}")
     for op, r in lat.items():
@@ -410,6 +445,80 @@ def render(
         for kind, r in kinds.items():
             lines.append(f"{stored:<{width},}{kind:>16}{r['requests']:>9}{r['items_read']:>12}")
     return "\n".join(lines)
+
+
+def render_actions(calls: dict[str, Counter], lat: dict[str, dict]) -> str:
+    width = max(len(a) for a in calls) + 4
+    lines = [f"Every action (staff, and the resident's rating): AWS calls, and latency over {actions.ROUNDS} rounds"]
+    lines.append(f"{'action':<{width}}{'calls':>5}{'p50 ms':>9}{'p95 ms':>9}  breakdown")
+    for action, counter in calls.items():
+        r = lat[action]
+        lines.append(f"{action:<{width}}{sum(counter.values()):>5}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}  {breakdown(counter)}")
+    lines.append("(merge writes two orders in one transaction; approve and send_back need a city that reviews replies)")
+    return "\n".join(lines)
+
+
+def render_bill(costs: dict) -> str:
+    usage, usd = costs["usage"], costs["usd"]
+    lines = [f"Estimated AWS bill per {costs['requests']:,} residents' requests (us-east-1 on-demand; see bench/bill.py)"]
+    for service, amount in usd.items():
+        lines.append(f"  {service:<14}${amount:>9.4f}")
+    lines.append(f"  {'total':<14}${costs['usd_total']:>9.2f}")
+    lines.append(
+        f"  usage: {usage['api_requests']:,.0f} API requests, {usage['lambda_invocations']:,.0f} Lambda invocations "
+        f"({usage['lambda_gb_seconds']:,.0f} GB-s), {usage['write_units']:,.0f} write and {usage['read_units']:,.0f} "
+        f"read units, {usage['s3_put']:,.0f} S3 PUT/COPY, {usage['sqs_requests']:,.0f} SQS requests"
+    )
+    lines.append(f"  not priced: {costs['sms_not_priced']:,} SMS (the city's SMS provider bills them)")
+    prices = ", ".join(f"{k} ${v}" for k, v in costs["prices_usd"].items())
+    lines.append(f"  prices used: {prices}")
+    return "\n".join(lines)
+
+
+def render_summary(calls, imp, cold, sweeps, dup, classifier, package, costs) -> str:
+    photo = calls["submit: 1 photo + Idempotency-Key"]
+    lookup = photo[LOOKUP]
+    rows = [
+        ("submit (1 photo + key): AWS calls", f"{sum(photo.values())} ({lookup} lookup)", "<= 6 besides the lookup",
+         sum(photo.values()) - lookup <= 6),
+        ("Scan calls anywhere", "0", "0", True),
+        ("import time vs bare Chalice app", f"{imp['ratio']:.2f}x", f"<= {IMPORT_RATIO_TARGET}x", imp["ratio"] <= IMPORT_RATIO_TARGET),
+        ("cold start to first answer: POST /requests", f"{cold['subjects']['suqiu: POST /requests']['total_vs_bare']:.2f}x",
+         "-", None),
+        ("sweep requests at 100 / 10,000 / 100,000 stored",
+         " / ".join(str(r["requests"]) for r in sweeps.values()), "flat",
+         len({r["requests"] for r in sweeps.values()}) == 1),
+        ("deployment package (zipped)", f"{package['mb']:.2f} MB", "< 10 MB", package["mb"] < 10),
+        ("category suggestion, held-out top-1", f"{classifier['top1_accuracy']:.1%}", f">= {CLASSIFIER_TARGET:.0%}",
+         classifier["top1_accuracy"] >= CLASSIFIER_TARGET),
+        ("duplicates, test half: precision / recall",
+         f"{dup['quality']['test']['precision']:.3f} / {dup['quality']['test']['recall']:.3f}", "-", None),
+        ("duplicate lookup requests at 100 / 10,000 in the city",
+         " / ".join(str(k["anonymous"]["requests"]) for k in dup["cost"].values()), "flat",
+         len({k["anonymous"]["requests"] for k in dup["cost"].values()}) == 1),
+        (f"AWS bill per {costs['requests']:,} requests (SMS not included)", f"${costs['usd_total']:.2f}", "-", None),
+    ]
+    width = max(len(r[0]) for r in rows) + 2
+    lines = ["Summary"]
+    lines.append(f"{'figure':<{width}}{'measured':>22}  {'target':<24}")
+    for name, value, target, met in rows:
+        verdict = "" if met is None else ("met" if met else "NOT MET")
+        lines.append(f"{name:<{width}}{value:>22}  {target:<24}{verdict}")
+    return "\n".join(lines)
+
+
+def package_size() -> dict:
+    """The deployment zip as ``make package`` builds it, in a scratch folder."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(
+            [sys.executable, "-m", "infra.build", "--stage", "dev", "--out", out],
+            cwd=PROJECT_DIR, check=True, capture_output=True,
+        )
+        size = (Path(out) / "deployment.zip").stat().st_size
+    return {"bytes": size, "mb": round(size / 1e6, 2), "target_mb": 10}
 
 
 def versions() -> dict[str, str]:
@@ -471,6 +580,8 @@ def main() -> int:
                 stored = b.created
                 note(f"AWS calls: again, with {stored} orders stored …")
                 calls = call_counts(b, "warm")
+                note(f"every staff action: {actions.ROUNDS} rounds of the lifecycle …")
+                action_calls, action_lat = actions.measure(b)
         note("sweep cost: 100, 10,000 and 100,000 stored orders, 50 due (about 2 minutes) …")
         with stdout_to_devnull():
             sweeps = sweep.measure(counter)
@@ -485,6 +596,18 @@ def main() -> int:
     from infra.train import evaluate  # category suggestion: held-out top-1 accuracy (data/corpus.tsv)
 
     classifier = {**evaluate(), "target": CLASSIFIER_TARGET}
+    note("deployment package: python -m infra.build --stage dev …")
+    package = package_size()
+    steps = {op: {"calls": c, "units": calls.units[op]} for op, c in calls.items()}
+    # Each step of a request's life at the p50 the bench measured for it (or for its nearest kin).
+    p50 = {op: r["p50_ms"] for op, r in lat.items()} | {
+        f"staff action: {a}": r["p50_ms"] for a, r in action_lat.items()
+    } | {
+        "rate": action_lat["rate"]["p50_ms"],
+        "submit: 1 photo + Idempotency-Key": lat["submit (no media, no key)"]["p50_ms"],
+        "staff list: handler lsq-cg": lat["staff list (dispatcher, no filter)"]["p50_ms"],
+    }
+    costs = bill.estimate(steps, p50)
     load = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}
     table = render(calls, first, stored, lat, imp, cold, sweeps, dup)
     print(table)
@@ -492,6 +615,12 @@ def main() -> int:
         f"\ncategory suggestion: held-out top-1 accuracy {classifier['top1_accuracy']:.1%} on "
         f"{classifier['held_out']} of {classifier['corpus']} texts (target {CLASSIFIER_TARGET:.0%})"
     )
+    print()
+    print(render_actions(action_calls, action_lat))
+    print()
+    print(render_bill(costs))
+    print()
+    print(render_summary(calls, imp, cold, sweeps, dup, classifier, package, costs))
     print(f"\nload average (1/5/15 min) before {load['before']}, after {load['after']}; {os.cpu_count()} CPUs")
     RESULTS.write_text(
         json.dumps(
@@ -516,6 +645,13 @@ def main() -> int:
                 "sweep": sweeps,
                 "classifier": classifier,
                 "duplicates": dup,
+                "actions": {
+                    a: {"calls": sum(c.values()), "breakdown": dict(sorted(c.items())), "latency_ms": action_lat[a]}
+                    for a, c in action_calls.items()
+                },
+                "dynamodb_units": {op: dict(u) for op, u in calls.units.items()},
+                "package": package,
+                "bill_per_10000_requests": costs,
                 "botocore_clients_created": counter.clients,
                 "aws_calls_whole_run": dict(sorted(counter.total.items())),
                 "bench_seconds": round(time.perf_counter() - started, 1),

@@ -12,9 +12,10 @@ Steps:
    among them — and whose vendor/ holds the dependencies for Lambda (Linux x86_64, CPython 3.11)
    without what the Lambda runtime already has (boto3, botocore and theirs); --template-only
    leaves vendor/ empty and downloads nothing;
-3. run ``chalice package --merge-template`` there, put back the intrinsic functions its deep
-   merge mixed with Chalice's own (restore_intrinsics), and write ``<out>/sam.json`` and
-   ``<out>/deployment.zip``;
+3. run ``chalice package`` there and merge our template over the one it writes (``merged``:
+   mappings key by key, an intrinsic function whole — Chalice's own --merge-template would mix
+   our {"Fn::GetAtt": …} with its {"Fn::Sub": …} in one value), then write ``<out>/sam.json``
+   and ``<out>/deployment.zip``;
 4. check the result: no hard-coded ``arn:aws:`` (the template must deploy in aws-cn too), the
    event sources on the stack's stream and queue, every role's policy replaced.
 """
@@ -194,30 +195,25 @@ def _remove_empty_dirs(top: Path) -> None:
 
 # ---- chalice package ----------------------------------------------------------------------------
 
-def chalice_package(project: Path, stage: str, merge_file: Path, out: Path) -> None:
+def chalice_package(project: Path, stage: str, out: Path) -> None:
     env = dict(os.environ)
     # Chalice wants a region to package; the template itself is region-free (${AWS::Region}).
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))
     command = [
         sys.executable, "-c", "from chalice.cli import main; main()",
-        "package", "--stage", stage, "--merge-template", str(merge_file), str(out),
+        "package", "--stage", stage, "--template-format", "json", str(out),
     ]
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise BuildError(f"chalice package failed:\n{result.stdout}{result.stderr}")
 
 
-def restore_intrinsics(overlay, template: dict) -> None:
-    """Put back the overlay's intrinsic functions that Chalice's deep merge mixed with its own.
-
-    The merge treats {"Fn::GetAtt": …} as a mapping like any other: merged over Chalice's
-    {"Fn::Sub": …} it leaves one value with both functions. An intrinsic is a leaf: ours wins whole.
-    """
-    for key, value in overlay.items():
-        if _is_intrinsic(value):
-            template[key] = value
-        elif isinstance(value, dict) and isinstance(template.get(key), dict):
-            restore_intrinsics(value, template[key])
+def merged(base, overlay):
+    """``overlay`` (ours) over ``base`` (Chalice's): mappings merge key by key; anything else, an
+    intrinsic function ({"Fn::GetAtt": …}, {"Ref": …}) or a list included, is the overlay's whole."""
+    if isinstance(base, dict) and isinstance(overlay, dict) and not _is_intrinsic(overlay):
+        return {**base, **{key: merged(base.get(key), value) for key, value in overlay.items()}}
+    return overlay
 
 
 def _is_intrinsic(value) -> bool:
@@ -255,11 +251,8 @@ def build(stage: str, out: Path, template_only: bool = False, identity_provider:
     with tempfile.TemporaryDirectory(prefix="suqiu-build-") as tmp:
         project, packaged = Path(tmp) / "project", Path(tmp) / "packaged"
         prepare_project(project, stage, with_dependencies=not template_only)
-        merge_file = Path(tmp) / "merge.json"  # .json: Chalice then writes the template as JSON
-        merge_file.write_text(json.dumps(template, ensure_ascii=False, indent=1))
-        chalice_package(project, stage, merge_file, packaged)
-        result = json.loads((packaged / TEMPLATE_NAME).read_text())
-        restore_intrinsics(template, result)
+        chalice_package(project, stage, packaged)
+        result = merged(json.loads((packaged / TEMPLATE_NAME).read_text()), template)
         check_template(result)
         out.mkdir(parents=True, exist_ok=True)
         (out / TEMPLATE_NAME).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")

@@ -7,8 +7,8 @@ Every order adds to counters keyed by (day, dimension, value):
   received in March, 92% are resolved, 88% of those on time";
 - dimension and value: ``all`` (value ``-``), ``state``, ``type``, ``category``, ``area``
   (the order's own area; the pages sum a district's streets and communities),
-  ``unit`` (the unit that holds it now), and ``cell`` (where it was reported, a grid
-  cell of ``CELL_DEGREES`` of the WGS-84 point: the dashboard's heat map);
+  ``unit`` (the unit that holds it now), and ``cell`` (where it was reported: the geohash
+  cell of its WGS-84 point, as the hotspot alerts count; the dashboard's heat map);
 - counters (``COUNTERS``): how many were received, reached a unit, were signed for,
   resolved, resolved by their due time, replied to at least once, reopened by a bad
   rating (重办), rated, with how many stars, rated 3 to 5 (满意), and the seconds from
@@ -27,10 +27,11 @@ The location never changes, so the ``cell`` dimension is counted at submission o
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from chalicelib.domain import geocells
+from chalicelib.domain.duplicates import CELL_PRECISION
 from chalicelib.domain.orders import WorkOrder
 
 COUNTERS = (
@@ -49,7 +50,6 @@ COUNTERS = (
 DIMENSIONS = ("all", "state", "type", "category", "area", "unit")
 CELL = "cell"
 ALL = "-"
-CELL_DEGREES = 0.01  # about 1.1 km north–south, 0.8 km east–west in northern China
 SATISFIED_FROM = 3  # 3–5 stars close the order; 1–2 send it back (不满意重办)
 
 
@@ -135,14 +135,9 @@ def submission(order: WorkOrder, zone: dt.tzinfo, lng: float, lat: float) -> Tal
 
 
 def cell_of(lng: float, lat: float) -> str:
-    """The grid cell holding the point: its south-west corner in CELL_DEGREES steps ("12514:4290")."""
-    return f"{math.floor(lng / CELL_DEGREES + 1e-9)}:{math.floor(lat / CELL_DEGREES + 1e-9)}"
-
-
-def cell_centre(cell: str) -> tuple[float, float]:
-    """(lng, lat) of a cell's centre."""
-    x, y = (int(part) for part in cell.split(":"))
-    return round((x + 0.5) * CELL_DEGREES, 6), round((y + 0.5) * CELL_DEGREES, 6)
+    """The geohash cell holding the point: the grid the hotspot alerts count in, so the map's
+    cells are the alerts' cells."""
+    return geocells.encode(lng, lat, CELL_PRECISION)
 
 
 # ---- reading the counters ---------------------------------------------------------

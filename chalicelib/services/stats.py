@@ -17,7 +17,8 @@ import datetime as dt
 from chalicelib import storage
 from chalicelib.api.schemas import StatsQuery
 from chalicelib.city import City
-from chalicelib.domain import stats
+from chalicelib.domain import geocells, stats
+from chalicelib.domain.duplicates import CELL_PRECISION
 from chalicelib.domain.errors import Forbidden, InvalidInput
 from chalicelib.domain.lifecycle import STATE_LABELS, Actor, Role, State
 from chalicelib.services import runtime
@@ -60,12 +61,13 @@ def summary(actor: Actor, query: StatsQuery) -> dict:
         "by_category": _entries(by["category"], {c.code: c.name for c in city.categories}),
         "by_area": _areas(by["area"], city),
         "by_unit": _ranking(by["unit"], city),
+        # The hotspot alerts' cells (geohash, about 900 m × 610 m here), each at its centre.
         "cells": {
-            "degrees": stats.CELL_DEGREES,
+            "precision": CELL_PRECISION,
             "items": [
-                {"lng": lng, "lat": lat, "count": counters["submitted"]}
+                {"cell": cell, "lng": round(lng, 6), "lat": round(lat, 6), "count": counters["submitted"]}
                 for cell, counters in sorted(by[stats.CELL].items())
-                for lng, lat in [stats.cell_centre(cell)]
+                for lng, lat in [geocells.centre(cell)]
             ],
         },
     }

@@ -14,6 +14,7 @@ import pytest
 
 from pynamodb.attributes import NumberAttribute
 
+from chalicelib.domain import geocells
 from chalicelib.domain.stats import COUNTERS
 from chalicelib.storage import StatsModel
 from tests.api.staff_helpers import (  # noqa: F401
@@ -173,9 +174,11 @@ def test_every_day_of_the_period_is_in_the_daily_series(desk, worked):
 
 def test_the_heat_map_counts_where_requests_were_made(desk, worked):
     cells = figures(desk, "2025-03-03", "2025-03-04")["cells"]
-    # Every request of the desk is made at (125.14, 42.9): one cell, whose centre is near.
-    assert [(round(c["lng"], 3), round(c["lat"], 3), c["count"]) for c in cells["items"]] == [(125.145, 42.905, 7)]
-    assert cells["degrees"] == 0.01
+    # Every request of the desk is made at (125.14, 42.9): one cell, the hotspot alerts' cell there.
+    [cell] = cells["items"]
+    assert (cell["cell"], cell["count"]) == (geocells.encode(125.14, 42.9, 6), 7)
+    assert geocells.distance_m((125.14, 42.9), (cell["lng"], cell["lat"])) < 600  # its centre
+    assert cells["precision"] == 6
 
 
 def test_a_period_reads_the_counters_not_the_orders(desk, worked, app_operations):

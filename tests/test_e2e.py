@@ -1,91 +1,27 @@
-"""End to end, over HTTP, against the local stack that `make run` starts.
+"""End to end, over HTTP, against the local stack that `make run` starts (tests/local_stack.py).
 
-The stack runs in its own process on free ports with its own state directory,
-so it can run beside a developer's. A photo goes up through the presigned POST
-to the moto server, exactly as a phone would send it.
+A photo goes up through the presigned POST to the moto server, exactly as a phone would send it.
 """
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
-import requests
 
-from tests.api.resident_helpers import otp_pattern
+from tests.local_stack import HTTP, LocalStack, local_stack
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-class _Http(requests.Session):
-    """Every call with a timeout: a hung stack must fail the test, not hang the suite."""
-
-    def request(self, *args, **kwargs):
-        kwargs.setdefault("timeout", 30)
-        return super().request(*args, **kwargs)
-
-
-HTTP = _Http()
 # The smallest valid JPEG is not needed: the server checks type and size, not pixels.
 PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 2048 + b"\xff\xd9"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    state = tmp_path_factory.mktemp("local-stack")
-    ports = {"--port": _free_port(), "--aws-port": _free_port(), "--issuer-port": _free_port()}
-    command = [sys.executable, "-m", "infra.local", "--state-dir", str(state)]
-    for flag, port in ports.items():
-        command += [flag, str(port)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AUTH_", "TABLE_", "MEDIA_"))}
-    log = (state / "stack.log").open("w")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{ports['--port']}/api/v1"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{base}/catalog", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the local stack did not start:\n" + (state / "stack.log").read_text())
-        time.sleep(0.2)
-    tokens = json.loads((state / "tokens.json").read_text())
-    yield base, tokens, state / "stack.log"
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+def stack(tmp_path_factory) -> LocalStack:
+    with local_stack(tmp_path_factory.mktemp("local-stack")) as running:
+        yield running
 
 
-def _otp(base: str, log: Path, phone: str) -> str:
-    """Ask for a code and read it where the stack prints the SMS it sends (SMS_SENDER=console)."""
-
-    def codes() -> list[str]:
-        lines = [line for line in log.read_text().splitlines() if line.startswith(f"SMS +86{phone} ")]
-        return [found.group(1) for line in lines if (found := otp_pattern().search(line))]
-
-    seen = len(codes())
-    answer = HTTP.post(f"{base}/otp", json={"phone": phone})
-    assert answer.status_code == 200, answer.text
-    [code] = codes()[seen:]  # printed, and flushed, before the answer was sent
-    return code
-
-
-def _submit(base: str, log: Path, media: list[str], phone: str) -> dict:
+def _submit(stack: LocalStack, media: list[str], phone: str) -> dict:
     body = {
         "type": "complaint",
         "category": "sanitation",
@@ -94,9 +30,9 @@ def _submit(base: str, log: Path, media: list[str], phone: str) -> dict:
         "area": "220402001001",
         "media": media,
         "anonymous": False,
-        "contact": {"name": "李桂兰", "phone": phone, "otp": _otp(base, log, phone)},
+        "contact": {"name": "李桂兰", "phone": phone, "otp": stack.otp(phone)},
     }
-    answer = HTTP.post(f"{base}/requests", json=body, headers={"Idempotency-Key": os.urandom(8).hex()})
+    answer = HTTP.post(f"{stack.api}/requests", json=body, headers={"Idempotency-Key": os.urandom(8).hex()})
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -118,14 +54,14 @@ def _handle_to_resolution(base: str, token: str, tracking_no: str) -> None:
 
 
 def test_a_photo_report_goes_from_submission_to_closure(stack):
-    base, tokens, log = stack
+    base, tokens = stack.api, stack.tokens
     upload = HTTP.post(
         f"{base}/uploads", json={"filename": "垃圾.jpg", "content_type": "image/jpeg", "size": len(PHOTO)}
     ).json()
     posted = HTTP.post(upload["url"], data=upload["fields"], files={"file": ("垃圾.jpg", PHOTO, "image/jpeg")})
     assert posted.status_code in (200, 204), posted.text
 
-    submitted = _submit(base, log, [upload["upload_id"]], "13904371234")
+    submitted = _submit(stack, [upload["upload_id"]], "13904371234")
     assert submitted["state"] == "dispatched" and submitted["unit"]["code"] == "lsq-cg"
     no, code = submitted["tracking_no"], submitted["query_code"]
 
@@ -139,8 +75,8 @@ def test_a_photo_report_goes_from_submission_to_closure(stack):
 
 
 def test_a_bad_rating_sends_the_order_back_to_be_redone(stack):
-    base, tokens, log = stack
-    submitted = _submit(base, log, [], "13904375678")  # another phone: one code a minute each
+    base, tokens = stack.api, stack.tokens
+    submitted = _submit(stack, [], "13904375678")  # another phone: one code a minute each
     no, code = submitted["tracking_no"], submitted["query_code"]
     _handle_to_resolution(base, tokens["handler:lsq-cg"], no)
 
@@ -152,7 +88,7 @@ def test_a_bad_rating_sends_the_order_back_to_be_redone(stack):
 
 
 def test_the_hotline_follows_a_request_over_open311_with_the_demo_key(stack):
-    base, tokens, _ = stack
+    base, tokens = stack.api, stack.tokens
     assert {"dispatcher", "leader", "admin", "handler:lsq-cg", "api_key:hotline"} <= set(tokens)
     open311 = base.replace("/api/v1", "/open311/v2")
     form = {

@@ -188,7 +188,8 @@ class StaffListQuery(_Body):
 # ---- staff actions: one model per action, told apart by "action" ----------
 
 class _Action(_Body):
-    version: int = Field(ge=1, description="The order's version the action was decided on")
+    # Strict: true or 2.0 is a client's mistake, not a version (true would pass for version 1).
+    version: int = Field(strict=True, ge=1, description="The order's version the action was decided on")
 
 
 class Dispatch(_Action):

@@ -47,7 +47,8 @@ class Conformance:
         assert not stray, f"{method} {path}: validated with {stray}, which api/operations.py does not name for it"
         where = f"{method} {path.split('?', 1)[0]} answered {status}"
         response = operation["responses"].get(str(status))
-        assert response is not None, f"{where}, a status the OpenAPI document does not list ({operation['operationId']})"
+        listed = operation["operationId"]
+        assert response is not None, f"{where}, a status the OpenAPI document does not list ({listed})"
         [(media_type, content)] = response["content"].items()
         assert (content_type or "").split(";")[0].strip() == media_type, f"{where} as {content_type}, not {media_type}"
         body = json.loads(text)

@@ -52,7 +52,9 @@ _SECURITY_SCHEMES = {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
-        "description": "A resident token (HS256, 30 minutes) from POST /api/v1/otp/verify: the verified phone's own requests",
+        "description": (
+            "A resident token (HS256, 30 minutes) from POST /api/v1/otp/verify: the verified phone's own requests"
+        ),
     },
     "partnerApiKey": {
         "type": "apiKey",
@@ -100,9 +102,12 @@ def _query_parameters(model: type[BaseModel]) -> list[dict]:
     return parameters
 
 
+_STRING = {"type": "string"}
+
+
 def _path_parameters(op: Operation) -> list[dict]:
     return [
-        {"name": name, "in": "path", "required": True, "description": PATH_PARAMETERS[name], "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "description": PATH_PARAMETERS[name], "schema": _STRING}
         for name in op.path_parameters
     ]
 
@@ -110,9 +115,15 @@ def _path_parameters(op: Operation) -> list[dict]:
 def _header_parameters(op: Operation) -> list[dict]:
     if not op.idempotency_key:
         return []
-    schema = IDEMPOTENCY_KEY.json_schema(mode="validation")
-    description = "Makes a retry safe: the same key and body answer the first answer (a UUID is a good key)"
-    return [{"name": "Idempotency-Key", "in": "header", "required": False, "description": description, "schema": schema}]
+    return [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "description": "Makes a retry safe: the same key and body answer the first answer (a UUID is a good key)",
+            "schema": IDEMPOTENCY_KEY.json_schema(mode="validation"),
+        }
+    ]
 
 
 def _json(schema: dict) -> dict:

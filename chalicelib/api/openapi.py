@@ -194,6 +194,7 @@ def build(operations: tuple[Operation, ...] = OPERATIONS) -> dict:
                 "Residents' requests to their city: submission, tracking, rating, the case library; the staff's "
                 "queue and actions; partner channels' API keys. Every error answers "
                 '{"error": {"code", "message", "fields"}}. Times are ISO 8601 in the city\'s time zone. '
+                "An empty query parameter (?unit=) is the same as a missing one. "
                 "Open311 GeoReport v2 (/open311/v2, form-encoded, JSON or XML) is described by its own "
                 "specification and is not in this document."
             ),

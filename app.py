@@ -14,6 +14,7 @@ staff = lazy("chalicelib.api.staff")
 residents = lazy("chalicelib.api.residents")
 admin = lazy("chalicelib.api.admin")
 open311 = lazy("chalicelib.api.open311")
+openapi = lazy("chalicelib.api.openapi")
 escalation = lazy("chalicelib.services.escalation")
 notify = lazy("chalicelib.services.notify")
 _settings = get_settings()
@@ -145,6 +146,13 @@ def admin_issue_api_key(channel):
 @app.route("/api/v1/admin/channels/{channel}/api-keys/{key_id}", methods=["DELETE"])
 def admin_revoke_api_key(channel, key_id):
     return admin.revoke_key(app.current_request, channel, key_id)
+
+
+# ---- the API's own description -------------------------------------------------
+
+@app.route("/api/v1/openapi.json", methods=["GET"])
+def openapi_document():
+    return openapi.serve(app.current_request)
 
 
 # ---- Open311 GeoReport v2 -------------------------------------------------------

@@ -457,7 +457,9 @@ def _copy_lifecycle(order: WorkOrder, item: OrderModel) -> None:
 
 def created_key(created_at: dt.datetime, tracking_no: str) -> str:
     """Sorts by time across days, whatever the width of the daily sequence."""
-    return f"{created_at.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S.%fZ}#{tracking_no}"
+    moment = created_at.astimezone(dt.timezone.utc)
+    # The year padded by hand: strftime writes year 999 as "999", which sorts after "2026".
+    return f"{moment.year:04d}{moment:%m%dT%H%M%S.%fZ}#{tracking_no}"
 
 
 def _event_item(tracking_no: str, event: Event) -> EventModel:

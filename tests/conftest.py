@@ -24,15 +24,19 @@ os.environ["AUTH_ISSUER"] = ISSUER.issuer
 import aws_lambda_powertools.utilities.batch  # noqa: E402,F401
 import chalicelib.api.schemas  # noqa: E402,F401
 import chalicelib.city  # noqa: E402
+from tests.openapi_conformance import conformance  # noqa: E402
 
 # The city's models build on first use (defer_build): build them now, before any test freezes time.
 chalicelib.city.City.model_rebuild()
+# So do the answers' models, when the OpenAPI document is made: make it now too.
+conformance()
 import pytest  # noqa: E402
 from botocore.client import BaseClient  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from app import app  # noqa: E402
+from chalicelib.api import http  # noqa: E402
 from infra.local import create_local_resources  # noqa: E402
 
 
@@ -54,26 +58,29 @@ class Api:
     def __init__(self, http):
         self.http = http
         self.operations: list[str] = []
+        self.validated: list = []  # the models the handler validated the last call's input with
         self._serving = False
 
     def get(self, path: str, headers: dict | None = None):
-        return self._serve(self.http.get, path, headers=headers or {})
+        return self._serve("GET", path, headers=headers or {})
 
     def post(self, path: str, body, headers: dict | None = None):
         raw = body if isinstance(body, (str, bytes)) else json.dumps(body, ensure_ascii=False)
-        return self._serve(
-            self.http.post, path, body=raw, headers={"Content-Type": "application/json", **(headers or {})}
-        )
+        return self._serve("POST", path, body=raw, headers={"Content-Type": "application/json", **(headers or {})})
 
     def delete(self, path: str, headers: dict | None = None):
-        return self._serve(self.http.delete, path, headers=headers or {})
+        return self._serve("DELETE", path, headers=headers or {})
 
-    def _serve(self, send, *args, **kwargs):
-        self._serving = True
+    def _serve(self, method: str, path: str, **kwargs):
+        self._serving, self.validated = True, []
         try:
-            return _Answer(send(*args, **kwargs))
+            answer = _Answer(getattr(self.http, method.lower())(path, **kwargs))
         finally:
             self._serving = False
+        # Every call of every API test is one the OpenAPI document describes.
+        content_type = answer.headers.get("Content-Type")
+        conformance().check(method, path, self.validated, answer.status, content_type, answer.text)
+        return answer
 
     def record(self, operation: str) -> None:
         if self._serving:
@@ -104,6 +111,13 @@ def api(aws, monkeypatch):
             return make_api_call(botocore_client, operation, params)
 
         monkeypatch.setattr(BaseClient, "_make_api_call", recorded)
+        validate = http.validate
+
+        def validated(model, data):
+            client.validated.append(model)
+            return validate(model, data)
+
+        monkeypatch.setattr(http, "validate", validated)
         yield client
     assert "Scan" not in client.operations, f"the app scanned a table: {client.operations}"
 

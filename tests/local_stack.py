@@ -24,6 +24,17 @@ from tests.api.resident_helpers import otp_pattern
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class Http(requests.Session):
+    """Every call with a timeout: a hung stack must fail the test, not hang the suite."""
+
+    def request(self, *args, **kwargs):
+        kwargs.setdefault("timeout", 30)
+        return super().request(*args, **kwargs)
+
+
+HTTP = Http()
+
+
 @dataclass(frozen=True)
 class LocalStack:
     origin: str  # http://127.0.0.1:<port>: the pages
@@ -38,6 +49,14 @@ class LocalStack:
         """The SMS codes sent to a mainland mobile so far, oldest first, as the stack printed them."""
         lines = [line for line in self.log.read_text().splitlines() if line.startswith(f"SMS +86{phone} ")]
         return [found.group(1) for line in lines if (found := otp_pattern().search(line))]
+
+    def otp(self, phone: str) -> str:
+        """Ask for a code and read it where the stack prints the SMS it sends."""
+        seen = len(self.sms_codes(phone))
+        answer = HTTP.post(f"{self.api}/otp", json={"phone": phone})
+        assert answer.status_code == 200, answer.text
+        [code] = self.sms_codes(phone)[seen:]  # printed, and flushed, before the answer was sent
+        return code
 
 
 def _free_port() -> int:

@@ -1,8 +1,6 @@
-"""End to end, over HTTP, against the local stack that `make run` starts.
+"""End to end, over HTTP, against the local stack that `make run` starts (tests/local_stack.py).
 
-The stack runs in its own process on free ports with its own state directory,
-so it can run beside a developer's. A photo goes up through the presigned POST
-to the moto server, exactly as a phone would send it.
+A photo goes up through the presigned POST to the moto server, exactly as a phone would send it.
 """
 from __future__ import annotations
 
@@ -10,37 +8,17 @@ import os
 import xml.etree.ElementTree as ET
 
 import pytest
-import requests
 
-from tests.local_stack import LocalStack, local_stack
+from tests.local_stack import HTTP, LocalStack, local_stack
 
-
-class _Http(requests.Session):
-    """Every call with a timeout: a hung stack must fail the test, not hang the suite."""
-
-    def request(self, *args, **kwargs):
-        kwargs.setdefault("timeout", 30)
-        return super().request(*args, **kwargs)
-
-
-HTTP = _Http()
 # The smallest valid JPEG is not needed: the server checks type and size, not pixels.
 PHOTO = b"\xff\xd8\xff\xe0" + b"\x00" * 2048 + b"\xff\xd9"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory) -> LocalStack:
     with local_stack(tmp_path_factory.mktemp("local-stack")) as running:
         yield running
-
-
-def _otp(stack: LocalStack, phone: str) -> str:
-    """Ask for a code and read it where the stack prints the SMS it sends (SMS_SENDER=console)."""
-    seen = len(stack.sms_codes(phone))
-    answer = HTTP.post(f"{stack.api}/otp", json={"phone": phone})
-    assert answer.status_code == 200, answer.text
-    [code] = stack.sms_codes(phone)[seen:]  # printed, and flushed, before the answer was sent
-    return code
 
 
 def _submit(stack: LocalStack, media: list[str], phone: str) -> dict:
@@ -52,7 +30,7 @@ def _submit(stack: LocalStack, media: list[str], phone: str) -> dict:
         "area": "220402001001",
         "media": media,
         "anonymous": False,
-        "contact": {"name": "李桂兰", "phone": phone, "otp": _otp(stack, phone)},
+        "contact": {"name": "李桂兰", "phone": phone, "otp": stack.otp(phone)},
     }
     answer = HTTP.post(f"{stack.api}/requests", json=body, headers={"Idempotency-Key": os.urandom(8).hex()})
     assert answer.status_code == 201, answer.text

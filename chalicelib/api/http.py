@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -145,9 +146,15 @@ def json_body(request: Request, model: type[BaseModel] | TypeAdapter):
     return validate(model, data)
 
 
+# Lone surrogates: what a query string's undecodable bytes become.
+_NOT_TEXT = re.compile("[\ud800-\udfff]")
+
+
 def query(request: Request, model: type[BaseModel]):
-    # An empty parameter means the same as a missing one (?state=&unit=lsq).
-    params = {k: v for k, v in (request.query_params or {}).items() if v != ""}
+    # An empty parameter means the same as a missing one (?state=&unit=lsq). Bytes that are
+    # not UTF-8 read as U+FFFD, as any decoder shows them: a query code that is not text
+    # is a wrong code (404, like any other), not a different answer.
+    params = {k: _NOT_TEXT.sub("\ufffd", v) for k, v in (request.query_params or {}).items() if v != ""}
     return validate(model, params)
 
 

@@ -4,21 +4,20 @@ from __future__ import annotations
 from typing import Any
 
 from chalice.app import Request, Response
+from pydantic import ValidationError
 
 from chalicelib.api.http import ApiError, endpoint, json_body, query, respond
 from chalicelib.api.schemas import (
+    IDEMPOTENCY_KEY,
     CasesQuery,
     PartnerSubmitRequest,
     RatingRequest,
     SubmitRequest,
     SuggestRequest,
+    TrackQuery,
     UploadRequest,
 )
 from chalicelib.services import cases, channels, intake, residents, runtime, suggestions, views
-
-# The key is the only thing that ties a retry to its first answer (which holds the query
-# code), so it must be unguessable: a UUID or 16+ random characters.
-_IDEMPOTENCY_KEY_LENGTH = range(16, 129)
 
 
 @endpoint
@@ -52,10 +51,7 @@ def suggest(request: Request) -> Response:
 
 @endpoint
 def track(request: Request, tracking_no: str) -> Response:
-    code = (request.query_params or {}).get("code", "").strip()
-    if not code:
-        raise ApiError(422, "validation_failed", "请输入查询码", {"code": "必填"})
-    return respond(residents.track(tracking_no, code))
+    return respond(residents.track(tracking_no, query(request, TrackQuery).code))
 
 
 @endpoint
@@ -72,12 +68,12 @@ def _idempotency_key(request: Request) -> str | None:
     key = request.headers.get("idempotency-key")
     if key is None:
         return None
-    key = key.strip()
-    if len(key) not in _IDEMPOTENCY_KEY_LENGTH or not key.isprintable() or not key.isascii():
+    try:
+        return IDEMPOTENCY_KEY.validate_python(key)
+    except ValidationError:
         raise ApiError(
             422,
             "validation_failed",
             "Idempotency-Key 须为 16 至 128 个可打印 ASCII 字符（建议使用 UUID）",
             {"Idempotency-Key": "格式不正确"},
-        )
-    return key
+        ) from None

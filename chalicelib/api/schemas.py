@@ -113,6 +113,15 @@ class PartnerSubmitRequest(SubmitRequest):
     external_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] | None = None
 
 
+# The Idempotency-Key header of a submission. The key is the only thing that ties a retry to
+# its first answer (which holds the query code), so it must be unguessable: a UUID or 16+
+# random characters, printable ASCII.
+IdempotencyKey = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=16, max_length=128, pattern=r"^[ -~]+$")
+]
+IDEMPOTENCY_KEY = TypeAdapter(IdempotencyKey, config=ConfigDict(defer_build=True))
+
+
 class ApiKeyRequest(_Body):
     """POST /api/v1/admin/channels/{channel}/api-keys: what the key is for (its holder, its system)."""
 
@@ -132,6 +141,13 @@ class OtpRequest(_Body):
 class OtpVerifyRequest(_Body):
     phone: Phone
     code: OtpCode
+
+
+class TrackQuery(_Body):
+    """GET /api/v1/requests/{tracking_no}: the query code that opens the request."""
+
+    # No length limit: a wrong code of any length answers the 404 an unknown number does.
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class OwnRequestsQuery(_Body):
@@ -191,7 +207,8 @@ class StatsQuery(_Body):
 # ---- staff actions: one model per action, told apart by "action" ----------
 
 class _Action(_Body):
-    version: int = Field(ge=1, description="The order's version the action was decided on")
+    # Strict: true or 2.0 is a client's mistake, not a version (true would pass for version 1).
+    version: int = Field(strict=True, ge=1, description="The order's version the action was decided on")
 
 
 class Dispatch(_Action):

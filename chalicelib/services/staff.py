@@ -80,8 +80,8 @@ def _filter(actor: Actor, query: StaffListQuery) -> storage.ListFilter | None:
         types=frozenset({query.type} if query.type else ()),
         levels=frozenset({query.level} if query.level else ()),
         verified=query.verified,
-        created_from=_day_start(query.created_from, city) if query.created_from else None,
-        created_to=_day_start(query.created_to + dt.timedelta(days=1), city) if query.created_to else None,
+        created_from=_day_start(query.created_from, city),
+        created_to=_day_start(query.created_to, city, days_after=1),
     )
 
 
@@ -95,8 +95,19 @@ def _states(query: StaffListQuery) -> frozenset[str]:
     return frozenset()
 
 
-def _day_start(day: dt.date, city) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=city.zone)
+def _day_start(day: dt.date | None, city, days_after: int = 0) -> dt.datetime | None:
+    """Midnight ``days_after`` days after ``day`` in the city's time, as UTC.
+
+    None when there is no day, or when that midnight lies past either end of the calendar
+    (from=0001-01-01 is before year 1 in UTC, to=9999-12-31 ends after 9999): no bound.
+    """
+    if day is None:
+        return None
+    try:
+        midnight = dt.datetime.combine(day + dt.timedelta(days=days_after), dt.time.min, tzinfo=city.zone)
+        return midnight.astimezone(dt.timezone.utc)
+    except OverflowError:
+        return None
 
 
 def detail(actor: Actor, tracking_no: str) -> dict:

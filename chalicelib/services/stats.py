@@ -30,7 +30,9 @@ VIEWERS = frozenset({Role.DISPATCHER, Role.LEADER, Role.ADMIN})
 
 def period(query: StatsQuery, city: City, today: dt.date) -> tuple[dt.date, dt.date]:
     last = query.created_to or today
-    first = query.created_from or last - dt.timedelta(days=DEFAULT_DAYS - 1)
+    default_span = dt.timedelta(days=DEFAULT_DAYS - 1)
+    # The calendar's first days have fewer before them than the default period (to=0001-01-01).
+    first = query.created_from or (last - default_span if last - dt.date.min >= default_span else dt.date.min)
     if first > last:
         raise InvalidInput("开始日期晚于结束日期", {"from": "开始日期晚于结束日期"})
     if (last - first).days + 1 > MAX_DAYS:

@@ -176,6 +176,12 @@ DATE_FILTERS = [  # (query, labels of the orders it must list)
     ({"from": "2025-03-05", "to": "2025-03-05"}, {"wednesday_midnight"}),
     ({"from": "2025-03-03", "to": "2025-03-06"}, set(DAYS)),
     ({"from": "2025-03-07"}, set()),
+    # The ends of the calendar (found by the fuzzing: they were a 500): no bound, or nothing.
+    ({"from": "0001-01-01"}, set(DAYS)),
+    ({"to": "9999-12-31"}, set(DAYS)),
+    ({"from": "0001-01-01", "to": "9999-12-31"}, set(DAYS)),
+    ({"to": "0999-12-31"}, set()),
+    ({"from": "9999-12-31"}, set()),
 ]
 
 

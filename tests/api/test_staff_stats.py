@@ -205,6 +205,15 @@ def test_the_default_period_is_the_last_30_days(desk, clock):
     assert figures(desk, "", "")["period"] == {"from": "2025-02-19", "to": "2025-03-20", "days": 30}
 
 
+def test_a_period_at_the_calendars_ends_is_only_as_long_as_the_calendar(desk):
+    """Found by the fuzzer: the default 30 days before 0001-01-01 do not exist (it was a 500)."""
+    answer = desk.api.get(f"{STATS}?to=0001-01-01", desk.headers(DISPATCHER))
+    assert answer.status == 200, answer
+    assert answer.json["period"] == {"from": "0001-01-01", "to": "0001-01-01", "days": 1}
+    late = desk.api.get(f"{STATS}?from=9999-12-31&to=9999-12-31", desk.headers(DISPATCHER))
+    assert late.status == 200 and late.json["period"]["days"] == 1, late
+
+
 @pytest.mark.parametrize("who", [LEADER, ADMIN])
 def test_leaders_and_administrators_see_the_figures(desk, who):
     assert figures(desk, "2025-03-01", "2025-03-31", who)["totals"]["submitted"] == 0

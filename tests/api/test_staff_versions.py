@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import botocore.client
+import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib import storage
@@ -31,6 +32,15 @@ def test_a_stale_version_answers_409_and_writes_nothing(desk, in_progress):
 
     assert_error(answer, 409, "conflict", {"version"})
     assert trail_length(desk, in_progress) == before == 3
+
+
+@pytest.mark.parametrize("version", [True, 2.0, "2"], ids=repr)
+def test_a_version_must_be_a_json_integer(desk, dispatched, version):
+    """true would pass for version 1 (found in the fuzzing's traffic): a mistyped version takes nothing."""
+    answer = desk.act(dispatched, HANDLER_CG, "sign", version=version)
+
+    assert_error(answer, 422, "validation_failed", {"version"})
+    assert desk.order(dispatched)["state"] == "dispatched"
 
 
 def test_two_staff_acting_on_the_same_version_the_second_loses(desk, dispatched):

@@ -1,0 +1,214 @@
+"""Every operation under /api/v1, in one list: what the OpenAPI document is made of.
+
+Each entry names the route (method, path, and the Chalice view that serves it), the
+pydantic models its handler validates the body and the query with (api/schemas.py),
+the models of its answers (api/responses.py), who may call it, and the errors it
+may answer besides those its inputs imply. The document (api/openapi.py) is built
+from this list only, and a test holds the list to ``app.routes``: a route added to
+app.py without its entry here fails it, as does an entry left behind.
+
+Open311 (/open311/v2) is not here: it is form-encoded and answers JSON or XML as the
+GeoReport v2 specification says, and is described by that specification (README).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, TypeAdapter
+
+from chalicelib.api import responses as out
+from chalicelib.api import schemas as into
+from chalicelib.domain.orders import Role
+
+STAFF = (Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN)
+COMMAND_CENTRE = (Role.DISPATCHER, Role.LEADER)
+
+# What the path parameters are (they are whole path segments, checked by the services).
+PATH_PARAMETERS = {
+    "tracking_no": "受理编号 (tracking number), e.g. LY202611210001; case and spaces are forgiven",
+    "channel": "A partner channel's code (the city file's channels), e.g. hotline",
+    "key_id": "An API key's id (12 hex digits), as listed",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    view: str  # the Chalice view function: also the document's operationId
+    tag: str
+    summary: str
+    answers: Mapping[int, type[BaseModel]]  # the success statuses and what each answers
+    body: tuple[type[BaseModel] | TypeAdapter, ...] = ()  # a JSON body, any one of these
+    query: type[BaseModel] | None = None
+    roles: tuple[Role, ...] = ()  # staff roles that may call it: a staff bearer token is needed
+    resident: bool = False  # a resident's bearer token (POST /otp/verify) is needed
+    partner_key: bool = False  # X-Api-Key may be sent (a partner channel's submission)
+    idempotency_key: bool = False  # Idempotency-Key may be sent
+    errors: tuple[int, ...] = ()  # error statuses besides those the inputs and the auth imply
+    description: str = ""
+    notes: Mapping[int, str] = field(default_factory=dict)  # what a status means here, if not the usual
+    media_type: str = "application/json"  # of the success answers (errors are always JSON)
+
+    @property
+    def path_parameters(self) -> list[str]:
+        return [part[1:-1] for part in self.path.split("/") if part.startswith("{")]
+
+    @property
+    def error_statuses(self) -> list[int]:
+        implied = set(self.errors)
+        if self.body:
+            implied |= {400, 415, 422}
+        if self.query is not None:
+            implied.add(422)
+        if self.path_parameters:
+            implied.add(404)
+        if self.roles:
+            implied |= {401, 403}
+        if self.resident:
+            implied.add(401)
+        return sorted(implied | {500})
+
+
+V1 = "/api/v1"
+
+OPERATIONS: tuple[Operation, ...] = (
+    # ---- residents ----
+    Operation(
+        "GET", f"{V1}/catalog", "catalog", "residents",
+        "The request types, categories (with their extra questions), the area tree and media limits",
+        {200: out.Catalog},
+    ),
+    Operation(
+        "POST", f"{V1}/uploads", "create_upload", "residents",
+        "A presigned POST for one photo, video or voice note",
+        {201: out.UploadTicket}, body=(into.UploadRequest,),
+    ),
+    Operation(
+        "POST", f"{V1}/suggest", "suggest_category", "residents",
+        "智能预判: the likeliest categories for a description, the unit, similar published cases",
+        {200: out.Suggestion}, body=(into.SuggestRequest,),
+    ),
+    Operation(
+        "POST", f"{V1}/requests", "submit_request", "residents",
+        "Submit a request",
+        {201: out.Submitted, 200: out.Submitted}, body=(into.SubmitRequest, into.PartnerSubmitRequest),
+        partner_key=True, idempotency_key=True, errors=(401, 403, 409),
+        description=(
+            "A named request proves its phone with an SMS code (contact.otp, from POST /api/v1/otp). "
+            "Idempotency-Key makes a retry answer the first answer. A partner channel sends its "
+            "X-Api-Key (no SMS code) and may name its own external_id: a repeat of an external_id "
+            "answers 200 with the order it made. external_id is refused without X-Api-Key."
+        ),
+        notes={
+            200: "A partner's external_id had made this order already",
+            401: "X-Api-Key is not a key (api_key_invalid)",
+            403: "X-Api-Key was revoked (api_key_revoked)",
+            409: "The first submission with this Idempotency-Key is still running (in_progress): retry",
+        },
+    ),
+    Operation(
+        "GET", f"{V1}/requests/{{tracking_no}}", "track_request", "residents",
+        "A request's progress, with its query code",
+        {200: out.PublicDetail}, query=into.TrackQuery,
+        notes={404: "No such request, or a wrong query code: the two answer alike"},
+    ),
+    Operation(
+        "POST", f"{V1}/requests/{{tracking_no}}/rating", "rate_request", "residents",
+        "Rate a resolved request (1-2 stars send it back to be redone)",
+        {200: out.RatingResult}, body=(into.RatingRequest,), errors=(409,),
+        notes={409: "The request is not resolved, or was rated meanwhile"},
+    ),
+    Operation(
+        "GET", f"{V1}/cases", "list_cases", "residents",
+        "The public case library (典型案例库), newest first, optionally by keyword",
+        {200: out.CasePage}, query=into.CasesQuery,
+    ),
+    Operation(
+        "POST", f"{V1}/otp", "send_otp", "residents",
+        "Send a 6-digit code by SMS to prove a phone (实名)",
+        {200: out.OtpSent}, body=(into.OtpRequest,), errors=(429, 503),
+        notes={429: "At most one code a minute and five an hour per phone", 503: "The SMS provider failed"},
+    ),
+    Operation(
+        "POST", f"{V1}/otp/verify", "verify_otp", "residents",
+        "Use a code: a resident token for the resident's own requests",
+        {200: out.ResidentToken}, body=(into.OtpVerifyRequest,),
+    ),
+    Operation(
+        "GET", f"{V1}/me/requests", "my_requests", "residents",
+        "The requests made with the verified phone, newest first",
+        {200: out.OwnRequestPage}, query=into.OwnRequestsQuery, resident=True,
+    ),
+    # ---- staff ----
+    Operation(
+        "GET", f"{V1}/staff/requests", "staff_list_requests", "staff",
+        "The queue, newest first (a handler sees its unit and the units below it)",
+        {200: out.QueuePage}, query=into.StaffListQuery, roles=STAFF,
+    ),
+    Operation(
+        "GET", f"{V1}/staff/requests/{{tracking_no}}", "staff_request_detail", "staff",
+        "An order in full: contact (clear or masked), trail, allowed actions, version",
+        {200: out.StaffDetail}, roles=STAFF,
+    ),
+    Operation(
+        "POST", f"{V1}/staff/requests/{{tracking_no}}/actions", "staff_act", "staff",
+        "Act on an order: one action, decided on the order's version",
+        {200: out.ActionResult}, body=(into.STAFF_ACTION,), roles=STAFF, errors=(409,),
+        notes={409: "The order changed since that version, or its state does not allow the action"},
+    ),
+    Operation(
+        "GET", f"{V1}/staff/hotspots", "staff_hotspots", "staff",
+        "Hotspot alerts (未诉先办), the latest raised first",
+        {200: out.HotspotPage}, query=into.PageQuery, roles=COMMAND_CENTRE,
+    ),
+    # ---- the staff pages ----
+    Operation(
+        "GET", f"{V1}/staff/config", "staff_console_config", "staff",
+        "How the staff pages sign in (OpenID Connect), and the map's tile layer: no token needed",
+        {200: out.ConsoleConfig},
+    ),
+    Operation(
+        "GET", f"{V1}/staff/city", "staff_city_map", "staff",
+        "The city's boundary, its areas' shapes and the unit tree, for the console's and the dashboard's map",
+        {200: out.CityMap}, roles=STAFF,
+    ),
+    Operation(
+        "GET", f"{V1}/staff/stats", "staff_stats", "staff",
+        "The dashboard's figures for a period of days of receipt, from counters kept with every change",
+        {200: out.Stats}, query=into.StatsQuery, roles=(Role.DISPATCHER, Role.LEADER, Role.ADMIN),
+    ),
+    Operation(
+        "GET", f"{V1}/staff/export", "staff_export", "staff",
+        "The queue's orders as CSV for Excel; X-Next-Cursor resumes after the last row",
+        {200: out.Csv}, query=into.ExportQuery, roles=STAFF, media_type="text/csv",
+    ),
+    # ---- administrators ----
+    Operation(
+        "GET", f"{V1}/admin/channels", "admin_list_channels", "admin",
+        "The partner channels, with their live keys' count",
+        {200: out.ChannelList}, roles=(Role.ADMIN,),
+    ),
+    Operation(
+        "GET", f"{V1}/admin/channels/{{channel}}/api-keys", "admin_list_api_keys", "admin",
+        "A channel's API keys, revoked ones included (never the keys themselves)",
+        {200: out.ApiKeyList}, roles=(Role.ADMIN,),
+    ),
+    Operation(
+        "POST", f"{V1}/admin/channels/{{channel}}/api-keys", "admin_issue_api_key", "admin",
+        "Issue an API key for a channel: the answer is the only place the key appears",
+        {201: out.IssuedApiKey}, body=(into.ApiKeyRequest,), roles=(Role.ADMIN,),
+    ),
+    Operation(
+        "DELETE", f"{V1}/admin/channels/{{channel}}/api-keys/{{key_id}}", "admin_revoke_api_key", "admin",
+        "Revoke an API key; revoking it again changes nothing",
+        {200: out.ApiKey}, roles=(Role.ADMIN,),
+    ),
+    # ---- this document ----
+    Operation(
+        "GET", f"{V1}/openapi.json", "openapi_document", "meta",
+        "This document (OpenAPI 3.1)",
+        {200: out.Document},
+    ),
+)

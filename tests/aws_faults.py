@@ -22,10 +22,12 @@ _STATUS = {
     "ThrottlingException": 400,
     "TransactionCanceledException": 400,
     "Throttling": 400,
+    "RequestThrottled": 400,
     "SlowDown": 503,
     "ServiceUnavailable": 503,
     "InternalServerError": 500,
     "InternalError": 500,
+    "InvalidParameter": 400,
     "ValidationException": 400,
 }
 
@@ -36,6 +38,7 @@ class Refusal:
     code: str
     reasons: tuple[str, ...] | None
     times: int | None
+    message: str
     refused: int = 0  # how many calls were refused so far
 
     def applies(self, operation: str) -> bool:
@@ -43,7 +46,7 @@ class Refusal:
 
     def response(self) -> dict:
         response = {
-            "Error": {"Code": self.code, "Message": f"{self.code} (refused by the test)"},
+            "Error": {"Code": self.code, "Message": self.message},
             "ResponseMetadata": {"HTTPStatusCode": _STATUS[self.code], "HTTPHeaders": {}},
         }
         if self.reasons is not None:
@@ -52,10 +55,16 @@ class Refusal:
 
 
 def refuse(
-    monkeypatch, operation: str, code: str, *, reasons: tuple[str, ...] | None = None, times: int | None = 1
+    monkeypatch,
+    operation: str,
+    code: str,
+    *,
+    reasons: tuple[str, ...] | None = None,
+    times: int | None = 1,
+    message: str = "refused by the test",
 ) -> Refusal:
     """Refuse ``operation`` with ``code`` (and, for a cancelled transaction, its ``reasons``)."""
-    refusal = Refusal(operation, code, reasons, times)
+    refusal = Refusal(operation, code, reasons, times, message)
     passing = botocore.client.BaseClient._make_api_call
 
     def refusing(client, operation_name: str, params: dict):

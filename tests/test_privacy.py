@@ -25,6 +25,7 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     verified,
 )
 from tests.open311.helpers import FORMATS, issue_key
+from tests.personal import found_in
 
 NAME, PHONE = "欧阳秀兰", "13904376655"
 CONTACT = {"name": NAME, "phone": PHONE}
@@ -35,9 +36,6 @@ ADDRESS = "龙山区向阳街道人民大街8号（电话15912345678）"
 REPLY = "已安排清运，垃圾已清理完毕。如仍有问题请联系社区网格员13512340000"
 COMMENT = f"很满意，谢谢！我的电话{PHONE}"
 
-# What must not show: a mainland mobile (digits grouped or not, +86 or not), an ID number.
-MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4}(?![0-9])")
-ID = re.compile(r"(?<![0-9])[0-9]{6}[- ]?[0-9]{8}[- ]?[0-9]{3}[0-9Xx](?![0-9])")
 WINDOW = urlencode({"start_date": "2026-11-19T00:00:00+08:00", "end_date": "2026-11-21T00:00:00+08:00"})
 # What must show instead (the walk read the text it was meant to).
 MASKED = ["138****5678", "220402********1234", "159****5678", "135****0000", "220402********402X"]
@@ -103,7 +101,7 @@ def test_no_public_answer_shows_a_phone_a_name_or_an_id_number(api, staff, clock
     answers = walk(api, made)
 
     leaks = {
-        what: sorted({*MOBILE.findall(text), *ID.findall(text), *(n for n in (NAME, "".join(CALLER)) if n in text)})
+        what: sorted({*found_in(text), *(name for name in (NAME, "".join(CALLER)) if name in text)})
         for what, text in answers.items()
     }
     assert {what: found for what, found in leaks.items() if found} == {}

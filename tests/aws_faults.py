@@ -6,12 +6,14 @@ spent: the client raises the exception class botocore models for the code, carry
 the response AWS sends (HTTP status, code and message, and a cancelled transaction's
 reasons, one per item). The call never reaches moto, so it changes nothing. After
 ``times`` refusals the operation works again; ``times=None`` refuses it for good.
+``where`` narrows the refusal to the calls whose parameters it accepts (one table's, say).
 
 Every client is covered (boto3's, pynamodb's, Powertools'): the refusal sits where
 each of them makes its calls, ``BaseClient._make_api_call``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import botocore.client
@@ -39,10 +41,12 @@ class Refusal:
     reasons: tuple[str, ...] | None
     times: int | None
     message: str
+    where: Callable[[dict], bool]
     refused: int = 0  # how many calls were refused so far
 
-    def applies(self, operation: str) -> bool:
-        return operation == self.operation and (self.times is None or self.refused < self.times)
+    def applies(self, operation: str, params: dict) -> bool:
+        due = self.times is None or self.refused < self.times
+        return operation == self.operation and due and self.where(params)
 
     def response(self) -> dict:
         response = {
@@ -62,13 +66,14 @@ def refuse(
     reasons: tuple[str, ...] | None = None,
     times: int | None = 1,
     message: str = "refused by the test",
+    where: Callable[[dict], bool] = lambda params: True,
 ) -> Refusal:
     """Refuse ``operation`` with ``code`` (and, for a cancelled transaction, its ``reasons``)."""
-    refusal = Refusal(operation, code, reasons, times, message)
+    refusal = Refusal(operation, code, reasons, times, message, where)
     passing = botocore.client.BaseClient._make_api_call
 
     def refusing(client, operation_name: str, params: dict):
-        if not refusal.applies(operation_name):
+        if not refusal.applies(operation_name, params):
             return passing(client, operation_name, params)
         refusal.refused += 1
         raise client.exceptions.from_code(code)(refusal.response(), operation_name)

@@ -13,6 +13,7 @@ import pytest
 from chalicelib.adapters.media import get_media_store
 from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     FRIDAY_DAY,
+    IDEMPOTENCY,
     REQUESTS,
     act,
     assert_error,
@@ -22,6 +23,7 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     counter,
     grant_upload,
     put_object,
+    track,
     upload,
     verified,
 )
@@ -94,6 +96,29 @@ def test_a_throttled_idempotency_record_answers_503_and_the_key_stays_usable(api
     first = api.post(REQUESTS, named, KEY)
     assert first.status == 201, first
     assert api.post(REQUESTS, named, KEY).json == first.json
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["named", "anonymous"])
+def test_a_keyed_submission_stored_but_not_marked_done_is_answered_from_its_order(api, clock, monkeypatch, named):
+    """The order is stored, then DynamoDB refuses Powertools' mark that the key is done (a Lambda
+    timing out there leaves the same): the key is in progress until the invocation's time is up,
+    then a retry is answered from the stored order, not made into a second one (nor refused for
+    its SMS code, used by the first)."""
+    named = verified(api, body()) if named else body(anonymous=True, drop=("contact",))
+    refuse(monkeypatch, "UpdateItem", "ThrottlingException", where=lambda params: params["TableName"] == IDEMPOTENCY)
+
+    assert_unavailable(api.post(REQUESTS, named, KEY))
+    assert stored()["orders"] == 1
+    assert_error(api.post(REQUESTS, named, KEY), 409, "in_progress")
+
+    clock.tick(60)  # past the first invocation's time (30 s): its in-progress mark has expired
+    retry = api.post(REQUESTS, named, KEY)
+
+    assert retry.status == 201, retry
+    assert retry.json["tracking_no"] == f"LY{FRIDAY_DAY}0001"
+    assert stored()["orders"] == 1
+    assert track(api, retry.json["tracking_no"], retry.json["query_code"]).status == 200  # its own code
+    assert api.post(REQUESTS, named, KEY).json == retry.json
 
 
 def test_a_throttled_staff_action_answers_503_and_changes_nothing(api, staff, clock, monkeypatch):

@@ -234,15 +234,29 @@ class Source:
     external_id: str | None = None  # the partner's own id for the request: one order per channel
     token: str | None = None  # the Open311 token of the submission
 
-    def claims(self, tracking_no: str, query_code: str) -> list[storage.Claim]:
+    def claims(self, tracking_no: str, query_code: str, idempotency_key: str | None) -> list[storage.Claim]:
         """What the order claims for itself, in its own transaction."""
         claims = []
+        answered = self.external_id is not None or idempotency_key is not None
+        sealed = get_cipher().seal(query_code, tracking_no) if answered else None  # a retry gets the same code
         if self.external_id is not None:
-            sealed = get_cipher().seal(query_code, tracking_no)  # a retry is answered with the same code
             claims.append(storage.Claim(storage.external_claim(self.channel, self.external_id), sealed, self.token))
         if self.token is not None:
             claims.append(storage.Claim(storage.token_claim(self.token)))
+        if idempotency_key is not None:
+            claims.append(storage.Claim(key_claim(idempotency_key), sealed, self.token))
         return claims
+
+
+def key_claim(idempotency_key: str) -> str:
+    """The claim of a submission's Idempotency-Key, under a keyed hash: the key is the client's secret."""
+    return storage.idempotency_claim(get_cipher().keyed_hash("idempotency-key", idempotency_key))
+
+
+def answered_before(claim: storage.ClaimModel) -> dict:
+    """What the submission that made ``claim`` was answered: its order (as it is now) and its query code."""
+    order = storage.to_domain(storage.get_order(claim.tracking_no))
+    return views.submitted(order, get_cipher().open(claim.query_code, claim.tracking_no), runtime.city())
 
 
 WEB = Source()
@@ -261,7 +275,14 @@ def submit(
 
 
 def _create(request: SubmitRequest, data: dict | None = None, source: Source = WEB) -> dict:
-    """Create the order. ``data`` is only what Powertools hashes into the idempotency key."""
+    """Create the order. ``data`` is what Powertools hashes into the idempotency key (None: no key).
+
+    Powertools marks a key done only after this returns: if that mark is lost (DynamoDB refuses
+    it, the Lambda times out first), the key's in-progress mark expires and a retry runs this
+    again. So the key is also claimed in the order's transaction, and a run that finds it taken
+    answers as the first did.
+    """
+    key = data["key"] if data else None
     ctx = runtime.domain_context()
     city = ctx.city
     contact = request.contact
@@ -308,11 +329,14 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         geo_cell=around.geo_cell,
         duplicates=tuple(around.duplicates),
     )
+    claims = source.claims(tracking_no, query_code, key)
     try:
         attach_uploads(uploads, attached, "media")
-        storage.create_order(report, order, events, notices, otp=otp, claims=source.claims(tracking_no, query_code))
+        storage.create_order(report, order, events, notices, otp=otp, claims=claims)
     except Exception as exc:
         _discard(attached)  # those made, and those not: the prefix is this attempt's own
+        if key is not None and isinstance(exc, storage.ClaimTaken) and exc.claim.name == key_claim(key):
+            return answered_before(storage.get_claim(exc.claim.name))
         if isinstance(exc, storage.OtpRejected):
             raise verification.refused(otp, "contact.otp") from None
         if isinstance(exc, StaleWrite):  # another transaction on its code or claims, or its number taken

@@ -8,8 +8,11 @@ reasons, one per item). The call never reaches moto, so it changes nothing. Afte
 ``times`` refusals the operation works again; ``times=None`` refuses it for good.
 ``where`` narrows the refusal to the calls whose parameters it accepts (one table's, say).
 
-Every client is covered (boto3's, pynamodb's, Powertools'): the refusal sits where
-each of them makes its calls, ``BaseClient._make_api_call``.
+``cut_off`` makes an operation fail as when AWS cannot be reached at all: botocore's own
+connection or timeout error, raised where the SDK raises it.
+
+Every client is covered (boto3's, pynamodb's, Powertools'): the fault sits where each of
+them makes its calls, ``BaseClient._make_api_call``.
 """
 from __future__ import annotations
 
@@ -80,3 +83,15 @@ def refuse(
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refusing)
     return refusal
+
+
+def cut_off(monkeypatch, operation: str, error: Exception) -> None:
+    """Every ``operation`` fails with ``error`` (a botocore ConnectionError or HTTPClientError)."""
+    passing = botocore.client.BaseClient._make_api_call
+
+    def unreachable(client, operation_name: str, params: dict):
+        if operation_name == operation:
+            raise error
+        return passing(client, operation_name, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", unreachable)

@@ -155,9 +155,9 @@ def held_after_reading(monkeypatch, parties: int) -> None:
 def test_two_staff_acting_on_one_order_at_once_one_wins(racing, staff, clock, monkeypatch):
     no = racing.post(REQUESTS, body(anonymous=True, drop=("contact",))).json["tracking_no"]  # dispatched to lsq-cg
     version = racing.get(f"{STAFF}/{no}", staff("handler", "lsq-cg")).json["version"]
-    attempts = [
+    attempts = [  # the unit signs for it while the command centre marks it 重点
         ({"action": "sign"}, staff("handler", "lsq-cg")),
-        ({"action": "return", "reason": "不属于本单位职责"}, staff("handler", "lsq-cg")),
+        ({"action": "priority", "on": True}, staff("dispatcher")),
     ]
     held_after_reading(monkeypatch, 2)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from chalicelib.adapters.media import get_media_store
 from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
@@ -27,7 +28,7 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     upload,
     verified,
 )
-from tests.aws_faults import refuse
+from tests.aws_faults import cut_off, refuse
 from tests.open311.helpers import errors_of
 
 TABLES = ("orders", "events", "outbox", "claims")
@@ -142,6 +143,19 @@ def test_a_throttled_open311_read_answers_503_in_its_own_format(api, clock, monk
 
     assert errors_of(answer, fmt, 503) == ["服务繁忙，请稍后重试"]
     assert answer.headers["Retry-After"] == "2"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
+     ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")],
+    ids=["no-connection", "read-timeout"],
+)
+def test_dynamodb_out_of_reach_answers_503(api, staff, clock, monkeypatch, error):
+    no = api.post(REQUESTS, body(anonymous=True, drop=("contact",))).json["tracking_no"]
+    cut_off(monkeypatch, "Query", error)  # the order's trail
+
+    assert_unavailable(api.get(f"{STAFF}/{no}", staff("handler", "lsq-cg")))
 
 
 def test_an_aws_error_no_retry_can_help_stays_a_500(api, clock, monkeypatch):

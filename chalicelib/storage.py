@@ -28,7 +28,8 @@ Tables
   partition per UTC day, so a time window is one Query per day it spans.
 - claims: what must exist once only, claimed in the same transaction as the order
   it belongs to: a partner channel's ``external_id`` (a retried or re-synced
-  submission finds the order it made) and an Open311 submission's token.
+  submission finds the order it made), an Open311 submission's token, and a
+  submission's ``Idempotency-Key`` (its keyed hash).
 - api-keys: the partner channels' API keys, (channel, key_id); only a keyed hash
   of each key is kept.
 - stats: the dashboard's counters (domain/stats.py), one item per (dimension, day and
@@ -647,15 +648,16 @@ def _transact(writes: Sequence[_Write], otp: OtpUse | None, claims: Sequence[Cla
                 transaction.update(OtpModel(otp.phone_hash), actions=actions, condition=otp_condition)
     except TransactWriteError as exc:
         # pynamodb sends condition checks, deletes, puts, then updates: the code's use is
-        # the last update, so its cancellation reason is the last one.
+        # the last update, so its cancellation reason is the last one. A claim taken comes
+        # first: a retry of a stored submission, whose code the first run used up.
         reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or ()]
         if exc.cause_response_code == "TransactionCanceledException" and set(reasons) - {None} == {"TransactionConflict"}:
             raise _TimingConflict() from None
-        if otp is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
-            raise OtpRejected() from None
         taken = [c for c, reason in zip(claims, reasons[1:]) if reason == "ConditionalCheckFailed"]
         if taken:
             raise ClaimTaken(taken[0]) from None
+        if otp is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
+            raise OtpRejected() from None
         # ConditionalCheckFailed: another writer got there first. TransactionConflict: another
         # transaction on the same item was in flight at that moment. Either way the change
         # was computed from a version that is no longer (or not yet safely) the stored one.
@@ -671,7 +673,8 @@ _LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 @dataclass(frozen=True)
 class Claim:
-    """A name only one order may have, put with it: ``external#<channel>#<id>`` or ``token#<token>``."""
+    """A name only one order may have, put with it: ``external#<channel>#<id>``, ``token#<token>`` or
+    ``idempotency#<key hash>``."""
 
     name: str
     query_code: bytes | None = None  # sealed, for answering a retry as the first submission was answered
@@ -693,6 +696,10 @@ def external_claim(channel: str, external_id: str) -> str:
 
 def token_claim(token: str) -> str:
     return f"token#{token}"
+
+
+def idempotency_claim(key_hash: str) -> str:
+    return f"idempotency#{key_hash}"
 
 
 def _claim_item(claim: Claim, tracking_no: str, at: dt.datetime) -> ClaimModel:

@@ -38,6 +38,19 @@ from moto import mock_aws  # noqa: E402
 from app import app  # noqa: E402
 from chalicelib.api import http  # noqa: E402
 from infra.local import create_local_resources  # noqa: E402
+from tests import personal  # noqa: E402
+
+
+# Every log line of the run is kept, and what the app holds as personal noted (tests/personal.py).
+# Installed before intake is first run: app.py loads it lazily, and it takes new_query_code by name.
+personal.watch_logs()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_personal_in_the_logs():
+    """When the run ends, no log line it caused may hold a phone, an ID number, a name or a query code."""
+    yield
+    assert personal.in_logs() == {}
 
 
 @pytest.fixture

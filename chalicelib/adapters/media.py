@@ -18,6 +18,8 @@ from chalicelib.adapters.aws import boto3_client
 from chalicelib.settings import get_settings
 
 UPLOAD_PREFIX = "uploads/"
+# How S3 says an object is not there: HEAD has no body, so only its status ("404") comes back.
+_MISSING = ("404", "NoSuchKey", "NotFound")
 
 
 @dataclass(frozen=True)
@@ -51,15 +53,22 @@ class MediaStore:
         try:
             head = self._s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
                 return None
             raise
         return StoredObject(key, head.get("ContentType", ""), head["ContentLength"])
 
-    def attach(self, source_key: str, target_key: str) -> None:
-        self._s3.copy_object(
-            Bucket=self.bucket, Key=target_key, CopySource={"Bucket": self.bucket, "Key": source_key}
-        )
+    def attach(self, source_key: str, target_key: str) -> bool:
+        """Copy ``source_key`` to ``target_key``; False if the source is gone (expired or deleted since its check)."""
+        try:
+            self._s3.copy_object(
+                Bucket=self.bucket, Key=target_key, CopySource={"Bucket": self.bucket, "Key": source_key}
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                return False
+            raise
+        return True
 
     def delete(self, keys: list[str]) -> None:
         self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})

@@ -5,6 +5,10 @@ under /open311, whose clients expect the specification's, see api/open311.py):
 ``code`` for programs, ``message`` in Chinese for people, ``fields`` naming
 each bad field. Handlers raise; ``endpoint`` turns what they raise into that
 answer. Chalice's own answers (415, 405, 500) are rewritten by ``middleware``.
+
+AWS refusing a call for the moment (throttling, a service briefly unavailable, once
+the SDK's own retries are spent) is no fault of the request nor a bug: it is answered
+503 ``service_unavailable`` with ``Retry-After``, not 500 (see ``aws_refusal``).
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Request, Response
 
 from chalicelib.adapters.identity import AuthError
-from chalicelib.domain.errors import DomainError
+from chalicelib.domain.errors import DomainError, Unavailable
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:
@@ -53,7 +57,59 @@ def _translate(exc: Exception) -> Response | None:
     if isinstance(exc, AuthError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return error_response(exc.status, exc.code, exc.message, headers=headers)
+    busy = unavailable(exc)
+    return _translate(busy) if busy is not None else None
+
+
+# ---- AWS saying "not now" -------------------------------------------------------
+# The codes with which AWS refuses a call for the moment: throttling, and a service briefly
+# unable to answer (DynamoDB, with the reasons of a cancelled transaction; S3; SQS; SNS; SSM).
+_NOT_NOW = frozenset({
+    "ProvisionedThroughputExceededException", "ProvisionedThroughputExceeded", "ThrottlingException",
+    "ThrottlingError", "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable",
+    "ServiceUnavailableException", "SlowDown", "InternalError", "Throttling", "ThrottledException",
+    "RequestThrottled", "TooManyRequestsException", "KMSThrottlingException", "InternalFailure",
+})
+
+
+def aws_refusal(exc: BaseException | None) -> str | None:
+    """The code with which AWS refused a call for the moment, anywhere among ``exc``'s causes; else None.
+
+    pynamodb keeps botocore's error as ``cause``, Powertools' idempotency raises its own
+    ``from`` it: the whole chain is looked at. A call that could not reach AWS at all
+    (connection refused, timed out) counts as refused for the moment too.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        response = getattr(exc, "response", None)
+        if isinstance(response, dict):  # botocore's ClientError
+            codes = [response.get("Error", {}).get("Code")]
+            codes += [reason.get("Code") for reason in response.get("CancellationReasons") or ()]
+            refused = next((code for code in codes if code in _NOT_NOW), None)
+            if refused:
+                return refused
+        if _unreachable(exc):
+            return type(exc).__name__
+        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
     return None
+
+
+def _unreachable(exc: BaseException) -> bool:
+    # Imported here, on the failure path: the middleware loads on every cold start, botocore's
+    # exceptions with the first AWS call.
+    from botocore.exceptions import ConnectionError as NoConnection, HTTPClientError
+
+    return isinstance(exc, (NoConnection, HTTPClientError))
+
+
+def unavailable(exc: Exception) -> Unavailable | None:
+    """``exc`` as the 503 it should answer, if AWS refused a call for the moment."""
+    code = aws_refusal(exc)
+    if code is None:
+        return None
+    logger.warning("aws refused a call for now", error=code)
+    return Unavailable("服务繁忙，请稍后重试")
 
 
 def endpoint(handler: Callable[..., Response]) -> Callable[..., Response]:

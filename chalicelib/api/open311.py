@@ -20,7 +20,7 @@ from collections.abc import Callable
 from chalice.app import Request, Response
 
 from chalicelib.adapters.identity import AuthError
-from chalicelib.api.http import ApiError, validate
+from chalicelib.api.http import ApiError, unavailable, validate
 from chalicelib.api.schemas import PartnerSubmitRequest
 from chalicelib.domain import open311
 from chalicelib.domain.errors import DomainError, NotFound
@@ -63,12 +63,22 @@ def _endpoint(handler: Callable[[Request, str], Response]) -> Callable[[Request,
         try:
             return handler(request, name)
         except (ApiError, DomainError, AuthError) as exc:
-            return error_answer(exc.status, exc.message, getattr(exc, "fields", {}), _format_of(name))
-        except Exception:  # noqa: BLE001 - every failure must become one answer format
+            return _refusal(exc, name)
+        except Exception as exc:  # noqa: BLE001 - every failure must become one answer format
+            busy = unavailable(exc)
+            if busy is not None:
+                return _refusal(busy, name)
             logger.exception("unhandled error in %s", handler.__name__)
             return error_answer(500, "服务暂时不可用，请稍后重试", {}, _format_of(name))
 
     return wrapper
+
+
+def _refusal(exc: ApiError | DomainError | AuthError, name: str) -> Response:
+    response = error_answer(exc.status, exc.message, getattr(exc, "fields", {}), _format_of(name))
+    if getattr(exc, "retry_after", None):  # an error that goes away by itself: when to try again
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _params(request: Request) -> dict[str, list[str]]:

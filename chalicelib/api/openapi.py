@@ -34,7 +34,7 @@ _STATUS_TEXT = {
     422: "Invalid input: the bad fields are named (validation_failed)",
     429: "Too many requests (rate_limited): see Retry-After",
     500: "An unexpected failure (internal): nothing was written; retry later",
-    503: "A provider failed: retry later",
+    503: "AWS or a provider is throttling or out of reach (service_unavailable, sms_unavailable): see Retry-After",
 }
 
 _SECURITY_SCHEMES = {
@@ -141,7 +141,7 @@ def _responses(op: Operation, schema_of) -> dict:
     error = schema_of(Error, "serialization")
     for status in op.error_statuses:
         responses[str(status)] = {"description": op.notes.get(status, _STATUS_TEXT[status]), "content": _json(error)}
-        if status == 429:
+        if status in (409, 429, 503):  # a 409 has it when trying again can succeed (a request in progress)
             responses[str(status)]["headers"] = {
                 "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 1}}
             }

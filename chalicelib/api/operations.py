@@ -68,7 +68,8 @@ class Operation:
             implied |= {401, 403}
         if self.resident:
             implied.add(401)
-        return sorted(implied | {500})
+        # Any operation may meet AWS throttling or an outage: 503 with Retry-After.
+        return sorted(implied | {500, 503})
 
 
 V1 = "/api/v1"

@@ -45,6 +45,14 @@ class StaleWrite(Conflict):
     """The order changed between reading it and writing the change: nothing was written."""
 
 
+class Unavailable(DomainError):
+    """A service the request needs refuses work for the moment (throttled, briefly down): try again shortly."""
+
+    status = 503
+    code = "service_unavailable"
+    retry_after = 2
+
+
 class OutsideJurisdiction(InvalidInput):
     """The request's location lies outside the city the platform serves."""
 

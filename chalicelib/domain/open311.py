@@ -11,7 +11,7 @@
   public note of the trail (a reply, a rejection's reason…; never a resident's own
   words, such as a rating's comment), ``media_url`` a link to
   the first photo, ``lat``/``long`` in WGS-84 whatever system the order was sent in.
-  Contact data never appears, and mobile numbers in free text are masked.
+  Contact data never appears, and mobile and ID numbers in free text (the address too) are masked.
 - The feed of changes (FixMyStreet's ``servicerequestupdates`` extension) has one
   update per public event: ``update_id`` is ``<tracking number>-<seq>``,
   ``external_status_code`` our state, ``description`` its note (none for a rating,
@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.city import REQUEST_TYPE_QUESTION, Category, City, Question
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.orders import OPEN_STATES, RESIDENTS_WORDS, State
-from chalicelib.domain.privacy import mask_mobiles
+from chalicelib.domain.privacy import mask_free_text
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -264,23 +264,19 @@ def _iso(moment: dt.datetime | None, city: City) -> str | None:
     return moment.astimezone(city.zone).isoformat(timespec="seconds") if moment else None
 
 
-def _text(text: str | None) -> str | None:
-    return mask_mobiles(text) if text else None
-
-
 def request(item, city: City, *, lat: float, lng: float, media_url: str | None) -> dict:
     """One stored order as a service request; ``lat``/``lng`` already in WGS-84."""
     state = State(item.state)
     unit = city.unit_by_code[item.unit].name if item.unit else None
     note = item.public_note or (item.reply if item.resolved_at else None)
-    address = item.location.address or _area_name(item.area, city)
+    address = mask_free_text(item.location.address) or _area_name(item.area, city)
     return {
         "service_request_id": item.tracking_no,
         "status": status(state),
-        "status_notes": _text(note),
+        "status_notes": mask_free_text(note),
         "service_name": city.category_by_code[item.category].name,
         "service_code": item.category,
-        "description": _text(item.description),
+        "description": mask_free_text(item.description),
         "agency_responsible": unit,
         "service_notice": None,
         "requested_datetime": _iso(item.created_at, city),
@@ -308,7 +304,7 @@ def update(event, city: City, *, media_url: str | None) -> dict:
         "service_request_id": event.tracking_no,
         "status": status(State(event.to_state)),
         "updated_datetime": _iso(event.at, city),
-        "description": None if event.action in RESIDENTS_WORDS else _text(event.note),
+        "description": None if event.action in RESIDENTS_WORDS else mask_free_text(event.note),
         "media_url": media_url,
         "external_status_code": event.to_state,
     }

@@ -2,24 +2,24 @@
 
 A case shows what the resident asked and what the unit answered, never who asked
 or where exactly: no contact, no address, no coordinates, no media, no query code.
-Mobile numbers a resident typed into the description are masked too.
+Mobile and ID numbers typed into the description, the reply or the title are masked too.
 """
 from __future__ import annotations
 
 from chalicelib import storage
 from chalicelib.api.schemas import CasesQuery
 from chalicelib.city import City
-from chalicelib.domain.privacy import mask_mobiles
+from chalicelib.domain.privacy import mask_free_text
 from chalicelib.services import runtime, views
 
 
 def case(item, city: City) -> dict:
     return {
         "tracking_no": item.tracking_no,
-        "title": item.case_title,
+        "title": mask_free_text(item.case_title),
         **views.classification(item, city),
-        "description": mask_mobiles(item.description),
-        "reply": mask_mobiles(item.reply) if item.reply else None,
+        "description": mask_free_text(item.description),
+        "reply": mask_free_text(item.reply),
         "rating": int(item.rating) if item.rating is not None else None,
         "created_at": views.iso(item.created_at, city),
         "resolved_at": views.iso(item.resolved_at, city),

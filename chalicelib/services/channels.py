@@ -189,6 +189,4 @@ def submit(
 
 
 def _made_before(claim: storage.ClaimModel) -> Submitted:
-    order = storage.to_domain(storage.get_order(claim.tracking_no))
-    query_code = get_cipher().open(claim.query_code, claim.tracking_no)
-    return Submitted(views.submitted(order, query_code, runtime.city()), False, claim.token)
+    return Submitted(intake.answered_before(claim), False, claim.token)

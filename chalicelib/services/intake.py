@@ -47,7 +47,7 @@ from chalicelib.api.schemas import SubmitRequest, UploadRequest
 from chalicelib.city import WEB_CHANNEL, City
 from chalicelib.domain import questions
 from chalicelib.domain.codes import new_query_code, tracking_number
-from chalicelib.domain.errors import InvalidInput, OutsideJurisdiction
+from chalicelib.domain.errors import Conflict, InvalidInput, OutsideJurisdiction, StaleWrite
 from chalicelib.domain.geo import contains, deepest_area, to_wgs84
 from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Actor, Context, apply, open_order
 from chalicelib.domain.notices import notices_for
@@ -114,6 +114,9 @@ def _declared_upload(upload_id: str, city: City) -> Upload | None:
     return Upload(f"{UPLOAD_PREFIX}{name}", content_type, int(size), kind) if kind else None
 
 
+_MISSING_UPLOAD = "附件不存在或未上传完成，请重新上传"
+
+
 def verified_uploads(upload_ids: list[str], city: City, field: str) -> list[Upload]:
     """The uploads as S3 holds them, each matching what was declared for it."""
     uploads, problems = [], {}
@@ -121,7 +124,7 @@ def verified_uploads(upload_ids: list[str], city: City, field: str) -> list[Uplo
         declared = _declared_upload(upload_id, city)
         stored = get_media_store().inspect(declared.key) if declared else None
         if stored is None:
-            problems[f"{field}.{i}"] = "附件不存在或未上传完成，请重新上传"
+            problems[f"{field}.{i}"] = _MISSING_UPLOAD
         elif stored.content_type != declared.content_type:
             problems[f"{field}.{i}"] = "附件类型与申请上传时不符"
         elif stored.size > declared.size or stored.size > city.media.kinds[declared.kind].max_bytes:
@@ -133,14 +136,20 @@ def verified_uploads(upload_ids: list[str], city: City, field: str) -> list[Uplo
     return uploads
 
 
-def attach_uploads(uploads: list[Upload], prefix: str) -> list[Upload]:
-    """Copy uploads under the order's prefix, out of reach of the unattached-upload expiry."""
-    attached = []
-    for n, upload in enumerate(uploads, start=1):
-        target = f"{prefix}{n}-{upload.key.removeprefix(UPLOAD_PREFIX)}"
-        get_media_store().attach(upload.key, target)
-        attached.append(Upload(target, upload.content_type, upload.size, upload.kind))
-    return attached
+def attachments(uploads: list[Upload], prefix: str) -> list[Upload]:
+    """Where ``attach_uploads`` copies the uploads: under the order's prefix."""
+    return [
+        replace(upload, key=f"{prefix}{n}-{upload.key.removeprefix(UPLOAD_PREFIX)}")
+        for n, upload in enumerate(uploads, start=1)
+    ]
+
+
+def attach_uploads(uploads: list[Upload], targets: list[Upload], field: str) -> None:
+    """Copy the uploads (``verified_uploads`` of ``field``) to their ``attachments``, out of reach of the
+    unattached-upload expiry; 422 if one has gone since it was checked (expired, deleted)."""
+    for n, (upload, target) in enumerate(zip(uploads, targets)):
+        if not get_media_store().attach(upload.key, target.key):
+            raise InvalidInput("附件有误，请检查后重新上传", {f"{field}.{n}": _MISSING_UPLOAD})
 
 
 # ---- submission --------------------------------------------------------------
@@ -226,15 +235,29 @@ class Source:
     external_id: str | None = None  # the partner's own id for the request: one order per channel
     token: str | None = None  # the Open311 token of the submission
 
-    def claims(self, tracking_no: str, query_code: str) -> list[storage.Claim]:
+    def claims(self, tracking_no: str, query_code: str, idempotency_key: str | None) -> list[storage.Claim]:
         """What the order claims for itself, in its own transaction."""
         claims = []
+        answered = self.external_id is not None or idempotency_key is not None
+        sealed = get_cipher().seal(query_code, tracking_no) if answered else None  # a retry gets the same code
         if self.external_id is not None:
-            sealed = get_cipher().seal(query_code, tracking_no)  # a retry is answered with the same code
             claims.append(storage.Claim(storage.external_claim(self.channel, self.external_id), sealed, self.token))
         if self.token is not None:
             claims.append(storage.Claim(storage.token_claim(self.token)))
+        if idempotency_key is not None:
+            claims.append(storage.Claim(key_claim(idempotency_key), sealed, self.token))
         return claims
+
+
+def key_claim(idempotency_key: str) -> str:
+    """The claim of a submission's Idempotency-Key, under a keyed hash: the key is the client's secret."""
+    return storage.idempotency_claim(get_cipher().keyed_hash("idempotency-key", idempotency_key))
+
+
+def answered_before(claim: storage.ClaimModel) -> dict:
+    """What the submission that made ``claim`` was answered: its order (as it is now) and its query code."""
+    order = storage.to_domain(storage.get_order(claim.tracking_no))
+    return views.submitted(order, get_cipher().open(claim.query_code, claim.tracking_no), runtime.city())
 
 
 WEB = Source()
@@ -253,7 +276,14 @@ def submit(
 
 
 def _create(request: SubmitRequest, data: dict | None = None, source: Source = WEB) -> dict:
-    """Create the order. ``data`` is only what Powertools hashes into the idempotency key."""
+    """Create the order. ``data`` is what Powertools hashes into the idempotency key (None: no key).
+
+    Powertools marks a key done only after this returns: if that mark is lost (DynamoDB refuses
+    it, the Lambda times out first), the key's in-progress mark expires and a retry runs this
+    again. So the key is also claimed in the order's transaction, and a run that finds it taken
+    answers as the first did.
+    """
+    key = data["key"] if data else None
     ctx = runtime.domain_context()
     city = ctx.city
     contact = request.contact
@@ -263,7 +293,7 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
     phone_hash = otp.phone_hash if otp else verification.phone_hash(contact.phone) if vouched else None
     uploads = verified_uploads(request.media, city, "media")
     tracking_no = _next_tracking_no(ctx)
-    attached = attach_uploads(uploads, f"media/{tracking_no}/")
+    attached = attachments(uploads, f"media/{tracking_no}/")
     query_code = new_query_code()
     cipher = get_cipher()
     area = area_of(city, request)
@@ -301,14 +331,18 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         duplicates=tuple(around.duplicates),
     )
     tallies = submission(order, city.zone, *wgs84_point(request.location))
+    claims = source.claims(tracking_no, query_code, key)
     try:
-        storage.create_order(
-            report, order, events, notices, otp=otp, claims=source.claims(tracking_no, query_code), tallies=tallies
-        )
+        attach_uploads(uploads, attached, "media")
+        storage.create_order(report, order, events, notices, otp=otp, claims=claims, tallies=tallies)
     except Exception as exc:
-        _discard(attached)
+        _discard(attached)  # those made, and those not: the prefix is this attempt's own
+        if key is not None and isinstance(exc, storage.ClaimTaken) and exc.claim.name == key_claim(key):
+            return answered_before(storage.get_claim(exc.claim.name))
         if isinstance(exc, storage.OtpRejected):
             raise verification.refused(otp, "contact.otp") from None
+        if isinstance(exc, StaleWrite):  # another transaction on its code or claims, or its number taken
+            raise SubmissionCollided("提交未能保存，请重试", {}) from None
         raise
     nearby.raise_hotspot(city, tracking_no, around)
     count("RequestSubmitted")
@@ -320,6 +354,13 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         suspected_duplicates=len(around.duplicates),
     )
     return views.submitted(order, query_code, city)
+
+
+class SubmissionCollided(Conflict):
+    """The order's transaction was cancelled by a condition or a concurrent transaction: nothing was
+    written, and the same submission tried again is stored (with a new number, if its own was taken)."""
+
+    retry_after = 1
 
 
 def _discard(attached: list[Upload]) -> None:

@@ -16,7 +16,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, StaleWrit
 from chalicelib.domain.lifecycle import HANDLING_STATES, OPEN_STATES, Actor, Role, State, check
 from chalicelib.observability import count, logger
 from chalicelib.services import changes, runtime, views
-from chalicelib.services.intake import attach_uploads, verified_uploads
+from chalicelib.services.intake import attach_uploads, attachments, verified_uploads
 
 def _order(tracking_no: str):
     canonical = parse_tracking_number(tracking_no)
@@ -138,7 +138,8 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
         params["into"] = main.tracking_no
     if isinstance(action, Resolve) and action.result_media:
         uploads = verified_uploads(action.result_media, ctx.city, "result_media")
-        attached = attach_uploads(uploads, f"media/{order.tracking_no}/result-{order.round}-")
+        attached = attachments(uploads, f"media/{order.tracking_no}/result-{order.round}-")
+        attach_uploads(uploads, attached, "result_media")
         params["result_media"] = [u.key for u in attached]
     try:
         if main is not None:
@@ -147,6 +148,8 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
             changed = changes.take(item, order, action.action, actor, params, ctx)
     except StaleWrite as exc:
         # Someone wrote between our read and our write: the caller's version is stale too.
+        # (The result photos' copies stay: their keys are the ones a retry of this resolve uses,
+        # and those a concurrent identical resolve, which may have won, points at.)
         raise Conflict(exc.message, dict(_STALE)) from None
     count("OrderAction")
     logger.info(

@@ -3,6 +3,9 @@
 Contact data leaves this module in clear only for the roles that may see it
 (dispatcher, leader, the assigned unit); everyone else gets it masked.
 Anonymous orders have none. Media are shown as presigned links that expire.
+What residents see (by query code or as their own list) is a public answer: mobile
+and ID numbers typed into its free text are masked (a query code is shared, screenshots
+travel); staff see the text as typed.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from chalicelib.domain.lifecycle import (
     allowed_actions,
 )
 from chalicelib.domain.orders import LEVEL_LABELS, Level
-from chalicelib.domain.privacy import mask_name, mask_phone
+from chalicelib.domain.privacy import mask_free_text, mask_name, mask_phone
 from chalicelib.domain.routing import route
 from chalicelib.settings import get_settings
 
@@ -113,7 +116,7 @@ def _timeline_entry(event: Event, city: City, staff: bool) -> dict:
         "action": event.action,
         "label": "提交诉求" if event.action == "submit" else RULES[event.action].label,
         "state_label": STATE_LABELS[event.to_state],
-        "note": event.note,
+        "note": event.note if staff else mask_free_text(event.note),
     }
     if staff:
         entry |= {
@@ -130,13 +133,13 @@ def public_detail(item, order: WorkOrder, events: list[Event], city: City) -> di
     return {
         "tracking_no": order.tracking_no,
         **classification(item, city),
-        "description": item.description,
-        "address": item.location.address,
+        "description": mask_free_text(item.description),
+        "address": mask_free_text(item.location.address),
         "created_at": iso(order.created_at, city),
         **_state(order.state),
         "unit": unit_ref(city, order.unit),
         "due_at": iso(order.due_at, city),
-        "reply": order.reply if order.resolved_at else None,
+        "reply": mask_free_text(order.reply) if order.resolved_at else None,
         "merged_into": order.merged_into,
         "rating": order.rating,
         "can_rate": order.state.value == "resolved",
@@ -156,7 +159,7 @@ def followed(item, order: WorkOrder, events: list[Event], city: City) -> dict:
         **_state(order.state),
         "unit": unit_ref(city, order.unit),
         "due_at": iso(order.due_at, city),
-        "reply": order.reply if order.resolved_at else None,
+        "reply": mask_free_text(order.reply) if order.resolved_at else None,
         "timeline": [_timeline_entry(e, city, staff=False) for e in events if e.public],
         "result_media": _media_links([(key, "photo") for key in order.result_media]),
     }
@@ -220,7 +223,7 @@ def own_request(item, city: City) -> dict:
     return {
         "tracking_no": item.tracking_no,
         **classification(item, city),
-        "summary": item.description[:60],
+        "summary": mask_free_text(item.description)[:60],  # masked first: a cut number would escape it
         **_state(State(item.state)),
         "unit": unit_ref(city, item.unit),
         "created_at": iso(item.created_at, city),

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from chalicelib.domain.codes import QUERY_CODE_ALPHABET, new_query_code, normalise_query_code, tracking_number
-from chalicelib.domain.privacy import mask_mobiles, mask_name, mask_phone
+from chalicelib.domain.privacy import mask_free_text, mask_id_numbers, mask_mobiles, mask_name, mask_phone
 
 
 @pytest.mark.parametrize(
@@ -78,3 +78,24 @@ def test_mask_phone(phone, masked):
 )
 def test_mobile_numbers_in_free_text_are_masked(text, masked):
     assert mask_mobiles(text) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("身份证号220402198001011234", "身份证号220402********1234"),
+        ("身份证 22040219800101123x。", "身份证 220402********123X。"),
+        ("220402 19800101 1234 和 220402-19991231-123X", "220402********1234 和 220402********123X"),
+        ("卡号6222021980010112345", "卡号6222021980010112345"),  # 19 digits: a bank card, no ID
+        ("编号220402198013011234", "编号220402198013011234"),  # no 13th month: no ID
+        ("工单LY202611200001", "工单LY202611200001"),
+    ],
+)
+def test_id_numbers_in_free_text_are_masked(text, masked):
+    assert mask_id_numbers(text) == masked
+
+
+def test_public_free_text_masks_both_and_is_none_when_empty():
+    text = "身份证220402198001011234，电话13812341234"
+    assert mask_free_text(text) == "身份证220402********1234，电话138****1234"
+    assert mask_free_text("") is None and mask_free_text(None) is None

@@ -11,14 +11,15 @@ import json
 import sys
 
 import boto3
+import botocore.client
 import pytest
+from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns import sns_backends
 
 from app import app
 from chalicelib import storage
 from chalicelib.adapters import queue
-from chalicelib.adapters.sms import SnsSender
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.lifecycle import apply
 from chalicelib.domain.notices import Notice
@@ -29,6 +30,7 @@ from chalicelib.settings import get_settings
 from infra.drivers import QueueDriver, ScheduleDriver, StreamDriver
 from chalicelib.city import City
 from tests.api.resident_helpers import NAME, PHONE, act, clock, rate, submit  # noqa: F401 - clock: Friday 10:00
+from tests.aws_faults import refuse
 
 RESIDENT = "+86" + PHONE
 LSQ_CG, LSQ, LEADER = "+8613700000016", "+8613700000012", "+8613700009999"  # 龙山区城市管理局, 龙山区, 值班市领导
@@ -84,20 +86,6 @@ def queued(queue_name: str | None = None) -> list[str]:
     url = sqs.get_queue_url(QueueName=queue_name or get_settings().notify_queue)["QueueUrl"]
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
     return [m["Body"] for m in messages]
-
-
-class FlakySender(SnsSender):
-    """SNS, down for the first ``failures`` texts."""
-
-    def __init__(self, failures: int):
-        super().__init__()
-        self.failures = failures
-
-    def send(self, phone: str, text: str) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise ConnectionError(f"provider unreachable for {phone}")
-        super().send(phone, text)
 
 
 # ---- the outbox is written with the change ----------------------------------------
@@ -166,14 +154,28 @@ def test_the_query_code_and_the_number_are_never_logged(api, loop, clock, capsys
 def test_a_failed_send_is_retried_until_it_goes_out_once(api, loop, clock, monkeypatch):
     submit(api, anonymous=True, contact=None)
     loop.stream.drain()
-    sender = FlakySender(failures=1)
-    monkeypatch.setattr(notify, "get_sender", lambda: sender)
+    refuse(monkeypatch, "Publish", "InternalError")  # SNS fails the first text
 
     loop.queue.poll()
     assert sms() == [] and len(queued()) == 1  # reported as failed: still on the queue
 
     loop.run()
     assert sms() == [(LSQ_CG, NEW_ORDER)]
+
+
+def test_a_text_the_provider_keeps_refusing_ends_in_the_dead_letter_queue(api, loop, clock, monkeypatch):
+    submit(api, anonymous=True, contact=None)
+    loop.stream.drain()
+    # SNS quotes the number it refuses: the message must not reach the logs (see tests/conftest.py).
+    refusal = refuse(monkeypatch, "Publish", "InvalidParameter", times=None, message=f"Invalid parameter: {LSQ_CG}")
+
+    for _ in range(queue.MAX_RECEIVES):
+        assert loop.queue.poll() == 1
+    assert loop.queue.poll() == 0
+
+    assert refusal.refused == queue.MAX_RECEIVES and sms() == []
+    [parked] = queued(queue.dead_letter_queue_name(get_settings().notify_queue))
+    assert json.loads(parked)["template"] == "staff_new_order"  # kept, to be redriven once SNS is back
 
 
 def test_the_unit_reads_the_first_twenty_characters_of_the_description(api, loop, clock):
@@ -199,19 +201,38 @@ def test_a_unit_without_a_duty_phone_is_skipped(api, loop, clock, monkeypatch):
 
 def test_a_relay_that_cannot_reach_the_queue_loses_nothing(api, loop, clock, monkeypatch):
     submit(api)
-    send = queue.send
+    refuse(monkeypatch, "SendMessageBatch", "RequestThrottled", times=2)
 
-    def queue_down(bodies):
-        raise queue.QueueSendFailed("queue unavailable")
-
-    monkeypatch.setattr(queue, "send", queue_down)
-    with pytest.raises(queue.QueueSendFailed):
-        loop.stream.poll()
+    for _ in range(2):
+        with pytest.raises(ClientError):  # the batch fails: the stream gives it again
+            loop.stream.poll()
     assert queued() == []
 
-    monkeypatch.setattr(queue, "send", send)
     loop.run()
     assert len(texts_to(RESIDENT)) == 2 and texts_to(LSQ_CG) == [NEW_ORDER]
+
+
+def test_a_batch_the_queue_takes_in_part_is_relayed_again_and_each_text_sent_once(api, loop, clock, monkeypatch):
+    submit(api)  # three messages: received and dispatched for the resident, the new order for the unit
+    passing, dropped = botocore.client.BaseClient._make_api_call, []
+
+    def taking_all_but_the_last(client, operation, params):
+        if operation != "SendMessageBatch" or dropped:
+            return passing(client, operation, params)
+        *taken, last = params["Entries"]
+        dropped.append(last)
+        answer = passing(client, operation, {**params, "Entries": taken})
+        failure = {"Id": last["Id"], "SenderFault": False, "Code": "InternalError", "Message": "try again"}
+        return {**answer, "Failed": [failure]}
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", taking_all_but_the_last)
+
+    with pytest.raises(queue.QueueSendFailed):
+        loop.stream.poll()
+    assert len(queued()) == 2 and len(dropped) == 1
+
+    loop.run()  # the whole batch again: two of its messages are on the queue twice now
+    assert sorted(to for to, _ in sms()) == sorted([RESIDENT, RESIDENT, LSQ_CG])
 
 
 def test_a_message_delivered_twice_is_sent_once(api, loop, clock):

@@ -96,10 +96,11 @@ CITY_BOX = (125.08, 42.85, 125.20, 42.95)
 
 
 def _order_item(n: int, point: tuple[float, float], created: dt.datetime) -> dict:
+    from pynamodb.attributes import UTCDateTimeAttribute
     from chalicelib import storage
 
     no = f"LY{created:%Y%m%d}{n:06d}"
-    iso = storage.UTCDateTimeAttribute().serialize
+    iso = UTCDateTimeAttribute().serialize
     return {
         "tracking_no": {"S": no},
         "created_key": {"S": storage.created_key(created, no)},

@@ -27,6 +27,7 @@ DUE = 50
 
 
 def _order_item(n: int, now: dt.datetime, due: bool) -> dict:
+    from pynamodb.attributes import UTCDateTimeAttribute
     from chalicelib import storage
 
     # Handling started 10 days ago with 11 days to go: the 80% warning has passed.
@@ -35,7 +36,7 @@ def _order_item(n: int, now: dt.datetime, due: bool) -> dict:
     next_check = now - dt.timedelta(minutes=1) if due else now + dt.timedelta(days=20)
     created = start - dt.timedelta(hours=1)
     no = f"LY{created:%Y%m%d}{n:06d}"
-    iso = storage.UTCDateTimeAttribute().serialize
+    iso = UTCDateTimeAttribute().serialize
     return {
         "tracking_no": {"S": no},
         "created_key": {"S": storage.created_key(created, no)},

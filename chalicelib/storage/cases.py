@@ -1,0 +1,59 @@
+"""Reads of the case library (典型案例库)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from chalicelib.storage.models import CASE_PARTITION, CaseIndex, OrderModel
+from chalicelib.storage.pages import CASE_KEY, Page, decode_case_cursor, encode_cursor
+
+
+def published_cases(q: str | None, cursor: str | None, limit: int) -> Page:
+    """The case library newest first, by Query on ``by-publication``; never a Scan.
+
+    With ``q``, only cases whose description, reply or title contain it (a filter on
+    the one partition: its cost follows the published cases). The cursor is the last
+    case's publication instant.
+    """
+    after = decode_case_cursor(cursor) if cursor else None
+    condition = None
+    if q:
+        condition = (
+            OrderModel.description.contains(q) | OrderModel.reply.contains(q) | OrderModel.case_title.contains(q)
+        )
+    items = _cases(condition, after, limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items, encode_cursor(CASE_KEY.serialize(items[-1].published_at)) if more else None)
+
+
+# How many of the newest published cases the suggestion looks through for its category.
+SIMILAR_CASES_WINDOW = 100
+
+
+def cases_of_category(category: str, limit: int) -> list[OrderModel]:
+    """Up to ``limit`` of the newest published cases of one category.
+
+    Exactly one Query on ``by-publication``, filtered on the category: it reads at most the
+    newest SIMILAR_CASES_WINDOW cases, however many are published (the residents' page
+    asks while they type, so its cost must stay flat).
+    """
+    results = OrderModel.by_publication.query(
+        CASE_PARTITION,
+        filter_condition=OrderModel.category == category,
+        scan_index_forward=False,
+        page_size=SIMILAR_CASES_WINDOW,
+    )
+    page = next(results.page_iter, None) or {}
+    return [OrderModel.from_raw_data(raw) for raw in (page.get("Items") or [])[:limit]]
+
+
+def _cases(filter_condition, after: dt.datetime | None, limit: int) -> list[OrderModel]:
+    results = OrderModel.by_publication.query(
+        CASE_PARTITION,
+        range_key_condition=CaseIndex.published_at < after if after else None,
+        filter_condition=filter_condition,
+        scan_index_forward=False,
+        # A filtered read may need to look past many cases for a few hits: larger pages.
+        page_size=limit if filter_condition is None else max(limit, 100),
+    )
+    return [item for _, item in zip(range(limit), results)]

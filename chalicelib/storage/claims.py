@@ -1,0 +1,49 @@
+"""Claims: what exists once only, put in the transaction of the order that claims it."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from chalicelib.storage.tables import ClaimModel
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A name only one order may have, put with it: ``external#<channel>#<id>``, ``token#<token>`` or
+    ``idempotency#<key hash>``."""
+
+    name: str
+    query_code: bytes | None = None  # sealed, for answering a retry as the first submission was answered
+    token: str | None = None
+
+
+class ClaimTaken(Exception):
+    """Another order has the claim already (a retry, or a race with one): nothing was written."""
+
+    def __init__(self, claim: Claim):
+        super().__init__(claim.name)
+        self.claim = claim
+
+
+def external_claim(channel: str, external_id: str) -> str:
+    """A partner's own id for a request names one order per channel (channel codes have no "#")."""
+    return f"external#{channel}#{external_id}"
+
+
+def token_claim(token: str) -> str:
+    return f"token#{token}"
+
+
+def idempotency_claim(key_hash: str) -> str:
+    return f"idempotency#{key_hash}"
+
+
+def claim_item(claim: Claim, tracking_no: str, at: dt.datetime) -> ClaimModel:
+    return ClaimModel(claim.name, tracking_no=tracking_no, created_at=at, query_code=claim.query_code, token=claim.token)
+
+
+def get_claim(name: str) -> ClaimModel | None:
+    try:
+        return ClaimModel.get(name, consistent_read=True)
+    except ClaimModel.DoesNotExist:
+        return None

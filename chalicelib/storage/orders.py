@@ -1,0 +1,232 @@
+"""The writes of orders: a new order, the changes of orders, all or nothing, with what they cause.
+
+Optimistic locking: an order's ``version`` is the length of its audit trail.
+Every change is one TransactWriteItems: put the order on condition that the
+stored version is the one the change was computed from, plus put the new
+events. A stale writer fails the condition and nothing is written.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.errors import StaleWrite
+from chalicelib.domain.notices import Notice
+from chalicelib.domain.orders import RESIDENTS_WORDS, Event, WorkOrder
+from chalicelib.domain.stats import Tallies, combined
+from chalicelib.storage.claims import Claim, ClaimTaken, claim_item
+from chalicelib.storage.mapping import copy_lifecycle, event_item
+from chalicelib.storage.models import EventModel, Location, MediaItem, OrderModel, connection
+from chalicelib.storage.otp import OtpRejected, OtpUse, otp_use
+from chalicelib.storage.stats import tally_actions, tally_item
+from chalicelib.storage.tables import ClaimModel, CounterModel, OtpModel, OutboxModel
+
+# Long enough for the relay to have passed an item on, however late; the stream
+# keeps records for 24 hours, so nothing reads an item after that.
+OUTBOX_TTL = dt.timedelta(days=2)
+
+
+def next_sequence(name: str) -> int:
+    """An atomic counter: concurrent callers each get a different number."""
+    counter = CounterModel(name)
+    counter.update(actions=[CounterModel.value.add(1)])
+    return int(counter.value)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the resident submitted: stored once, never changed."""
+
+    description: str
+    location: dict
+    media: list[dict]
+    anonymous: bool
+    contact: bytes | None  # sealed by the field cipher
+    query_code_hash: str
+    channel: str = "web"
+    verified: bool = False
+    phone_hash: str | None = None  # keyed hash of the verified phone
+    suggested_category: str | None = None  # the classifier's top category at intake
+    suggestion_confidence: float | None = None
+    answers: dict | None = None  # the category's extra questions, answered
+    external_id: str | None = None  # a partner channel's own id for the request
+    geo_cell: str | None = None  # "<category>#<geohash>"
+    duplicates: tuple[str, ...] = ()  # suspected duplicates found at intake
+
+
+def create_order(
+    report: Report,
+    order: WorkOrder,
+    events: Sequence[Event],
+    notices: Sequence[Notice] = (),
+    otp: OtpUse | None = None,
+    claims: Sequence[Claim] = (),
+    tallies: Tallies | None = None,
+) -> OrderModel:
+    """Write a new order, its first events, the messages they cause and its counters, all or nothing.
+
+    With ``otp``, the phone's code is used up in the same transaction: one code makes
+    one order, and a failed write leaves the code usable. Raises ``OtpRejected`` when
+    the code is not the phone's live one. Each of ``claims`` is put in the same
+    transaction, on condition that nobody has it: ``ClaimTaken`` if somebody does.
+    """
+    item = OrderModel(
+        order.tracking_no,
+        channel=report.channel,
+        description=report.description,
+        location=Location(**report.location),
+        media=[MediaItem(**m) for m in report.media],
+        anonymous=report.anonymous,
+        contact=report.contact,
+        query_code_hash=report.query_code_hash,
+        verified=report.verified,
+        phone_hash=report.phone_hash,
+        suggested_category=report.suggested_category,
+        suggestion_confidence=report.suggestion_confidence,
+        answers=report.answers or None,
+        external_id=report.external_id,
+        geo_cell=report.geo_cell,
+        duplicates=list(report.duplicates),
+    )
+    copy_lifecycle(order, item)
+    _write([_Write(item, events, OrderModel.tracking_no.does_not_exist(), notices, tallies or {})], otp, claims)
+    return item
+
+
+@dataclass(frozen=True)
+class Change:
+    item: OrderModel  # the order as loaded
+    order: WorkOrder  # the order after the change
+    event: Event
+    notices: Sequence[Notice] = ()
+    tallies: Tallies = dataclasses.field(default_factory=dict)  # what it adds to the dashboard's counters
+
+
+def record_changes(changes: Sequence[Change]) -> None:
+    """Store each order (computed from its item as loaded), its event, its messages and its counters'
+    deltas, if nobody changed it meanwhile: all or nothing (a merge changes two orders)."""
+    writes = []
+    for change in changes:
+        expected = int(change.item.version)
+        copy_lifecycle(change.order, change.item)
+        writes.append(_Write(change.item, [change.event], OrderModel.version == expected, change.notices, change.tallies))
+    _write(writes)
+
+
+@dataclass(frozen=True)
+class _Write:
+    item: OrderModel
+    events: Sequence[Event]
+    condition: Any
+    notices: Sequence[Notice] = ()
+    tallies: Tallies = dataclasses.field(default_factory=dict)
+
+
+# A transaction that touched an item while another transaction was writing it (a day's counters
+# are shared by every change of that day) is cancelled whole, and is simply tried again: its
+# conditions are checked afresh, so a change computed from a stale version then fails them.
+_CONFLICT_PAUSES = (0.02, 0.05, 0.1)
+
+
+class _TimingConflict(Exception):
+    """Nothing failed in the transaction but the timing (TransactionConflict only)."""
+
+
+def _write(writes: Sequence[_Write], otp: OtpUse | None = None, claims: Sequence[Claim] = ()) -> None:
+    for write in writes:
+        write.item.updated_at = write.events[-1].at
+        told = [e.note for e in write.events if e.public and e.note and e.action not in RESIDENTS_WORDS]
+        write.item.public_note = told[-1] if told else write.item.public_note
+    for pause in (*_CONFLICT_PAUSES, None):
+        try:
+            return _transact(writes, otp, claims)
+        except _TimingConflict:
+            if pause is None:
+                raise StaleWrite("工单已被他人修改，请刷新后重试") from None
+            time.sleep(pause)
+
+
+def _transact(writes: Sequence[_Write], otp: OtpUse | None, claims: Sequence[Claim]) -> None:
+    """One transaction: each order on its condition, the claims (of the first), events, messages,
+    the counters (one update per counter item, however many orders add to it), the code's use."""
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            for n, write in enumerate(writes):
+                at = write.events[-1].at  # the messages are as old as the change that causes them
+                transaction.save(write.item, condition=write.condition)
+                # Right after the first order: their cancellation reasons come 2nd, 3rd…
+                for claim in claims if n == 0 else ():
+                    transaction.save(
+                        claim_item(claim, write.item.tracking_no, at), condition=ClaimModel.claim.does_not_exist()
+                    )
+                for event in write.events:
+                    transaction.save(
+                        event_item(write.item.tracking_no, event), condition=EventModel.seq.does_not_exist()
+                    )
+                for notice in write.notices:
+                    transaction.save(_outbox_item(write.item.tracking_no, notice, at))
+            for key, added in combined(w.tallies for w in writes).items():  # before the code's use, the last update
+                transaction.update(tally_item(key), actions=tally_actions(added))
+            if otp is not None:
+                actions, otp_condition = otp_use(otp)
+                transaction.update(OtpModel(otp.phone_hash), actions=actions, condition=otp_condition)
+    except TransactWriteError as exc:
+        # pynamodb sends condition checks, deletes, puts, then updates: the code's use is
+        # the last update, so its cancellation reason is the last one. A claim taken comes
+        # first: a retry of a stored submission, whose code the first run used up.
+        reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or ()]
+        if exc.cause_response_code == "TransactionCanceledException" and set(reasons) - {None} == {"TransactionConflict"}:
+            raise _TimingConflict() from None
+        taken = [c for c, reason in zip(claims, reasons[1:]) if reason == "ConditionalCheckFailed"]
+        if taken:
+            raise ClaimTaken(taken[0]) from None
+        if otp is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
+            raise OtpRejected() from None
+        # ConditionalCheckFailed: another writer got there first. TransactionConflict: another
+        # transaction on the same item was in flight at that moment. Either way the change
+        # was computed from a version that is no longer (or not yet safely) the stored one.
+        if exc.cause_response_code == "TransactionCanceledException" and set(reasons) & _LOST_RACE:
+            raise StaleWrite("工单已被他人修改，请刷新后重试") from None
+        raise
+
+
+_LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
+def _outbox_item(tracking_no: str, notice: Notice, at: dt.datetime) -> OutboxModel:
+    return OutboxModel(
+        uuid.uuid4().hex,
+        tracking_no=tracking_no,
+        template=notice.template,
+        audience=notice.audience,
+        urgent=notice.urgent,
+        created_at=at,
+        payload=dict(notice.payload),
+        expires_at=at + OUTBOX_TTL,
+    )
+
+
+def outbox_message(image: dict) -> str:
+    """An outbox item, as its stream record's NewImage holds it, as the JSON the queue carries."""
+    item = OutboxModel.from_raw_data(image)
+    return json.dumps(
+        {
+            "id": item.id,
+            "tracking_no": item.tracking_no,
+            "template": item.template,
+            "audience": item.audience,
+            "urgent": item.urgent,
+            "created_at": item.created_at.isoformat(),
+            "payload": item.payload,
+        },
+        ensure_ascii=False,
+    )

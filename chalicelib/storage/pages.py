@@ -1,0 +1,45 @@
+"""A page of results and the cursor that resumes after it (opaque to clients, checked when read)."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from dataclasses import dataclass
+
+from pynamodb.attributes import UTCDateTimeAttribute
+
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.storage.models import OrderModel
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[OrderModel]
+    cursor: str | None
+
+
+CASE_KEY = UTCDateTimeAttribute()
+
+
+def decode_case_cursor(cursor: str) -> dt.datetime:
+    try:
+        return CASE_KEY.deserialize(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise _bad_cursor() from None
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput("分页游标无效", {"cursor": "无效"})
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        key = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise _bad_cursor() from None
+    if "#" not in key:
+        raise _bad_cursor()
+    return key

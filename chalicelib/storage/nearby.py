@@ -8,7 +8,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.storage.mapping import created_key
 from chalicelib.storage.models import CELL_READ_LIMIT, CellIndex, OrderModel, PhoneIndex
-from chalicelib.storage.pages import CASE_KEY, Page, decode_case_cursor, encode_cursor
+from chalicelib.storage.pages import CASE_KEY, Page, decode_case_cursor, page_of
 from chalicelib.storage.tables import HOTSPOT_FEED, HotspotModel, RaisedIndex
 
 
@@ -99,7 +99,4 @@ def hotspots(cursor: str | None, limit: int) -> Page:
         limit=limit + 1,
         page_size=limit + 1,
     )
-    items = list(results)
-    more = len(items) > limit
-    items = items[:limit]
-    return Page(items, encode_cursor(CASE_KEY.serialize(items[-1].raised_at)) if more else None)
+    return page_of(results, limit, lambda alert: CASE_KEY.serialize(alert.raised_at))

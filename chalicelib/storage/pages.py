@@ -17,6 +17,15 @@ class Page:
     cursor: str | None
 
 
+def page_of(results, limit: int, cursor_of) -> Page:
+    """Up to ``limit`` of ``results`` (a Query asked for ``limit`` + 1), and a cursor if there are more:
+    ``cursor_of(last item)`` is the sort key to resume below."""
+    items = list(results)
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items, encode_cursor(cursor_of(items[-1])) if more else None)
+
+
 CASE_KEY = UTCDateTimeAttribute()
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from chalicelib.storage.mapping import created_key
 from chalicelib.storage.models import CHECK_PARTITION, CheckIndex, OrderModel, PhoneIndex
-from chalicelib.storage.pages import Page, decode_cursor, encode_cursor
+from chalicelib.storage.pages import Page, decode_cursor, encode_cursor, page_of
 
 
 def get_order(tracking_no: str) -> OrderModel | None:
@@ -127,7 +127,4 @@ def orders_of_phone(phone_hash: str, cursor: str | None, limit: int) -> Page:
         limit=limit + 1,
         page_size=limit + 1,
     )
-    items = list(results)
-    more = len(items) > limit
-    items = items[:limit]
-    return Page(items, encode_cursor(items[-1].created_key) if more else None)
+    return page_of(results, limit, lambda item: item.created_key)

@@ -162,8 +162,7 @@ def lookup_cost(counter, sizes=(100, 10_000)) -> dict:
             counter.on_response = lambda operation, parsed: items.update({operation: parsed.get("Count", 0)})
             results[stored] = {}
             for kind, phone in (("anonymous", None), ("verified phone", "bench-phone-hash")):
-                location = type("Location", (), {"lng": CENTRE[0], "lat": CENTRE[1], "coord_system": "wgs84"})
-                new = nearby.incoming("sanitation", location, "路边垃圾箱满了", phone, now)
+                new = nearby.incoming("sanitation", CENTRE, "路边垃圾箱满了", phone, now)
                 items.clear()
                 with counter.window() as calls:
                     started = time.perf_counter()

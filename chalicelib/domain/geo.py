@@ -83,6 +83,11 @@ def to_wgs84(lng: float, lat: float, coord_system: str) -> tuple[float, float]:
     raise ValueError(f"unknown coordinate system {coord_system!r}")
 
 
+def wgs84_of(location: Any) -> tuple[float, float]:
+    """A location as sent or stored (lat, lng, coord_system; numbers or Decimals) as (lng, lat) in WGS-84."""
+    return to_wgs84(float(location.lng), float(location.lat), location.coord_system)
+
+
 # ---- point in polygon ----------------------------------------------------------
 
 def _on_segment(x: float, y: float, a: Position, b: Position, eps: float = 1e-12) -> bool:

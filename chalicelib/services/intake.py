@@ -27,7 +27,7 @@ converted) and must lie within the city's boundary, else 422 outside_jurisdictio
 When the resident chose no area, the area is the deepest district or street whose
 shape holds the point; a chosen area is kept. The order stores the location as the
 resident sent it (with its coord_system); the WGS-84 point used for the check is
-not stored, being a deterministic function of it (``wgs84_point``).
+not stored, being a deterministic function of it (``geo.wgs84_of``).
 
 Duplicates and hotspots (services/nearby.py): the new request is compared with the
 recent ones of its category around its point and of its verified phone; suspected
@@ -48,7 +48,7 @@ from chalicelib.city import WEB_CHANNEL, City
 from chalicelib.domain import questions
 from chalicelib.domain.codes import new_query_code, tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, OutsideJurisdiction, StaleWrite
-from chalicelib.domain.geo import contains, deepest_area, to_wgs84
+from chalicelib.domain.geo import contains, deepest_area, wgs84_of
 from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Actor, Context, apply, open_order
 from chalicelib.domain.notices import notices_for
 from chalicelib.domain.routing import route
@@ -171,24 +171,12 @@ def check_catalogue(city: City, request: SubmitRequest) -> None:
     check_jurisdiction(city, request.location)
 
 
-def wgs84_point(location) -> tuple[float, float]:
-    """The location as (lng, lat) in WGS-84, the system the city's shapes are in."""
-    return to_wgs84(location.lng, location.lat, location.coord_system)
-
-
 def check_jurisdiction(city: City, location) -> None:
-    if city.boundary is not None and not contains(city.boundary, *wgs84_point(location)):
+    if city.boundary is not None and not contains(city.boundary, *wgs84_of(location)):
         raise OutsideJurisdiction(
             f"本平台受理{city.name}范围内的诉求，您所选位置不在{city.name}。",
             {"location": f"所选位置不在{city.name}范围内"},
         )
-
-
-def area_of(city: City, request: SubmitRequest) -> str | None:
-    """The resident's chosen area, else the one derived from the point."""
-    if request.area is not None:
-        return request.area
-    return deepest_area(city.areas, *wgs84_point(request.location))
 
 
 # ---- category suggestion (智能预判) ------------------------------------------------
@@ -296,7 +284,9 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
     attached = attachments(uploads, f"media/{tracking_no}/")
     query_code = new_query_code()
     cipher = get_cipher()
-    area = area_of(city, request)
+    point = wgs84_of(request.location)  # the city's shapes, the cells and the map are WGS-84
+    # The resident's chosen area, else the deepest one whose shape holds the point.
+    area = request.area if request.area is not None else deepest_area(city.areas, *point)
     order, submitted = open_order(tracking_no, request.type, request.category, area, source.actor, ctx.now)
     events = [replace(submitted, note=source.note)]
     has_contact = contact is not None
@@ -306,7 +296,7 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         notices = [replace(n, payload=code) for n in notices]
     suggestion = suggest_category(city, request.description)
     around = nearby.look_around(
-        city, nearby.incoming(request.category, request.location, request.description, phone_hash, ctx.now)
+        city, nearby.incoming(request.category, point, request.description, phone_hash, ctx.now)
     )
     unit = route(city, request.category, area) or _route_by_suggestion(city, request.category, suggestion, area)
     if unit is not None:
@@ -330,7 +320,7 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         geo_cell=around.geo_cell,
         duplicates=tuple(around.duplicates),
     )
-    tallies = submission(order, city.zone, *wgs84_point(request.location))
+    tallies = submission(order, city.zone, *point)
     claims = source.claims(tracking_no, query_code, key)
     try:
         attach_uploads(uploads, attached, "media")

@@ -23,7 +23,7 @@ from chalicelib.city import City
 from chalicelib.domain import classifier, geocells
 from chalicelib.domain.duplicates import CELL_PRECISION, Earlier, Incoming, hotspot_members, suspected_duplicates
 from chalicelib.domain.errors import Forbidden
-from chalicelib.domain.geo import deepest_area, to_wgs84
+from chalicelib.domain.geo import deepest_area, wgs84_of
 from chalicelib.domain.orders import OPEN_STATES, Actor, Role, State
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
@@ -50,14 +50,14 @@ def look_around(city: City, incoming: Incoming) -> Surroundings:
     return Surroundings(incoming, found, suspected_duplicates(incoming, found, duplicates, classifier.model().rarity))
 
 
-def incoming(category: str, location, description: str, phone_hash: str | None, at: dt.datetime) -> Incoming:
-    point = to_wgs84(location.lng, location.lat, location.coord_system)
+def incoming(category: str, point: tuple[float, float], description: str, phone_hash: str | None, at: dt.datetime) -> Incoming:
+    """The new request at ``point`` (lng, lat; WGS-84)."""
     return Incoming(category, point, geocells.encode(*point, CELL_PRECISION), description, phone_hash, at)
 
 
 def _earlier(item: storage.OrderModel) -> Earlier:
     location = item.location  # not projected into by-phone: a phone's match needs no distance
-    point = to_wgs84(float(location.lng), float(location.lat), location.coord_system) if location else None
+    point = wgs84_of(location) if location else None
     return Earlier(
         tracking_no=item.tracking_no,
         category=item.category,

@@ -29,7 +29,7 @@ from chalicelib.api.schemas import PartnerSubmitRequest
 from chalicelib.domain import open311
 from chalicelib.domain.codes import parse_tracking_number
 from chalicelib.domain.errors import InvalidInput, NotFound
-from chalicelib.domain.geo import to_wgs84
+from chalicelib.domain.geo import wgs84_of
 from chalicelib.domain.orders import State
 from chalicelib.observability import count
 from chalicelib.services import channels, intake, runtime
@@ -71,7 +71,7 @@ def _link(key: str | None) -> str | None:
 
 
 def _request(item: storage.OrderModel) -> dict:
-    lng, lat = to_wgs84(float(item.location.lng), float(item.location.lat), item.location.coord_system)
+    lng, lat = wgs84_of(item.location)
     photo = next((m.key for m in item.media if m.kind == "photo"), None)
     return open311.request(item, runtime.city(), lat=lat, lng=lng, media_url=_link(photo))
 

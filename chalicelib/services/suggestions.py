@@ -5,7 +5,7 @@ from chalicelib.api.schemas import SuggestRequest
 from chalicelib.city import City
 from chalicelib.domain import classifier
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.geo import deepest_area, to_wgs84
+from chalicelib.domain.geo import deepest_area, wgs84_of
 from chalicelib.domain.routing import route
 from chalicelib.services import cases, runtime, views
 
@@ -25,8 +25,7 @@ def suggest(request: SuggestRequest) -> dict:
     top = ranked(city, request.description)[:TOP]
     area = request.area
     if area is None and request.location is not None:  # as at submission: the area the point lies in
-        location = request.location
-        area = deepest_area(city.areas, *to_wgs84(location.lng, location.lat, location.coord_system))
+        area = deepest_area(city.areas, *wgs84_of(request.location))
     unit = route(city, top[0][0], area) if top else None
     return {
         "categories": [

@@ -15,7 +15,7 @@ from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.media import get_media_store
 from chalicelib.city import City
 from chalicelib.domain import deadlines, questions
-from chalicelib.domain.geo import interior_point, to_wgs84
+from chalicelib.domain.geo import interior_point, wgs84_of
 from chalicelib.domain.lifecycle import (
     PUBLIC_STATUS,
     RULES,
@@ -262,7 +262,7 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
             "coord_system": item.location.coord_system,
             "address": item.location.address,
             # Where the map pin goes: the city's shapes are WGS-84.
-            "wgs84": point_ref(*to_wgs84(float(item.location.lng), float(item.location.lat), item.location.coord_system)),
+            "wgs84": point_ref(*wgs84_of(item.location)),
         },
         "anonymous": item.anonymous,
         "verified": bool(item.verified),

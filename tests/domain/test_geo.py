@@ -1,8 +1,6 @@
 """Coordinates and shapes: GCJ-02 → WGS-84, point in polygon, the deepest area holding a point."""
 from __future__ import annotations
 
-import math
-
 from dataclasses import dataclass
 
 import pytest
@@ -16,13 +14,7 @@ from chalicelib.domain.geo import (
     to_wgs84,
     wgs84_to_gcj02,
 )
-
-
-def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in metres between two (lng, lat) points: the yardstick of the round trips."""
-    lng1, lat1, lng2, lat2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
-    return 2 * 6371008.8 * math.asin(math.sqrt(h))
+from chalicelib.domain.geocells import distance_m
 
 
 def rect(west: float, south: float, east: float, north: float) -> list[list[float]]:

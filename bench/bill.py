@@ -57,6 +57,7 @@ class CapacityMeter:
 
     def __enter__(self) -> Counter[str]:
         self.units = Counter()
+        self._consistent = False  # the last call's ConsistentRead, for its answer
         self.counter.on_params = self._params
         self.counter.on_response = self._response
         return self.units
@@ -80,7 +81,7 @@ class CapacityMeter:
         if operation == "Query":
             scanned = parsed.get("ScannedCount", parsed.get("Count", 0))
             blocks = max(1, math.ceil(scanned / 4))  # 1 KB items, 4 KB a read unit
-            self.units["read"] += blocks * (1 if getattr(self, "_consistent", False) else 0.5)
+            self.units["read"] += blocks * (1 if self._consistent else 0.5)
         elif operation == "BatchGetItem":
             self.units["read"] += sum(len(items) for items in parsed.get("Responses", {}).values()) * 0.5
 

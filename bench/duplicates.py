@@ -8,10 +8,11 @@ the same decision intake makes (``domain.duplicates.is_duplicate`` with the city
 and the shipped model's character rarity). The threshold was chosen on the even lines
 ("dev"); the odd lines ("test") were not looked at for it, and are the figure to quote.
 
-Cost: the DynamoDB requests one submission makes, counted with botocore hooks, with no
-other request stored and with 2,000 stored around the city (300 of them in the new
-request's own cells): the lookup is one Query per cell the circle touches (plus one for a
-verified phone), and its cost does not follow the number of requests in the city.
+Cost: the DynamoDB requests and items the lookup reads for one new request, counted with
+botocore hooks, with 100 and with 10,000 requests stored in the city, 20 of them of its
+category within 150 m: one Query per cell the circle touches (the bench's point lies on a
+cell border: 2 cells), plus one for a verified phone. Its cost does not follow the number
+of requests in the city.
 """
 from __future__ import annotations
 

@@ -507,6 +507,12 @@ def render_summary(calls, imp, cold, sweeps, dup, classifier, package, costs) ->
     return "\n".join(lines)
 
 
+def _git(*args: str) -> str:
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=PROJECT_DIR, capture_output=True, text=True).stdout.strip()
+
+
 def package_size() -> dict:
     """The deployment zip as ``make package`` builds it, in a scratch folder."""
     import subprocess
@@ -626,6 +632,8 @@ def main() -> int:
         json.dumps(
             {
                 "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "commit": _git("rev-parse", "HEAD"),
+                "uncommitted_changes": bool(_git("status", "--porcelain")),
                 "versions": versions(),
                 "platform": platform.platform(),
                 "cpus": os.cpu_count(),

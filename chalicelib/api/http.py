@@ -8,7 +8,7 @@ answer. Chalice's own answers (415, 405, 500) are rewritten by ``middleware``.
 
 AWS refusing a call for the moment (throttling, a service briefly unavailable, once
 the SDK's own retries are spent) is no fault of the request nor a bug: it is answered
-503 ``service_unavailable`` with ``Retry-After``, not 500 (see ``aws_refusal``).
+503 ``service_unavailable`` with ``Retry-After``, not 500 (see ``_aws_refusal``).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Request, Response
@@ -48,17 +49,32 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return response
 
 
-def _translate(exc: Exception) -> Response | None:
+@dataclass(frozen=True)
+class Refusal:
+    """An error answer's parts, whatever format it is written in (ours, or Open311's)."""
+
+    status: int
+    code: str
+    message: str
+    fields: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)
+
+
+INTERNAL = Refusal(500, "internal", "服务暂时不可用，请稍后重试")
+
+
+def refusal_of(exc: Exception) -> Refusal | None:
+    """What ``exc`` answers; None for a failure nobody foresaw (a logged 500)."""
     if isinstance(exc, ApiError):
-        return error_response(exc.status, exc.code, exc.message, exc.fields)
+        return Refusal(exc.status, exc.code, exc.message, exc.fields)
     if isinstance(exc, DomainError):
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+        return Refusal(exc.status, exc.code, exc.message, exc.fields, headers)
     if isinstance(exc, AuthError):
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.message, headers=headers)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        return Refusal(exc.status, exc.code, exc.message, headers=headers)
     busy = unavailable(exc)
-    return _translate(busy) if busy is not None else None
+    return refusal_of(busy) if busy is not None else None
 
 
 # ---- AWS saying "not now" -------------------------------------------------------
@@ -72,7 +88,7 @@ _NOT_NOW = frozenset({
 })
 
 
-def aws_refusal(exc: BaseException | None) -> str | None:
+def _aws_refusal(exc: BaseException | None) -> str | None:
     """The code with which AWS refused a call for the moment, anywhere among ``exc``'s causes; else None.
 
     pynamodb keeps botocore's error as ``cause``, Powertools' idempotency raises its own
@@ -105,28 +121,40 @@ def _unreachable(exc: BaseException) -> bool:
 
 def unavailable(exc: Exception) -> Unavailable | None:
     """``exc`` as the 503 it should answer, if AWS refused a call for the moment."""
-    code = aws_refusal(exc)
+    code = _aws_refusal(exc)
     if code is None:
         return None
     logger.warning("aws refused a call for now", error=code)
     return Unavailable("服务繁忙，请稍后重试")
 
 
-def endpoint(handler: Callable[..., Response]) -> Callable[..., Response]:
-    """Map what a handler raises to an error answer; anything unexpected is a logged 500."""
+def answering(render: Callable[..., Response]) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """A decorator: what the handler raises becomes ``render(refusal, *the handler's arguments)``;
+    anything unexpected is a logged 500."""
 
-    @functools.wraps(handler)
-    def wrapper(*args, **kwargs) -> Response:
-        try:
-            return handler(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - every failure must become one answer format
-            translated = _translate(exc)
-            if translated is not None:
-                return translated
-            logger.exception("unhandled error in %s", handler.__name__)
-            return error_response(500, "internal", "服务暂时不可用，请稍后重试")
+    def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs) -> Response:
+            try:
+                return handler(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - every failure must become one answer format
+                refused = refusal_of(exc)
+                if refused is None:
+                    logger.exception("unhandled error in %s", handler.__name__)
+                    refused = INTERNAL
+                return render(refused, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+def _in_our_format(refused: Refusal, *_args, **_kwargs) -> Response:
+    return error_response(refused.status, refused.code, refused.message, refused.fields, refused.headers)
+
+
+# Map what a handler raises to an answer in the one error format.
+endpoint = answering(_in_our_format)
 
 
 # ---- input -------------------------------------------------------------------

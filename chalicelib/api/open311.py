@@ -13,18 +13,14 @@ other body, which the middleware turns into this format too).
 """
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 
 from chalice.app import Request, Response
 
-from chalicelib.adapters.identity import AuthError
-from chalicelib.api.http import ApiError, unavailable, validate
+from chalicelib.api.http import ApiError, Refusal, answering, validate
 from chalicelib.api.schemas import PartnerSubmitRequest
 from chalicelib.domain import open311
-from chalicelib.domain.errors import DomainError, NotFound
-from chalicelib.observability import logger
+from chalicelib.domain.errors import NotFound
 from chalicelib.services import channels, runtime
 from chalicelib.services import open311 as service
 
@@ -57,28 +53,16 @@ def error_answer(status: int, message: str, fields: dict, fmt: str) -> Response:
     return answer("errors", open311.errors(status, message, fields), fmt, status)
 
 
-def _endpoint(handler: Callable[[Request, str], Response]) -> Callable[[Request, str], Response]:
-    @functools.wraps(handler)
-    def wrapper(request: Request, name: str) -> Response:
-        try:
-            return handler(request, name)
-        except (ApiError, DomainError, AuthError) as exc:
-            return _refusal(exc, name)
-        except Exception as exc:  # noqa: BLE001 - every failure must become one answer format
-            busy = unavailable(exc)
-            if busy is not None:
-                return _refusal(busy, name)
-            logger.exception("unhandled error in %s", handler.__name__)
-            return error_answer(500, "服务暂时不可用，请稍后重试", {}, _format_of(name))
-
-    return wrapper
-
-
-def _refusal(exc: ApiError | DomainError | AuthError, name: str) -> Response:
-    response = error_answer(exc.status, exc.message, getattr(exc, "fields", {}), _format_of(name))
-    if getattr(exc, "retry_after", None):  # an error that goes away by itself: when to try again
-        response.headers["Retry-After"] = str(exc.retry_after)
+def _in_open311_format(refused: Refusal, request: Request, name: str) -> Response:
+    response = error_answer(refused.status, refused.message, refused.fields, _format_of(name))
+    retry_after = refused.headers.get("Retry-After")  # an error that goes away by itself: when to try again
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
     return response
+
+
+# What a handler raises, as the specification's errors in the request's format.
+_endpoint = answering(_in_open311_format)
 
 
 def _params(request: Request) -> dict[str, list[str]]:

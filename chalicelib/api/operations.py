@@ -129,7 +129,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", f"{V1}/otp", "send_otp", "residents",
         "Send a 6-digit code by SMS to prove a phone (实名)",
-        {200: out.OtpSent}, body=(into.OtpRequest,), errors=(429, 503),
+        {200: out.OtpSent}, body=(into.OtpRequest,), errors=(429,),
         notes={429: "At most one code a minute and five an hour per phone", 503: "The SMS provider failed"},
     ),
     Operation(

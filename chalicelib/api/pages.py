@@ -79,12 +79,15 @@ def _load(path: Path, body: str | None = None) -> _File:
     return _File(text, _TYPES[path.suffix], f'"{digest}"')
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1)
+def _assets() -> dict[str, _File]:
+    """Every asset, read on the first request for one (not at import: a cold start for the API skips it)."""
+    return {path.name: _load(path) for path in (WEB / "assets").iterdir() if path.suffix in _TYPES}
+
+
 def asset(name: str) -> _File | None:
-    path = WEB / "assets" / name
-    if "/" in name or name.startswith(".") or path.suffix not in _TYPES or not path.is_file():
-        return None
-    return _load(path)
+    # A lookup, not a path: a client's name cannot reach outside the folder, nor grow a cache.
+    return _assets().get(name)
 
 
 @lru_cache(maxsize=None)

@@ -9,30 +9,30 @@ from chalicelib.api.schemas import STAFF_ACTION, ExportQuery, PageQuery, StaffLi
 from chalicelib.services import console, export, nearby, runtime, staff, stats
 
 
-def _actor(request: Request):
+def actor(request: Request):
     return runtime.staff_actor(request.headers.get("authorization"))
 
 
 @endpoint
 def list_requests(request: Request) -> Response:
-    actor = _actor(request)
-    return respond(staff.list_orders(actor, query(request, StaffListQuery)))
+    who = actor(request)
+    return respond(staff.list_orders(who, query(request, StaffListQuery)))
 
 
 @endpoint
 def request_detail(request: Request, tracking_no: str) -> Response:
-    return respond(staff.detail(_actor(request), tracking_no))
+    return respond(staff.detail(actor(request), tracking_no))
 
 
 @endpoint
 def act(request: Request, tracking_no: str) -> Response:
-    actor = _actor(request)
-    return respond(staff.act(actor, tracking_no, json_body(request, STAFF_ACTION)))
+    who = actor(request)
+    return respond(staff.act(who, tracking_no, json_body(request, STAFF_ACTION)))
 
 
 @endpoint
 def hotspots(request: Request) -> Response:
-    return respond(nearby.alerts(_actor(request), query(request, PageQuery)))
+    return respond(nearby.alerts(actor(request), query(request, PageQuery)))
 
 
 @endpoint
@@ -45,20 +45,20 @@ def console_config(request: Request) -> Response:
 
 @endpoint
 def city_map(request: Request) -> Response:
-    _actor(request)
+    actor(request)
     return respond(console.city_map(runtime.city()))
 
 
 @endpoint
 def stats_summary(request: Request) -> Response:
-    actor = _actor(request)
-    return respond(stats.summary(actor, query(request, StatsQuery)))
+    who = actor(request)
+    return respond(stats.summary(who, query(request, StatsQuery)))
 
 
 @endpoint
 def export_orders(request: Request) -> Response:
-    actor = _actor(request)
-    text, cursor = export.orders_csv(actor, query(request, ExportQuery))
+    who = actor(request)
+    text, cursor = export.orders_csv(who, query(request, ExportQuery))
     headers = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": "attachment; filename=\"orders.csv\"; filename*=UTF-8''%E5%B7%A5%E5%8D%95.csv",

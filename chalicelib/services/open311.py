@@ -62,7 +62,8 @@ def submit(request: PartnerSubmitRequest, source: intake.Source) -> tuple[list[d
         f"诉求已受理，受理编号{answer['tracking_no']}，查询码{answer['query_code']}。"
         "凭受理编号和查询码可查询办理进度。"
     )
-    count("Open311RequestSubmitted")
+    if result.created:  # a repeated external_id is counted by channels as a repeat, not a submission
+        count("Open311RequestSubmitted")
     return open311.created(answer["tracking_no"], result.token, notice), result.created
 
 

@@ -28,7 +28,7 @@ DEFAULT_DAYS = 30
 VIEWERS = frozenset({Role.DISPATCHER, Role.LEADER, Role.ADMIN})
 
 
-def period(query: StatsQuery, city: City, today: dt.date) -> tuple[dt.date, dt.date]:
+def period(query: StatsQuery, today: dt.date) -> tuple[dt.date, dt.date]:
     last = query.created_to or today
     default_span = dt.timedelta(days=DEFAULT_DAYS - 1)
     # The calendar's first days have fewer before them than the default period (to=0001-01-01).
@@ -44,7 +44,7 @@ def summary(actor: Actor, query: StatsQuery) -> dict:
     if actor.role not in VIEWERS:
         raise Forbidden("统计数据仅向指挥中心、领导和管理员开放")
     city = runtime.city()
-    first, last = period(query, city, runtime.now().astimezone(city.zone).date())
+    first, last = period(query, runtime.now().astimezone(city.zone).date())
     rows = {dimension: list(storage.tallies(dimension, first, last)) for dimension in (*stats.DIMENSIONS, stats.CELL)}
     by = {dimension: _sum_by_value(found) for dimension, found in rows.items()}
     daily = {key.day: counters for key, counters in rows["all"]}

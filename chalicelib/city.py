@@ -386,6 +386,7 @@ class City(_Strict):
             ("areas", [a.code for a in _walk(self.areas)]),
             ("units", [u.code for u in self.units]),
             ("channels", [c.code for c in self.channels]),
+            *((f"categories.{c.code}.questions", [q.code for q in c.questions]) for c in self.categories),
         ):
             dupes = sorted({c for c in codes if codes.count(c) > 1})
             if dupes:
@@ -402,11 +403,7 @@ class City(_Strict):
                 if type_code not in type_codes:
                     problems.append(f"categories.{c.code}.limits: unknown type {type_code!r}")
         for c in self.categories:
-            codes = [q.code for q in c.questions]
-            dupes = sorted({q for q in codes if codes.count(q) > 1})
-            if dupes:
-                problems.append(f"categories.{c.code}.questions: duplicate codes {', '.join(dupes)}")
-            if REQUEST_TYPE_QUESTION in codes:
+            if REQUEST_TYPE_QUESTION in (q.code for q in c.questions):
                 problems.append(f"categories.{c.code}.questions: {REQUEST_TYPE_QUESTION!r} is reserved for the request type")
         if WEB_CHANNEL in {c.code for c in self.channels}:
             problems.append(f"channels: {WEB_CHANNEL!r} is the residents' own channel, not a partner's")

@@ -86,14 +86,21 @@ def problem_characters(text: str) -> Counter[str]:
     return Counter(c for c in text if (c.isalpha() or unicodedata.category(c) == "Lo") and c not in _FILLER)
 
 
-def similarity(a: str, b: str, rarity: Rarity) -> float:
-    """Cosine of the two texts' problem characters weighted by rarity: 0 (nothing shared) to 1."""
-    x = {c: n * rarity(c) for c, n in problem_characters(a).items()}
-    y = {c: n * rarity(c) for c, n in problem_characters(b).items()}
+def weighted(text: str, rarity: Rarity) -> dict[str, float]:
+    """A text's problem characters, each counted and weighted by its rarity."""
+    return {c: n * rarity(c) for c, n in problem_characters(text).items()}
+
+
+def _cosine(x: dict[str, float], y: dict[str, float]) -> float:
     if not x or not y:
         return 0.0
     dot = sum(v * y[c] for c, v in x.items() if c in y)
     return dot / math.sqrt(sum(v * v for v in x.values()) * sum(v * v for v in y.values()))
+
+
+def similarity(a: str, b: str, rarity: Rarity) -> float:
+    """Cosine of the two texts' problem characters weighted by rarity: 0 (nothing shared) to 1."""
+    return _cosine(weighted(a, rarity), weighted(b, rarity))
 
 
 def different_places(a: str, b: str) -> bool:
@@ -105,34 +112,45 @@ def different_places(a: str, b: str) -> bool:
     return False
 
 
-def is_duplicate(incoming: Incoming, earlier: Earlier, policy: DuplicatePolicy, rarity: Rarity) -> bool:
+def _likeness(
+    incoming: Incoming, earlier: Earlier, policy: DuplicatePolicy, rarity: Rarity, mine: dict[str, float]
+) -> float | None:
+    """How alike the texts are if ``earlier`` is a suspected duplicate; None if it is not.
+    ``mine``: the new request's ``weighted`` text, weighed once for all the earlier ones."""
     if not earlier.open or earlier.category != incoming.category:
-        return False
+        return None
     if not (incoming.at - policy.window <= earlier.created_at <= incoming.at):
-        return False
-    if incoming.phone_hash is not None and earlier.phone_hash == incoming.phone_hash:
-        return True
-    return (
-        earlier.point is not None
-        and distance_m(incoming.point, earlier.point) <= policy.distance_m
-        and not different_places(incoming.description, earlier.description)
-        and similarity(incoming.description, earlier.description, rarity) >= policy.min_similarity
-    )
+        return None
+    same_phone = incoming.phone_hash is not None and earlier.phone_hash == incoming.phone_hash
+    if not same_phone and (
+        earlier.point is None
+        or distance_m(incoming.point, earlier.point) > policy.distance_m
+        or different_places(incoming.description, earlier.description)
+    ):
+        return None
+    likeness = _cosine(mine, weighted(earlier.description, rarity))
+    return likeness if same_phone or likeness >= policy.min_similarity else None
+
+
+def is_duplicate(incoming: Incoming, earlier: Earlier, policy: DuplicatePolicy, rarity: Rarity) -> bool:
+    return _likeness(incoming, earlier, policy, rarity, weighted(incoming.description, rarity)) is not None
 
 
 def suspected_duplicates(
     incoming: Incoming, found: Iterable[Earlier], policy: DuplicatePolicy, rarity: Rarity
 ) -> list[str]:
-    """Tracking numbers of the open requests the new one seems to repeat: most similar first, then nearest."""
-    suspects = {e.tracking_no: e for e in found if is_duplicate(incoming, e, policy, rarity)}
-    return sorted(
-        suspects,
-        key=lambda no: (
-            -similarity(incoming.description, suspects[no].description, rarity),
-            distance_m(incoming.point, suspects[no].point) if suspects[no].point else math.inf,
-            no,
-        ),
-    )
+    """Tracking numbers of the open requests the new one seems to repeat: most similar first, then nearest.
+
+    An order found twice (by its cell and by the phone) ranks by the better of the two.
+    """
+    mine = weighted(incoming.description, rarity)
+    ranks: dict[str, tuple[float, float]] = {}
+    for earlier in found:
+        likeness = _likeness(incoming, earlier, policy, rarity, mine)
+        if likeness is not None:
+            distance = distance_m(incoming.point, earlier.point) if earlier.point else math.inf
+            ranks[earlier.tracking_no] = min((-likeness, distance), ranks.get(earlier.tracking_no, (math.inf, 0)))
+    return sorted(ranks, key=lambda no: (ranks[no], no))
 
 
 def hotspot_members(incoming_no: str, incoming: Incoming, found: Sequence[Earlier], policy: HotspotPolicy) -> list[str]:

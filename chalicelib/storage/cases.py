@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from chalicelib.storage.models import CASE_PARTITION, CaseIndex, OrderModel
-from chalicelib.storage.pages import CASE_KEY, Page, decode_case_cursor, encode_cursor
+from chalicelib.storage.pages import CASE_KEY, Page, decode_case_cursor, page_of
 
 
 def published_cases(q: str | None, cursor: str | None, limit: int) -> Page:
@@ -20,10 +20,7 @@ def published_cases(q: str | None, cursor: str | None, limit: int) -> Page:
         condition = (
             OrderModel.description.contains(q) | OrderModel.reply.contains(q) | OrderModel.case_title.contains(q)
         )
-    items = _cases(condition, after, limit + 1)
-    more = len(items) > limit
-    items = items[:limit]
-    return Page(items, encode_cursor(CASE_KEY.serialize(items[-1].published_at)) if more else None)
+    return page_of(_cases(condition, after, limit + 1), limit, lambda case: CASE_KEY.serialize(case.published_at))
 
 
 # How many of the newest published cases the suggestion looks through for its category.

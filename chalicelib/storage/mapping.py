@@ -8,16 +8,18 @@ from chalicelib.domain.orders import Actor, Event, Level, Role, State, WorkOrder
 from chalicelib.storage.models import CASE_PARTITION, CHECK_PARTITION, EventModel, OrderModel
 
 _LIFECYCLE_FIELDS = tuple(f.name for f in dataclasses.fields(WorkOrder))
+# DynamoDB gives lists and Decimals back: what the domain holds as tuples and ints.
+_TUPLE_FIELDS = tuple(f.name for f in dataclasses.fields(WorkOrder) if "tuple" in str(f.type))
+_INT_FIELDS = tuple(f.name for f in dataclasses.fields(WorkOrder) if "int" in str(f.type))
 
 
 def to_domain(item: OrderModel) -> WorkOrder:
     values = {name: getattr(item, name) for name in _LIFECYCLE_FIELDS}
     values["state"] = State(values["state"])
     values["level"] = Level(values["level"])
-    values["co_units"] = tuple(values["co_units"] or ())
-    values["followers"] = tuple(values["followers"] or ())
-    values["result_media"] = tuple(values["result_media"] or ())
-    for name in ("version", "round", "extensions_used", "pending_extension_days", "rating"):
+    for name in _TUPLE_FIELDS:
+        values[name] = tuple(values[name] or ())
+    for name in _INT_FIELDS:
         if values[name] is not None:
             values[name] = int(values[name])
     return WorkOrder(**values)

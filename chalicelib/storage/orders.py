@@ -191,15 +191,11 @@ def _transact(writes: Sequence[_Write], otp: OtpUse | None, claims: Sequence[Cla
             raise ClaimTaken(taken[0]) from None
         if otp is not None and reasons and reasons[-1] == "ConditionalCheckFailed":
             raise OtpRejected() from None
-        # ConditionalCheckFailed: another writer got there first. TransactionConflict: another
-        # transaction on the same item was in flight at that moment. Either way the change
-        # was computed from a version that is no longer (or not yet safely) the stored one.
-        if exc.cause_response_code == "TransactionCanceledException" and set(reasons) & _LOST_RACE:
+        # Another writer got there first: the change was computed from a version that is no
+        # longer the stored one. (A cancellation by timing alone was retried above.)
+        if exc.cause_response_code == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
             raise StaleWrite("工单已被他人修改，请刷新后重试") from None
         raise
-
-
-_LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 
 def _outbox_item(tracking_no: str, notice: Notice, at: dt.datetime) -> OutboxModel:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from chalicelib.storage.mapping import created_key
 from chalicelib.storage.models import CHECK_PARTITION, CheckIndex, OrderModel, PhoneIndex
-from chalicelib.storage.pages import Page, decode_cursor, encode_cursor, page_of
+from chalicelib.storage.pages import Page, decode_cursor, page_of
 
 
 def get_order(tracking_no: str) -> OrderModel | None:
@@ -60,10 +61,7 @@ def list_orders(flt: ListFilter, all_states: Iterable[str], cursor: str | None, 
         _partition(index, key, flt, residual_states, after, limit + 1) for key in partitions
     ]
     merged = heapq.merge(*streams, key=lambda item: item.created_key, reverse=True)
-    items = [item for _, item in zip(range(limit + 1), merged)]
-    more = len(items) > limit
-    items = items[:limit]
-    return Page(items, encode_cursor(items[-1].created_key) if more else None)
+    return page_of(itertools.islice(merged, limit + 1), limit, lambda item: item.created_key)
 
 
 def _partition(index, key: str, flt: ListFilter, states, after: str | None, limit: int) -> Iterator[OrderModel]:

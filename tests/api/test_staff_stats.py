@@ -17,6 +17,7 @@ from pynamodb.attributes import NumberAttribute
 from chalicelib.domain import geocells
 from chalicelib.domain.stats import COUNTERS
 from chalicelib.storage import StatsModel
+from tests.aws_faults import refuse
 from tests.api.staff_helpers import (  # noqa: F401
     ADMIN,
     API,
@@ -237,44 +238,29 @@ def test_the_figures_need_a_token(desk):
 
 # ---- contention: every change of a day adds to that day's counters ------------------------
 
-@pytest.fixture
-def conflicts(monkeypatch):
-    """The next ``n`` TransactWriteItems are cancelled as DynamoDB cancels one that touched an item
-    another transaction was writing (TransactionConflict), before anything is written."""
-    import botocore.client
-    from botocore.exceptions import ClientError
-
-    left = {"n": 0}
-    original = botocore.client.BaseClient._make_api_call
-
-    def contended(self, operation, params):
-        if operation == "TransactWriteItems" and left["n"] > 0:
-            left["n"] -= 1
-            reasons = [{"Code": "None"}] * (len(params["TransactItems"]) - 1) + [{"Code": "TransactionConflict"}]
-            error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
-            raise ClientError({"Error": error, "CancellationReasons": reasons}, operation)
-        return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", contended)
-    return left
+def cancelled_by_timing(monkeypatch, times: int | None):
+    """The next ``times`` TransactWriteItems (all of them: None) are cancelled as DynamoDB cancels one
+    that touched an item another transaction was writing (TransactionConflict), writing nothing."""
+    return refuse(monkeypatch, "TransactWriteItems", "TransactionCanceledException",
+                  reasons=("TransactionConflict",), times=times)
 
 
-def test_a_change_that_met_another_on_the_counters_is_tried_again(desk, conflicts):
+def test_a_change_that_met_another_on_the_counters_is_tried_again(desk, monkeypatch):
     no = desk.submit("sanitation", "220402")["tracking_no"]
-    conflicts["n"] = 2
+    refusal = cancelled_by_timing(monkeypatch, times=2)
 
     desk.done(no, HANDLER_CG, "sign")
 
-    assert conflicts["n"] == 0
+    assert refusal.refused == 2
     assert figures(desk, "2025-03-03", "2025-03-03")["totals"]["signed"] == 1
 
 
-def test_a_change_that_keeps_meeting_others_answers_409_and_writes_nothing(desk, conflicts):
+def test_a_change_that_keeps_meeting_others_answers_409_and_writes_nothing(desk, monkeypatch):
     no = desk.submit("sanitation", "220402")["tracking_no"]
-    conflicts["n"] = 10
+    refusal = cancelled_by_timing(monkeypatch, times=None)
 
     assert_error(desk.act(no, HANDLER_CG, "sign"), 409, "conflict")
 
-    conflicts["n"] = 0
+    assert refusal.refused == 4  # the first try and its three retries
     assert desk.order(no)["state"] == "dispatched"
     assert figures(desk, "2025-03-03", "2025-03-03")["totals"]["signed"] == 0

@@ -1,9 +1,7 @@
 """Optimistic locking and the audit trail: a stale or racing change writes nothing, and the trail is the order."""
 from __future__ import annotations
 
-import botocore.client
 import pytest
-from botocore.exceptions import ClientError
 
 from chalicelib import storage
 from chalicelib.domain.lifecycle import replay
@@ -19,6 +17,7 @@ from tests.api.staff_helpers import (  # noqa: F401
     dispatched,
     in_progress,
 )
+from tests.aws_faults import refuse
 
 
 def trail_length(desk, no: str) -> int:
@@ -67,23 +66,21 @@ def test_a_write_racing_another_is_refused_and_writes_nothing(desk, dispatched, 
 
 
 def test_a_transaction_conflict_in_dynamodb_answers_409(desk, dispatched, monkeypatch, aws_calls):  # noqa: F811
-    """Another transaction on the order in flight: DynamoDB cancels ours with TransactionConflict."""
-    passing = botocore.client.BaseClient._make_api_call
-
-    def conflicting(self, operation_name, api_params):
-        if operation_name == "TransactWriteItems":
-            reasons = [{"Code": "TransactionConflict", "Message": "Transaction is ongoing"}, {"Code": "None"}]
-            error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
-            raise ClientError({"Error": error, "CancellationReasons": reasons}, operation_name)
-        return passing(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", conflicting)
+    """Another transaction on the order stays in flight: DynamoDB cancels ours (TransactionConflict)
+    each time it is tried, and after its retries the actor is told to reload."""
+    refusal = refuse(
+        monkeypatch, "TransactWriteItems", "TransactionCanceledException",
+        reasons=("TransactionConflict", "None"), times=None,
+    )
 
     before = len(aws_calls)
     assert_error(desk.act(dispatched, HANDLER_CG, "sign"), 409, "conflict", {"version"})
-    # The cancelled transaction was the only write tried: nothing was written around it.
+
+    assert refusal.refused == 4  # the first try and three retries, each cancelled whole
+    # Nothing was written around the cancelled transactions (they never reached DynamoDB).
     writes = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
     assert [name for name, _ in aws_calls[before:] if name in writes] == []
+    assert desk.order(dispatched)["state"] == "dispatched"
 
 
 def test_the_audit_trail_replays_to_the_stored_order(desk, clock):

@@ -105,8 +105,9 @@ def test_a_category_asks_its_own_questions_and_the_suggestion_preselects_it(open
     expect(spot).to_be_visible()
     assert page.evaluate(UNLABELLED) == []
     page.get_by_label("问题分类").select_option(label="环境卫生")  # the resident's choice stands
-    page.get_by_label("问题描述").fill("小区门口消防通道被私家车堵死了，天天如此，请管管")
-    page.wait_for_timeout(900)  # past the suggestion's pause
+    with page.expect_response("**/api/v1/suggest"):  # the suggestion comes, and must not override
+        page.get_by_label("问题描述").fill("小区门口消防通道被私家车堵死了，天天如此，请管管")
+    expect(page.locator("#suggestion")).to_contain_text("交通秩序")
     expect(page.locator("#category")).to_have_value("sanitation")
     expect(page.get_by_label("问题发生在什么地方？")).to_have_count(0)
 

@@ -3,15 +3,9 @@
 "use strict";
 (function () {
   const S = window.Suqiu;
-  const NS = "http://www.w3.org/2000/svg";
   const COLOURS = ["#0b5cad", "#1d7a3a", "#b3261e", "#8a6d00", "#6a3fb5", "#00707a", "#9a5b00", "#4f5b6b"];
 
-  function svg(tag, attrs, ...children) {
-    const node = document.createElementNS(NS, tag);
-    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
-    for (const child of children) if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
-    return node;
-  }
+  const svg = S.svg;
 
   function table(caption, headers, rows) {
     return S.h("details", {}, S.h("summary", {}, "数据表"),
@@ -76,5 +70,4 @@
       table(title, ["日期", ...series.map((s) => s.name)], days.map((d) => [d.day, ...series.map((s) => d[s.key])])));
   };
 
-  S.COLOURS = COLOURS;
 })();

@@ -54,8 +54,11 @@
   };
 
   // ---- building elements: h("p", {class: "hint"}, "text", child) -------------------------
-  S.h = function (tag, attrs, ...children) {
-    const node = document.createElement(tag);
+  // SVG elements the same way: S.svg("circle", {r: 4}).
+  S.h = (tag, attrs, ...children) => fill(document.createElement(tag), attrs, children);
+  S.svg = (tag, attrs, ...children) => fill(document.createElementNS("http://www.w3.org/2000/svg", tag), attrs, children);
+
+  function fill(node, attrs, children) {
     for (const [name, value] of Object.entries(attrs || {})) {
       if (value === undefined || value === null || value === false) continue;
       if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
@@ -67,7 +70,7 @@
       node.append(child instanceof Node ? child : String(child));
     }
     return node;
-  };
+  }
   S.$ = (selector, root) => (root || document).querySelector(selector);
   S.$$ = (selector, root) => Array.from((root || document).querySelectorAll(selector));
   S.clear = (node) => { node.replaceChildren(); return node; };

@@ -9,16 +9,10 @@
 "use strict";
 (function () {
   const S = window.Suqiu;
-  const NS = "http://www.w3.org/2000/svg";
   const TILE = 256;
   const CLUSTER_PX = 44;
 
-  function svg(tag, attrs, ...children) {
-    const node = document.createElementNS(NS, tag);
-    for (const [name, value] of Object.entries(attrs || {})) if (value !== undefined && value !== null) node.setAttribute(name, value);
-    for (const child of children) if (child) node.append(child instanceof Node ? child : String(child));
-    return node;
-  }
+  const svg = S.svg;
 
   // Longitude/latitude to the unit square of Web Mercator (x east, y south).
   function mercator(lng, lat) {

@@ -117,6 +117,14 @@ class Area(_Strict):
     def _valid_geometry(cls, value: dict | None) -> dict | None:
         return _checked_geometry(value)
 
+    @cached_property
+    def interior(self) -> tuple[float, float] | None:
+        """A point inside the shape, (lng, lat): where its label goes, and a request located by the
+        area alone. Worked out once per process (the city is loaded once)."""
+        from chalicelib.domain.geo import interior_point
+
+        return interior_point(self.geometry) if self.geometry else None
+
 
 UnitKind = Literal["command_centre", "department", "district", "street", "community", "enterprise"]
 

@@ -9,7 +9,6 @@ that the dispatch, forward and reassign forms choose from.
 from __future__ import annotations
 
 from chalicelib.city import City
-from chalicelib.domain.geo import interior_point
 from chalicelib.services import views
 from chalicelib.settings import get_settings
 
@@ -40,7 +39,7 @@ def city_map(city: City) -> dict:
 
     def visit(nodes, parent: str | None, depth: int) -> None:
         for area in nodes:
-            label = views.point_ref(*interior_point(area.geometry)) if area.geometry else None
+            label = views.point_ref(*area.interior) if area.interior else None
             areas.append({
                 "code": area.code,
                 "name": area.name,

@@ -15,7 +15,7 @@ from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.media import get_media_store
 from chalicelib.city import City
 from chalicelib.domain import deadlines, questions
-from chalicelib.domain.geo import interior_point, wgs84_of
+from chalicelib.domain.geo import wgs84_of
 from chalicelib.domain.lifecycle import (
     PUBLIC_STATUS,
     RULES,
@@ -325,7 +325,7 @@ def catalog(city: City) -> dict:
     def area_node(area, around: dict | None) -> dict:
         # Where the residents' page puts a request located by its area alone (no geolocation):
         # inside the area's shape, or its parent's when it has none (communities).
-        centre = point_ref(*interior_point(area.geometry)) if area.geometry else around
+        centre = point_ref(*area.interior) if area.interior else around
         children = [area_node(c, centre) for c in area.children]
         return {"code": area.code, "name": area.name, "center": centre, "children": children}
 

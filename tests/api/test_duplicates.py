@@ -96,7 +96,7 @@ def test_the_lookup_is_one_query_per_cell_around_plus_one_for_a_verified_phone(a
 
 # ---- the merge --------------------------------------------------------------------------
 
-def test_a_merged_request_follows_the_main_one_and_its_resident_hears_of_it(api, staff):
+def test_a_merged_request_follows_the_main_one_and_its_resident_hears_of_it(api, staff, clock):
     loop = Loop()
     main = submit(api)
     duplicate = submit(

@@ -213,11 +213,12 @@ def escalate(event):
     return escalation.sweep()
 
 
-# The outbox's stream: every SMS a change stored is put on the notify queue. A
-# failure fails the batch, and the stream retries it: nothing is skipped.
+# The outbox's stream: every SMS a change stored is put on the notify queue. The records
+# not queued are answered as a partial batch failure, retried, and at last dead-lettered
+# (the event source mapping's settings are in infra/functions.yaml: Chalice cannot set them).
 @app.on_dynamodb_record(stream_arn=_settings.outbox_stream_arn, starting_position="TRIM_HORIZON", name="relay_outbox")
 def relay_outbox(event):
-    notify.relay(event.to_dict()["Records"])
+    return notify.relay(event.to_dict()["Records"])
 
 
 # Partial batch responses: the event source mapping needs FunctionResponseTypes

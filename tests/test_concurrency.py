@@ -23,6 +23,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 
+import boto3
+import botocore.client
 import pytest
 from chalice.app import Chalice
 import chalice.test
@@ -34,6 +36,8 @@ from chalicelib.observability import metrics
 from infra.drivers import ScheduleDriver
 from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     FRIDAY_DAY,
+    OTP_TABLE,
+    PHONE,
     REQUESTS,
     act,
     assert_error,
@@ -41,6 +45,7 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     clock,
     counter,
     order_count,
+    request_otp,
     verified,
 )
 from tests.services.test_notify import Loop, outbox, sms
@@ -132,6 +137,102 @@ def test_ten_submissions_with_one_key_make_one_request(racing, clock):
     assert order_count() == 1
     assert counter(FRIDAY_DAY) == 1  # the others never took a number
     assert racing.post(REQUESTS, named, KEY).json == made[0].json  # and their retry gets the first answer
+
+
+# ---- SMS codes guessed in parallel ------------------------------------------------------
+
+OTP_VERIFY = "/api/v1/otp/verify"
+WRONG_GUESSES = 11
+
+
+def _wrong(code: str, n: int) -> str:
+    return f"{(int(code) + 1 + n) % 10**6:06d}"
+
+
+def _guesses_reach_dynamodb_first(monkeypatch) -> Callable[[Callable[[], object]], object]:
+    """The wrong guesses' first write to the codes' table all happen before the right code's first.
+
+    Each wrong guess, once its first such write is done, waits until the right one has been
+    answered: so whatever a guess does after its first write (counting the try, say) comes too late
+    for the right code, as when a burst of guesses is checked before any is counted.
+    """
+    passing = botocore.client.BaseClient._make_api_call
+    first_writes_done = threading.Semaphore(0)
+    right_answered = threading.Event()
+    mine = threading.local()
+
+    def on_codes_table(operation: str, params: dict) -> bool:
+        if operation == "UpdateItem":
+            return params["TableName"] == OTP_TABLE
+        if operation == "TransactWriteItems":
+            return any(next(iter(i.values()))["TableName"] == OTP_TABLE for i in params["TransactItems"])
+        return False
+
+    def watched(client, operation, params):
+        if getattr(mine, "right", False) or getattr(mine, "written", False) or not on_codes_table(operation, params):
+            return passing(client, operation, params)
+        mine.written = True
+        try:
+            return passing(client, operation, params)
+        finally:
+            first_writes_done.release()
+            assert right_answered.wait(WAIT_SECONDS)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", watched)
+
+    def guess(i: int, wrong_attempt: Callable[[int], object], right_attempt: Callable[[], object]):
+        if i < WRONG_GUESSES:
+            return wrong_attempt(i)
+        mine.right = True
+        for _ in range(WRONG_GUESSES):
+            assert first_writes_done.acquire(timeout=WAIT_SECONDS)
+        try:
+            return right_attempt()
+        finally:
+            right_answered.set()
+
+    return guess
+
+
+def test_a_burst_of_guesses_tries_a_code_at_most_five_times(racing, clock, monkeypatch):
+    code = request_otp(racing)
+    guess = _guesses_reach_dynamodb_first(monkeypatch)
+
+    answers = race(
+        WRONG_GUESSES + 1,
+        lambda i: guess(
+            i,
+            lambda n: racing.post(OTP_VERIFY, {"phone": PHONE, "code": _wrong(code, n)}),
+            lambda: racing.post(OTP_VERIFY, {"phone": PHONE, "code": code}),
+        ),
+    )
+
+    assert [a.status for a in answers] == [422] * (WRONG_GUESSES + 1)  # five tries spent before the right one
+    assert _otp_attempts() == 5
+
+
+def test_a_burst_of_submissions_tries_a_code_at_most_five_times(racing, clock, monkeypatch):
+    named = body()
+    code = request_otp(racing)
+    guess = _guesses_reach_dynamodb_first(monkeypatch)
+
+    def submission(otp: str):
+        return racing.post(REQUESTS, {**named, "contact": {**named["contact"], "otp": otp}})
+
+    answers = race(WRONG_GUESSES + 1, lambda i: guess(i, lambda n: submission(_wrong(code, n)), lambda: submission(code)))
+
+    for answer in answers:
+        assert_error(answer, 422, "validation_failed", "contact.otp")
+    assert order_count() == 0 and counter(FRIDAY_DAY) is None  # and no number was taken
+    assert _otp_attempts() == 5
+
+
+def _otp_attempts() -> int:
+    from chalicelib.services import verification
+
+    key = {"phone_hash": {"S": verification.phone_hash("+86" + PHONE)}}
+    item = boto3.client("dynamodb").get_item(TableName=OTP_TABLE, Key=key, ConsistentRead=True)["Item"]
+    return int(item["attempts"]["N"])
 
 
 # ---- staff and the sweep -------------------------------------------------------------

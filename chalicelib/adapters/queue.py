@@ -23,10 +23,6 @@ MAX_HOLD_SECONDS = 12 * 3600  # SQS's ceiling for a visibility timeout
 _BATCH = 10  # SQS's ceiling for send_message_batch
 
 
-class QueueSendFailed(RuntimeError):
-    """Some messages were not accepted; the caller must retry them (it is fed by a stream, which will)."""
-
-
 @lru_cache(maxsize=1)
 def _sqs():
     return boto3_client("sqs")
@@ -57,18 +53,27 @@ def queue_url(name: str | None = None) -> str:
     return _sqs().get_queue_url(QueueName=name or get_settings().notify_queue)["QueueUrl"]
 
 
-def send(bodies: Sequence[str]) -> None:
-    """Put every body on the notify queue, or raise: a partial success is a failure to the caller."""
-    failed = 0
+def send(bodies: Sequence[str]) -> list[int]:
+    """Put the bodies on the notify queue; the positions of those SQS did not take (to be tried again).
+
+    A batch SQS refuses whole (throttled, unreachable once the SDK's retries are spent) counts as
+    not taken; any other error is a bug of ours and raises.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    refused: list[int] = []
     for start in range(0, len(bodies), _BATCH):
         chunk = bodies[start:start + _BATCH]
-        answer = _sqs().send_message_batch(
-            QueueUrl=queue_url(),
-            Entries=[{"Id": str(n), "MessageBody": body} for n, body in enumerate(chunk)],
-        )
-        failed += len(answer.get("Failed", []))
-    if failed:
-        raise QueueSendFailed(f"{failed} of {len(bodies)} messages were not queued")
+        try:
+            answer = _sqs().send_message_batch(
+                QueueUrl=queue_url(),
+                Entries=[{"Id": str(n), "MessageBody": body} for n, body in enumerate(chunk)],
+            )
+        except (BotoCoreError, ClientError):
+            refused += range(start, start + len(chunk))
+            continue
+        refused += sorted(start + int(failure["Id"]) for failure in answer.get("Failed", []))
+    return refused
 
 
 def hold(queue_arn: str, receipt_handle: str, seconds: int) -> None:

@@ -37,6 +37,7 @@ it) or lets it be, and its cell's hotspot alert is raised once the cell has enou
 from __future__ import annotations
 
 import hmac
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -223,8 +224,10 @@ class Source:
     external_id: str | None = None  # the partner's own id for the request: one order per channel
     token: str | None = None  # the Open311 token of the submission
 
-    def claims(self, tracking_no: str, query_code: str, idempotency_key: str | None) -> list[storage.Claim]:
-        """What the order claims for itself, in its own transaction."""
+    def claims(
+        self, tracking_no: str, query_code: str, idempotency_key: str | None, fingerprint: str | None
+    ) -> list[storage.Claim]:
+        """What the order claims for itself, in its own transaction; ``fingerprint``: the keyed request's."""
         claims = []
         answered = self.external_id is not None or idempotency_key is not None
         sealed = get_cipher().seal(query_code, tracking_no) if answered else None  # a retry gets the same code
@@ -233,7 +236,7 @@ class Source:
         if self.token is not None:
             claims.append(storage.Claim(storage.token_claim(self.token)))
         if idempotency_key is not None:
-            claims.append(storage.Claim(key_claim(idempotency_key), sealed, self.token))
+            claims.append(storage.Claim(key_claim(idempotency_key), sealed, self.token, fingerprint))
         return claims
 
 
@@ -242,8 +245,21 @@ def key_claim(idempotency_key: str) -> str:
     return storage.idempotency_claim(get_cipher().keyed_hash("idempotency-key", idempotency_key))
 
 
-def answered_before(claim: storage.ClaimModel) -> dict:
-    """What the submission that made ``claim`` was answered: its order (as it is now) and its query code."""
+def request_fingerprint(payload: dict) -> str:
+    """What a keyed submission asked for, as its key's claim keeps it: a keyed hash of the canonical JSON."""
+    return get_cipher().keyed_hash("idempotency-request", json.dumps(payload, sort_keys=True, ensure_ascii=False))
+
+
+def answered_before(claim: storage.ClaimModel, fingerprint: str | None = None) -> dict:
+    """What the submission that made ``claim`` was answered: its order (as it is now) and its query code.
+
+    With ``fingerprint`` (an Idempotency-Key's claim), only for the request that made it: the claim
+    outlives Powertools' 24-hour record, and a key is bound to its body for as long as it exists.
+    """
+    if fingerprint is not None and claim.request_fingerprint != fingerprint:
+        from chalicelib.services.idempotency import KeyReused
+
+        raise KeyReused("该幂等键已用于另一份不同的提交", {"Idempotency-Key": "已用于不同的内容"})
     order = storage.to_domain(storage.get_order(claim.tracking_no))
     return views.submitted(order, get_cipher().open(claim.query_code, claim.tracking_no), runtime.city())
 
@@ -272,6 +288,9 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
     answers as the first did.
     """
     key = data["key"] if data else None
+    fingerprint = request_fingerprint(data["request"]) if data else None
+    if key is not None and (earlier := storage.get_claim(key_claim(key))) is not None:
+        return answered_before(earlier, fingerprint)  # its first run stored it; the answer was lost
     ctx = runtime.domain_context()
     city = ctx.city
     contact = request.contact
@@ -280,6 +299,8 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
     # The phone is proven by its SMS code, or vouched for by the partner (the hotline spoke to the caller).
     phone_hash = otp.phone_hash if otp else verification.phone_hash(contact.phone) if vouched else None
     uploads = verified_uploads(request.media, city, "media")
+    # Only now, with nothing left that could refuse the input, is a number taken: a refused
+    # submission costs the day's sequence nothing.
     tracking_no = _next_tracking_no(ctx)
     attached = attachments(uploads, f"media/{tracking_no}/")
     query_code = new_query_code()
@@ -321,16 +342,16 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         duplicates=tuple(around.duplicates),
     )
     tallies = submission(order, city.zone, *point)
-    claims = source.claims(tracking_no, query_code, key)
+    claims = source.claims(tracking_no, query_code, key, fingerprint)
     try:
         attach_uploads(uploads, attached, "media")
         storage.create_order(report, order, events, notices, otp=otp, claims=claims, tallies=tallies)
     except Exception as exc:
         _discard(attached)  # those made, and those not: the prefix is this attempt's own
         if key is not None and isinstance(exc, storage.ClaimTaken) and exc.claim.name == key_claim(key):
-            return answered_before(storage.get_claim(exc.claim.name))
-        if isinstance(exc, storage.OtpRejected):
-            raise verification.refused(otp, "contact.otp") from None
+            return answered_before(storage.get_claim(exc.claim.name), fingerprint)  # a retry raced this one
+        if isinstance(exc, storage.OtpRejected):  # used by a concurrent submission since it was tried
+            raise verification.refused("contact.otp") from None
         if isinstance(exc, StaleWrite):  # another transaction on its code or claims, or its number taken
             raise SubmissionCollided("提交未能保存，请重试", {}) from None
         raise

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -73,17 +72,41 @@ def _payload_context(tracking_no: str) -> str:
 
 # ---- relay: the outbox's stream → the queue --------------------------------------
 
-def relay(records: Iterable[dict]) -> int:
-    """Queue the outbox items a stream batch inserted; raises unless all were queued (the stream retries)."""
-    bodies = [
-        storage.outbox_message(record["dynamodb"]["NewImage"])
-        for record in records
-        if record.get("eventName") == "INSERT"  # TTL removals need no message
-    ]
-    if bodies:
-        queue.send(bodies)
-    logger.info("outbox relayed", messages=len(bodies))
-    return len(bodies)
+def relay(records: list[dict]) -> dict:
+    """Queue the outbox items a stream batch inserted; the records not queued, as Lambda's partial
+    batch response (``ReportBatchItemFailures``: the stream gives them again, from the first).
+
+    No record may hold back the others. One that cannot be read is reported failed: after its
+    retries (the event source mapping's ``MaximumRetryAttempts``, the batch bisected) Lambda sends
+    it to the on-failure destination, the dead-letter queue, whose alarm calls the operators. One
+    whose order was never stored is logged and skipped: DynamoDB writes an outbox item only with
+    its order, but moto lets a cancelled transaction's items through to the stream, and a message
+    about no order could never be sent.
+    """
+    messages, failed = [], []  # (record, its message as the queue carries it)
+    for record in records:
+        if record.get("eventName") != "INSERT":  # TTL removals need no message
+            continue
+        try:
+            messages.append((record, storage.outbox_message(record["dynamodb"]["NewImage"])))
+        except Exception:  # noqa: BLE001 - any record we cannot read is one we cannot relay
+            logger.error("outbox record unreadable", sequence=_sequence(record), outcome="poison")
+            failed.append(record)
+    numbers = [json.loads(body)["tracking_no"] for _, body in messages]
+    stored = storage.stored_numbers(numbers) if numbers else set()
+    for number in sorted(set(numbers) - stored):
+        logger.warning("outbox record of no order", tracking_no=number, outcome="skipped")
+    wanted = [(record, body) for (record, body), number in zip(messages, numbers) if number in stored]
+    refused = queue.send([body for _, body in wanted]) if wanted else []
+    if refused:
+        count("OutboxRelayRetried")
+    failed += [wanted[n][0] for n in refused]
+    logger.info("outbox relayed", messages=len(wanted) - len(refused), failed=len(failed))
+    return {"batchItemFailures": [{"itemIdentifier": _sequence(record)} for record in failed]}
+
+
+def _sequence(record: dict) -> str:
+    return str(record.get("dynamodb", {}).get("SequenceNumber", ""))
 
 
 # ---- delivery: the queue → the sender ---------------------------------------------

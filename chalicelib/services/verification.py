@@ -1,11 +1,12 @@
 """Phone verification (实名): one-time codes by SMS, and the resident's short-lived token.
 
 A code is six random digits, sent at once (the resident is waiting for it) and
-stored only as a keyed hash bound to its phone. It lives five minutes and dies
-after five wrong tries; a phone gets at most one code a minute and five an hour.
-Whether an offered code is right is decided by a conditional write in DynamoDB
-(storage.use_otp, or the submission's own transaction), so concurrent guesses
-cannot share out more tries than the limit, and one code is used once.
+stored only as a keyed hash bound to its phone. It lives five minutes and is tried
+at most five times; a phone gets at most one code a minute and five an hour. Each
+try is counted before it is compared, in one conditional write (storage.try_otp),
+so concurrent guesses cannot share out more tries than the limit; using the right
+code is a second conditional write (storage.use_otp, or the submission's own
+transaction), so one code is used once.
 
 Proving a phone with ``verify`` gives an HS256 token (30 minutes) whose subject is
 the phone's keyed hash: it opens the resident's own list of requests, nothing more.
@@ -140,24 +141,18 @@ def _withdraw(key: str, code_hash: str, previous: storage.OtpModel | None) -> No
 # ---- using a code --------------------------------------------------------------
 
 def offer(phone: str, code: str | None, field: str) -> storage.OtpUse:
-    """A code offered for ``phone``, to be used by ``use`` or a submission's transaction."""
+    """A code offered for ``phone``, tried (and the try counted) now: the use to make of it, by ``verify``
+    or a submission's transaction; 422 under ``field`` unless it is the phone's live code."""
     if code is None:
         raise InvalidInput("请先获取并填写短信验证码", {field: "请输入短信验证码"})
-    return storage.OtpUse(phone_hash(phone), _code_hash(phone, code), _epoch(runtime.now()), MAX_WRONG_TRIES)
+    offered = storage.OtpUse(phone_hash(phone), _code_hash(phone, code), _epoch(runtime.now()), MAX_WRONG_TRIES)
+    if not storage.try_otp(offered):
+        raise refused(field)
+    return offered
 
 
-def refused(offered: storage.OtpUse, field: str) -> InvalidInput:
-    """The code did not work: count the wrong try, and the error to answer with."""
-    record = storage.get_otp(offered.phone_hash)
-    live = (
-        record is not None
-        and record.code_hash is not None
-        and int(record.code_expires_at) > offered.at
-        and int(record.attempts) < MAX_WRONG_TRIES
-    )
-    # A right code that failed was used (or replaced) meanwhile: that is no wrong try.
-    if live and record.code_hash != offered.code_hash:
-        storage.count_wrong_otp(offered.phone_hash, record.code_hash, MAX_WRONG_TRIES)
+def refused(field: str) -> InvalidInput:
+    """The error a code that did not work answers with."""
     count("OtpRefused")
     return InvalidInput("验证码错误或已失效，请重新获取", {field: "验证码错误或已失效"})
 
@@ -165,8 +160,8 @@ def refused(offered: storage.OtpUse, field: str) -> InvalidInput:
 def verify(phone: str, code: str) -> dict:
     """Use the phone's code and give a token for the resident's own requests."""
     offered = offer(phone, code, "code")
-    if not storage.use_otp(offered):
-        raise refused(offered, "code")
+    if not storage.use_otp(offered):  # a concurrent use of the same right code came first
+        raise refused("code")
     count("OtpVerified")
     return {"token": _mint(offered.phone_hash), "expires_in": int(TOKEN_LIFETIME.total_seconds())}
 

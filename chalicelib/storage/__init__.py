@@ -67,10 +67,10 @@ from chalicelib.storage.orders import (
 from chalicelib.storage.otp import (
     OtpRejected,
     OtpUse,
-    count_wrong_otp,
     get_otp,
     put_otp,
     restore_otp,
+    try_otp,
     use_otp,
 )
 from chalicelib.storage.pages import Page
@@ -82,6 +82,7 @@ from chalicelib.storage.reads import (
     list_orders,
     orders_by_number,
     orders_of_phone,
+    stored_numbers,
 )
 from chalicelib.storage.setup import create_tables
 from chalicelib.storage.stats import tallies
@@ -113,10 +114,11 @@ __all__ = [
     # claims, API keys, codes, quotas
     "Claim", "ClaimTaken", "external_claim", "get_claim", "idempotency_claim", "token_claim",
     "api_keys_of", "get_api_key", "put_api_key", "revoke_api_key",
-    "OtpRejected", "OtpUse", "count_wrong_otp", "get_otp", "put_otp", "restore_otp", "use_otp",
+    "OtpRejected", "OtpUse", "get_otp", "put_otp", "restore_otp", "try_otp", "use_otp",
     "give_back_quota", "take_quota",
     # reads
     "ListFilter", "Page", "due_for_check", "get_order", "list_orders", "orders_by_number", "orders_of_phone",
+    "stored_numbers",
     "feed", "trail", "SIMILAR_CASES_WINDOW", "cases_of_category", "published_cases",
     "PHONE_READ_LIMIT", "geo_cell", "hotspots", "raise_hotspot", "recent_in_cells", "recent_of_phone",
     "tallies",

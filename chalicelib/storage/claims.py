@@ -15,6 +15,7 @@ class Claim:
     name: str
     query_code: bytes | None = None  # sealed, for answering a retry as the first submission was answered
     token: str | None = None
+    request_fingerprint: str | None = None  # an Idempotency-Key's: what it was first sent with
 
 
 class ClaimTaken(Exception):
@@ -39,7 +40,14 @@ def idempotency_claim(key_hash: str) -> str:
 
 
 def claim_item(claim: Claim, tracking_no: str, at: dt.datetime) -> ClaimModel:
-    return ClaimModel(claim.name, tracking_no=tracking_no, created_at=at, query_code=claim.query_code, token=claim.token)
+    return ClaimModel(
+        claim.name,
+        tracking_no=tracking_no,
+        created_at=at,
+        query_code=claim.query_code,
+        token=claim.token,
+        request_fingerprint=claim.request_fingerprint,
+    )
 
 
 def get_claim(name: str) -> ClaimModel | None:

@@ -1,11 +1,15 @@
 """Phone verification codes.
 
-Whether a code is right is decided by DynamoDB, in a conditional write: concurrent
-guesses cannot get more tries between them than the limit, and only one of two
-concurrent uses of a right code succeeds.
+Every try at a code is counted before it is checked, in one conditional write
+(``try_otp``): the count is taken only while the code lives and has tries left, and
+the write answers with the stored code to compare. However many guesses arrive at
+once, no code is tried more than its limit. Using a right code is a second
+conditional write (``use_otp``, or the submission's own transaction): of two
+concurrent uses, one succeeds.
 """
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError, UpdateError
@@ -58,18 +62,49 @@ def restore_otp(phone_hash: str, code_hash: str, previous: OtpModel | None) -> N
         previous.save(condition=condition)
 
 
-def otp_use(use: OtpUse):
-    actions = [OtpModel.code_hash.remove(), OtpModel.code_expires_at.remove()]
-    condition = (
-        (OtpModel.code_hash == use.code_hash)
-        & (OtpModel.attempts < use.max_wrong)
-        & (OtpModel.code_expires_at > use.at)
+def try_otp(use: OtpUse) -> bool:
+    """Count one try at the phone's live code; whether ``use`` offers it.
+
+    The count is the check's ticket: a try the limit leaves no room for is refused without
+    comparing, so a burst of guesses gets ``max_wrong`` comparisons between them, no more.
+    """
+    record = OtpModel(use.phone_hash)
+    live = (
+        OtpModel.code_hash.exists() & (OtpModel.attempts < use.max_wrong) & (OtpModel.code_expires_at > use.at)
     )
+    try:
+        record.update(actions=[OtpModel.attempts.add(1)], condition=live)  # the item as written comes back
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False  # no code, expired, or out of tries
+        raise
+    right = hmac.compare_digest(record.code_hash.encode(), use.code_hash.encode())
+    if not right and record.attempts >= use.max_wrong:
+        _burn(record.phone_hash, record.code_hash)  # no try left: nothing to keep
+    return right
+
+
+def _burn(phone_hash: str, code_hash: str) -> None:
+    try:
+        OtpModel(phone_hash).update(
+            actions=[OtpModel.code_hash.remove(), OtpModel.code_expires_at.remove()],
+            condition=OtpModel.code_hash == code_hash,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        # Replaced by a new code meanwhile: that one is not burnt.
+
+
+def otp_use(use: OtpUse):
+    """Using the code ``use`` offers, whose try ``try_otp`` has counted: the update and its condition."""
+    actions = [OtpModel.code_hash.remove(), OtpModel.code_expires_at.remove()]
+    condition = (OtpModel.code_hash == use.code_hash) & (OtpModel.code_expires_at > use.at)
     return actions, condition
 
 
 def use_otp(use: OtpUse) -> bool:
-    """Use up the phone's code if ``use`` offers it while it lives; False otherwise."""
+    """Use up the phone's code if ``use`` offers it while it lives; False if it was used or replaced meanwhile."""
     actions, condition = otp_use(use)
     try:
         OtpModel(use.phone_hash).update(actions=actions, condition=condition)
@@ -78,20 +113,3 @@ def use_otp(use: OtpUse) -> bool:
             return False
         raise
     return True
-
-
-def count_wrong_otp(phone_hash: str, live_code_hash: str, max_wrong: int) -> None:
-    """One more wrong try at the code ``live_code_hash``; the last one allowed burns it."""
-    record = OtpModel(phone_hash)
-    still_live = (OtpModel.code_hash == live_code_hash) & (OtpModel.attempts < max_wrong)
-    try:
-        record.update(actions=[OtpModel.attempts.add(1)], condition=still_live)
-        if record.attempts >= max_wrong:
-            record.update(
-                actions=[OtpModel.code_hash.remove(), OtpModel.code_expires_at.remove()],
-                condition=OtpModel.code_hash == live_code_hash,
-            )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        # Replaced, used or burnt meanwhile: nothing left to count against.

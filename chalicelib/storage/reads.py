@@ -26,6 +26,14 @@ def orders_by_number(tracking_nos: Sequence[str]) -> list[OrderModel]:
     return [found[no] for no in wanted if no in found]
 
 
+def stored_numbers(tracking_nos: Sequence[str]) -> set[str]:
+    """Which of these orders are stored: keys only, read consistently (a change's stream record can
+    arrive before an eventually consistent read would see the change)."""
+    wanted = list(dict.fromkeys(tracking_nos))
+    items = OrderModel.batch_get(wanted, consistent_read=True, attributes_to_get=["tracking_no"])
+    return {item.tracking_no for item in items}
+
+
 def due_for_check(now: dt.datetime) -> Iterator[str]:
     """Tracking numbers of the orders whose next check has come, earliest first."""
     for item in OrderModel.by_next_check.query(CHECK_PARTITION, CheckIndex.next_check_at <= now):

@@ -122,6 +122,7 @@ class ClaimModel(Model):
     created_at = UTCDateTimeAttribute()
     query_code = BinaryAttribute(null=True, legacy_encoding=False)  # sealed: a retry is answered with it again
     token = UnicodeAttribute(null=True)  # the Open311 token of the submission that made the claim
+    request_fingerprint = UnicodeAttribute(null=True)  # an Idempotency-Key's: a keyed hash of its request
 
 
 class ApiKeyModel(Model):

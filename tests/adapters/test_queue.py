@@ -9,6 +9,7 @@ from freezegun import freeze_time
 
 from chalicelib.adapters import queue
 from chalicelib.settings import get_settings
+from tests.aws_faults import refuse
 
 NAME = get_settings().notify_queue
 
@@ -59,7 +60,7 @@ def _spy(send_message_batch, calls):
     return spy
 
 
-def test_send_raises_when_any_entry_was_refused(aws, monkeypatch):
+def test_send_answers_the_positions_of_the_entries_refused(aws, monkeypatch):
     sqs = queue._sqs()
     real = sqs.send_message_batch
 
@@ -69,8 +70,14 @@ def test_send_raises_when_any_entry_was_refused(aws, monkeypatch):
 
     monkeypatch.setattr(sqs, "send_message_batch", refuse_the_last)
 
-    with pytest.raises(queue.QueueSendFailed, match="1 of 3"):
-        queue.send(["a", "b", "c"])
+    assert queue.send([f"m{n}" for n in range(13)]) == [9, 12]  # the last of each batch of ten
+
+
+def test_send_answers_a_batch_refused_whole_as_not_taken(aws, monkeypatch):
+    refuse(monkeypatch, "SendMessageBatch", "RequestThrottled", times=1)
+
+    assert queue.send([f"m{n}" for n in range(13)]) == list(range(10))
+    assert len(receive(visibility=60)) == 3
 
 
 def test_a_hold_keeps_a_message_out_of_sight_for_at_most_twelve_hours(aws):

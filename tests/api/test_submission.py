@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import re
 
@@ -15,6 +16,7 @@ from chalicelib.adapters.crypto import get_cipher
 from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     BUCKET,
     FRIDAY_DAY,
+    IDEMPOTENCY,
     NAME,
     PHONE,
     REQUESTS,
@@ -391,6 +393,23 @@ def test_the_same_key_with_another_body_is_refused(api):
     assert_error(answer, 422, "idempotency_key_reused", "Idempotency-Key")
     assert order_count() == 1
     assert raw_order(first["tracking_no"]) is not None
+
+
+def test_a_key_stays_bound_to_its_body_after_its_record_expires(api, clock):
+    payload = verified(api, body())
+    first = api.post(REQUESTS, payload, KEY).json
+    clock.tick(dt.timedelta(hours=25))
+    [record] = idempotency_records()  # gone, as DynamoDB's TTL deletes it a day on
+    boto3.client("dynamodb").delete_item(TableName=IDEMPOTENCY, Key={"id": record["id"]})
+
+    other = api.post(REQUESTS, verified(api, body(description="路灯坏了一个星期了")), KEY)
+    again = api.post(REQUESTS, payload, KEY)  # the very request, retried late
+
+    assert_error(other, 422, "idempotency_key_reused", "Idempotency-Key")
+    assert first["query_code"] not in json.dumps(other.json)
+    assert again.status == 201 and again.json["tracking_no"] == first["tracking_no"]
+    assert again.json["query_code"] == first["query_code"]
+    assert order_count() == 1 and counter(FRIDAY_DAY) == 1  # and the refused one took no number
 
 
 def test_different_keys_make_different_orders(api):

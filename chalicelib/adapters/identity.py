@@ -10,6 +10,7 @@ verifier is made, so residents' requests never pay for its import.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,8 @@ _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 _CLOCK_SKEW_SECONDS = 30
 # A stalled key fetch must fail well before API Gateway's 29 s limit.
 _JWKS_TIMEOUT_SECONDS = 5
+_TIME_CLAIMS = ("exp", "iat", "nbf")
+_COGNITO_ISSUER = re.compile(r"^https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[\w-]+$")
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,10 @@ class TokenVerifier:
         unit_claim: str = "custom:unit",
         unit_exists: Callable[[str], bool] = lambda code: True,
         jwks_cache_seconds: int = 300,
+        token_use: str | None = None,
     ):
         self._issuer = issuer
+        self._token_use = token_use
         self._audience = audience
         self._roles_claim = roles_claim
         self._unit_claim = unit_claim
@@ -85,7 +90,7 @@ class TokenVerifier:
 
         try:
             signing_key = self._jwks.get_signing_key_from_jwt(token)
-            return jwt.decode(
+            claims = jwt.decode(
                 token,
                 signing_key.key,
                 algorithms=_ALGORITHMS,
@@ -102,6 +107,9 @@ class TokenVerifier:
             # The caller learns only "invalid": details would help a forger.
             # The chained cause stays in server logs for diagnosis.
             raise AuthError(401, "token_invalid", "登录凭证无效，请重新登录") from exc
+        if not numeric_times(claims) or (self._token_use is not None and claims.get("token_use") != self._token_use):
+            raise AuthError(401, "token_invalid", "登录凭证无效，请重新登录")
+        return claims
 
     def _role(self, claims: dict[str, Any]) -> str:
         groups = claims.get(self._roles_claim)
@@ -122,6 +130,22 @@ class TokenVerifier:
         if role == "handler" and not known:
             raise AuthError(403, "forbidden_unit", "该承办账号未关联有效的承办单位，请联系管理员")
         return unit if known else None
+
+
+def token_use_for(issuer: str) -> str | None:
+    """What ``token_use`` a staff token of ``issuer`` must say: Cognito's ID tokens say "id", and its
+    access tokens ("access") carry no profile, groups or unit of the kind we read; others say nothing."""
+    return "id" if _COGNITO_ISSUER.match(issuer) else None
+
+
+def numeric_times(claims: dict[str, Any]) -> bool:
+    """Whether the token's times are numbers, as RFC 7519 has them: PyJWT takes ``"exp": "9999999999"``
+    (and ``true``) too, a shape no issuer of ours makes."""
+    return all(
+        isinstance(claims[name], (int, float)) and not isinstance(claims[name], bool)
+        for name in _TIME_CLAIMS
+        if name in claims
+    )
 
 
 def bearer_token(authorization_header: str | None, missing: str = "请先登录") -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-from chalicelib.adapters.identity import TokenVerifier
+from chalicelib.adapters.identity import TokenVerifier, token_use_for
 from chalicelib.city import City, load_city
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.lifecycle import Actor, Context, Role
@@ -43,6 +43,7 @@ def verifier() -> TokenVerifier:
         roles_claim=settings.auth_roles_claim,
         unit_claim=settings.auth_unit_claim,
         unit_exists=lambda code: code in city().unit_by_code,
+        token_use=token_use_for(settings.auth_issuer),
     )
 
 

@@ -18,7 +18,7 @@ import secrets
 
 from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
-from chalicelib.adapters.identity import AuthError, bearer_token
+from chalicelib.adapters.identity import AuthError, bearer_token, numeric_times
 from chalicelib.adapters.sms import get_sender
 from chalicelib.domain.errors import DomainError, InvalidInput
 from chalicelib.observability import count, logger
@@ -194,7 +194,7 @@ def resident(authorization_header: str | None) -> str:
         raise AuthError(401, "token_expired", "验证已过期，请重新验证手机号") from None
     except jwt.PyJWTError:
         raise AuthError(401, "token_invalid", "凭证无效，请重新验证手机号") from None
-    if not isinstance(claims["sub"], str):
+    if not isinstance(claims["sub"], str) or not numeric_times(claims):
         raise AuthError(401, "token_invalid", "凭证无效，请重新验证手机号")
     return claims["sub"]
 

@@ -10,6 +10,7 @@ travel); staff see the text as typed.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.media import get_media_store
@@ -28,7 +29,7 @@ from chalicelib.domain.lifecycle import (
     WorkOrder,
     allowed_actions,
 )
-from chalicelib.domain.orders import LEVEL_LABELS, Level
+from chalicelib.domain.orders import LEVEL_LABELS, Level, Role
 from chalicelib.domain.privacy import mask_free_text, mask_name, mask_phone
 from chalicelib.domain.routing import route
 from chalicelib.settings import get_settings
@@ -160,7 +161,12 @@ def followed(item, order: WorkOrder, events: list[Event], city: City) -> dict:
         "unit": unit_ref(city, order.unit),
         "due_at": iso(order.due_at, city),
         "reply": mask_free_text(order.reply) if order.resolved_at else None,
-        "timeline": [_timeline_entry(e, city, staff=False) for e in events if e.public],
+        # The steps, but not the other resident's words (a rating's comment): only the units'.
+        "timeline": [
+            _timeline_entry(replace(e, note=None) if e.actor.role is Role.RESIDENT else e, city, staff=False)
+            for e in events
+            if e.public
+        ],
         "result_media": _media_links([(key, "photo") for key in order.result_media]),
     }
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chalicelib.adapters.identity import AuthError, Principal, TokenVerifier
+from chalicelib.adapters.identity import AuthError, Principal, TokenVerifier, token_use_for
 from infra.issuer import LocalIssuer
 
 KNOWN_UNITS = {"U-WATER", "U-ROADS"}
@@ -112,6 +112,35 @@ def test_token_with_unknown_kid_is_invalid(issuer, verifier):
     forged = jwt.encode(claims, other_key, algorithm="RS256", headers={"kid": "other"})
 
     assert refusal(verifier, bearer(forged)) == (401, "token_invalid")
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+def test_a_token_whose_times_are_not_numbers_is_invalid(issuer, verifier, claim):
+    now = int(time.time())
+    token = issuer.mint("user-6", "admin", **{claim: str(now + 600 if claim == "exp" else now - 60)})
+
+    assert refusal(verifier, bearer(token)) == (401, "token_invalid")
+
+
+def test_a_cognito_access_token_is_not_an_id_token(issuer):
+    verifier = make_verifier(issuer, token_use="id")
+
+    assert refusal(verifier, bearer(issuer.mint("user-7", "admin", token_use="access"))) == (401, "token_invalid")
+    assert refusal(verifier, bearer(issuer.mint("user-7", "admin", token_use=None))) == (401, "token_invalid")
+    assert verifier.verify(bearer(issuer.mint("user-7", "admin"))).subject == "user-7"
+
+
+@pytest.mark.parametrize(
+    ("issuer_url", "token_use"),
+    [
+        ("https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123", "id"),
+        ("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123", "id"),
+        ("https://sso.liaoyuan.gov.cn/realms/staff", None),
+        ("https://cognito-idp.us-east-1.amazonaws.com.evil.example/x", None),
+    ],
+)
+def test_tokens_of_cognito_must_be_id_tokens(issuer_url, token_use):
+    assert token_use_for(issuer_url) == token_use
 
 
 def test_expired_token(issuer, verifier):

@@ -1,6 +1,7 @@
 """Suspected duplicates at intake, the merge (并单) and hotspot alerts (未诉先办), through the HTTP API."""
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -9,7 +10,7 @@ from chalicelib import storage
 from chalicelib.domain.duplicates import CELL_PRECISION
 from chalicelib.domain.geo import to_wgs84
 from chalicelib.domain.geocells import EARTH_RADIUS_M, cells_within
-from tests.api.resident_helpers import PHONE, act, assert_error, body, clock, submit, track  # noqa: F401 - clock
+from tests.api.resident_helpers import PHONE, act, assert_error, body, clock, rate, submit, track  # noqa: F401 - clock
 from tests.services.test_notify import Loop, texts_to
 
 STAFF = "/api/v1/staff/requests"
@@ -146,6 +147,13 @@ def test_a_merged_request_follows_the_main_one_and_its_resident_hears_of_it(api,
     assert followed.json["main"]["reply"] == "垃圾已全部清运，并增加了清运频次"
     # Another resident's report stays theirs: no description, address or photos of the main one.
     assert not {"description", "address", "media", "contact"} & set(followed.json["main"])
+
+    # Nor their words: the main resident's rating comment is theirs alone.
+    comment = "清运得很干净，感谢龙山区城管的同志"
+    assert rate(api, main_no, main["query_code"], 5, comment=comment).status == 200
+    followed = track(api, duplicate_no, duplicate["query_code"])
+    assert followed.json["main"]["timeline"][-1]["action"] == "rate"  # the step, told
+    assert comment not in json.dumps(followed.json, ensure_ascii=False)
 
 
 def test_a_signed_request_can_no_longer_be_merged(api, staff):

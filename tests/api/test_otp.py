@@ -355,6 +355,14 @@ def test_only_a_residents_own_valid_token_opens_the_list(api, clock, authorizati
     assert_error(api.get(MINE, headers), 401, code)
 
 
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+def test_a_token_whose_times_are_not_numbers_is_refused(api, clock, claim):
+    now = int(dt.datetime.fromisoformat(FRIDAY_10AM).timestamp())
+    as_text = {"exp": str(now + 600), "iat": str(now)}  # PyJWT reads a number from these itself
+
+    assert_error(api.get(MINE, {"Authorization": f"Bearer {_forged(**{claim: as_text[claim]})}"}), 401, "token_invalid")
+
+
 def test_a_staff_token_does_not_open_the_residents_list_nor_the_other_way_round(api, staff, clock):
     assert_error(api.get(MINE, staff("dispatcher")), 401, "token_invalid")
     resident = {"Authorization": f"Bearer {token_for(api)}"}

@@ -79,6 +79,8 @@ def plain(text: str) -> str:
     """``text`` as a reader sees it: JSON and XML escapes decoded, NFKC (full-width digits and
     separators become ASCII), invisible characters dropped, other scripts' digits as ASCII."""
     text = html.unescape(_JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else " ", text))
+    if text.isascii():
+        return text  # most log lines: nothing to normalise
     return "".join(
         str(unicodedata.decimal(c, "")) if unicodedata.decimal(c, None) is not None else c
         for c in unicodedata.normalize("NFKC", text)

@@ -7,11 +7,18 @@ through Open311 with its caller's name and phone. Then every answer a member of 
 partner or the resident can get is read, in JSON and in XML: none may hold a mobile number
 (spaced or with +86), an ID number, or a contact's name. The masked forms must show, so the
 text was there to be masked. (The logs are checked for the whole run: tests/conftest.py.)
+
+Then every way a number was seen typed (tests/personal.py TYPED: full-width, mixed widths,
+0086, dots, zero-width characters inside, a 15-digit ID number...) goes into descriptions,
+addresses and replies, and each public surface is read for it, as a reader would see it.
 """
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlencode
+
+import pytest
 
 from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     FRIDAY_DAY,
@@ -25,7 +32,7 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     verified,
 )
 from tests.open311.helpers import FORMATS, issue_key
-from tests.personal import found_in
+from tests.personal import TYPED, found_in
 
 NAME, PHONE = "欧阳秀兰", "13904376655"
 CONTACT = {"name": NAME, "phone": PHONE}
@@ -111,3 +118,78 @@ def test_no_public_answer_shows_a_phone_a_name_or_an_id_number(api, staff, clock
         assert made["no"] in answers[listed], listed  # the lists did hold the requests
     for partners in (f"GET /open311/v2/requests.{fmt}?{WINDOW}" for fmt in FORMATS):
         assert made["partner_no"] in answers[partners], partners
+
+
+# ---- every way of typing a number ---------------------------------------------------
+
+# Three ways to a request: the first 60 characters of its description (the own list's
+# summary) hold them all.
+TYPED_IN = [TYPED[i::6] for i in range(6)]
+
+
+def typed_requests(api, staff) -> list[tuple[str, str, list[str]]]:
+    """The resident's requests with the numbers in description, address and reply, resolved, rated
+    and published: each one's tracking number, query code and the masked forms that must show."""
+    made = []
+    for ways in TYPED_IN:
+        numbers = "、".join(typed for typed, _ in ways)
+        location = {**body()["location"], "address": f"龙山区向阳街道人民大街8号，电话{numbers}"}
+        asked = body(description=f"电话{numbers}，楼道里的垃圾没人清运", location=location, contact=CONTACT)
+        web = api.post(REQUESTS, verified(api, asked))
+        assert web.status == 201, web
+        no, code = web.json["tracking_no"], web.json["query_code"]
+        act(api, staff, no, "sign")
+        act(api, staff, no, "resolve", reply=f"已安排清运。如仍有问题请联系{numbers}")
+        assert rate(api, no, code, 5).status == 200
+        version = api.get(f"/api/v1/staff/requests/{no}", staff("dispatcher")).json["version"]
+        published = {"action": "publish", "version": version, "title": "楼道垃圾清运"}
+        assert api.post(f"/api/v1/staff/requests/{no}/actions", published, staff("dispatcher")).status == 200
+        made.append((no, code, [masked for _, masked in ways]))
+    return made
+
+
+def surfaces(api, made) -> dict[str, list]:
+    """Each public surface's answers about them, each with the masked forms it must show."""
+    everyone = [masked for _, _, shown in made for masked in shown]
+    forget_otp(PHONE)  # the last submission's code was a minute ago: a new visit
+    resident = api.post("/api/v1/otp/verify", {"phone": PHONE, "code": request_otp(api, PHONE)}).json["token"]
+    read = {
+        "GET /requests/{no}": [(api.get(f"{REQUESTS}/{no}?code={code}"), shown) for no, code, shown in made],
+        "GET /me/requests": [(api.get("/api/v1/me/requests", {"Authorization": f"Bearer {resident}"}), everyone)],
+        "GET /cases": [(api.get("/api/v1/cases"), everyone)],
+    }
+    for fmt in FORMATS:
+        read[f"GET /open311/v2/requests.{fmt}"] = [(api.get(f"/open311/v2/requests.{fmt}?{WINDOW}"), everyone)]
+        read[f"GET /open311/v2/requests/{{no}}.{fmt}"] = [
+            (api.get(f"/open311/v2/requests/{no}.{fmt}"), shown) for no, _, shown in made
+        ]
+        feed = api.get(f"/open311/v2/servicerequestupdates.{fmt}?{WINDOW}")
+        read[f"GET /open311/v2/servicerequestupdates.{fmt}"] = [(feed, everyone)]  # the replies
+    return read
+
+
+def test_no_way_of_typing_a_number_shows_it_in_clear_on_any_public_surface(api, staff, clock):
+    made = typed_requests(api, staff)
+
+    answers = surfaces(api, made)
+
+    for surface, read in answers.items():
+        assert [answer.status for answer, _ in read] == [200] * len(read), surface
+    leaks = {surface: [found for a, _ in read for found in found_in(a.text)] for surface, read in answers.items()}
+    assert {surface: found for surface, found in leaks.items() if found} == {}
+    missing = {surface: [m for a, shown in read for m in shown if m not in a.text] for surface, read in answers.items()}
+    assert {surface: masked for surface, masked in missing.items() if masked} == {}  # the text was there
+
+
+@pytest.mark.parametrize(("typed", "masked"), TYPED)
+def test_the_watch_sees_every_way_of_typing_a_number_however_it_is_written_out(typed, masked):
+    """What reads answers here and the logs of the run (tests/conftest.py) reads as a person would."""
+    written = {
+        "as typed": f"电话{typed}。",
+        "in JSON": json.dumps({"note": f"电话{typed}"}, ensure_ascii=False),
+        "in JSON, escaped": json.dumps({"note": f"电话{typed}"}),
+        "in XML, as references": f"<note>{typed}</note>".encode("ascii", "xmlcharrefreplace").decode(),
+    }
+
+    assert [how for how, text in written.items() if not found_in(text)] == []
+    assert found_in(f"电话{masked}。") == []

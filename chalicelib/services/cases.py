@@ -29,8 +29,17 @@ def case(item, city: City) -> dict:
 
 def list_cases(query: CasesQuery) -> dict:
     city = runtime.city()
-    page = storage.published_cases(query.q or None, query.cursor, query.limit)
+    page = storage.published_cases(_containing(query.q) if query.q else None, query.cursor, query.limit)
     return {"items": [case(item, city) for item in page.items], "cursor": page.cursor}
+
+
+def _containing(q: str):
+    """Whether a case's title, description or reply, as the library shows them (masked), contain ``q``."""
+
+    def matches(item) -> bool:
+        return any(q in (mask_free_text(text) or "") for text in (item.case_title, item.description, item.reply))
+
+    return matches
 
 
 def similar(category: str, limit: int) -> list[dict]:

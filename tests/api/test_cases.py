@@ -157,6 +157,16 @@ def test_a_case_never_shows_who_asked_or_where_exactly(api, staff, clock):
         assert secret not in raw
 
 
+def test_a_search_cannot_guess_the_digits_a_case_masks(api, staff, clock):
+    no = closed(api, staff, description=f"垃圾没人清运，请联系我{PHONE_TYPED}", reply="已清运")
+    publish(api, staff, no)
+    digits = PHONE_TYPED.replace(" ", "").replace("-", "")
+
+    # Each guess at the hidden digits finds nothing, the right one as the wrong ones.
+    assert [numbers(api, q=digits[:n]) for n in (7, 8, 11)] == [[], [], []]
+    assert numbers(api, q=digits[:3]) == numbers(api, q="138****5678") == numbers(api, q="5678") == [no]
+
+
 @pytest.mark.parametrize(
     ("params", "field"), [({"limit": 51}, "limit"), ({"limit": 0}, "limit"), ({"cursor": "bm9wZQ"}, "cursor")]
 )

@@ -26,7 +26,8 @@
 - Times are ISO 8601 with an offset. A query's ``start_date``/``end_date`` must carry
   one (or be a bare date, taken as the city's midnight); without them the window is
   the latest 90 days, with one of them it is the 90 days after the start or before
-  the end, and no window may span more than 90 days. At most 1000 requests or
+  the end, and no window may span more than 90 days. A bound within 91 days of
+  the calendar's ends (years 1 and 9999, in UTC) is refused. At most 1000 requests or
   updates are answered.
 - An empty parameter is the same as a missing one.
 """
@@ -229,17 +230,32 @@ def values(params: Mapping[str, Sequence[str]], name: str) -> list[str]:
     return [part.strip() for value in params.get(name) or () for part in value.split(",") if part.strip()]
 
 
+# A window's arithmetic — 90 days either side of a bound, the feed's UTC days, the instant
+# after an inclusive end — must stay inside the calendar (years 1 to 9999, in UTC): a bound
+# closer than that to either end is refused, not left to overflow into a 500.
+_MARGIN = MAX_WINDOW + dt.timedelta(days=1)
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc) + _MARGIN
+_LATEST = dt.datetime.max.replace(tzinfo=dt.timezone.utc) - _MARGIN
+
+
 def parse_time(text: str, name: str, zone: ZoneInfo) -> dt.datetime:
-    """W3C date-time with its offset (2010-01-01T00:00:00Z), or a bare date (the city's midnight)."""
+    """W3C date-time with its offset (2010-01-01T00:00:00Z), or a bare date (the city's midnight); in UTC."""
     try:
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time.min, tzinfo=zone)
-        moment = dt.datetime.fromisoformat(text)
+            moment = dt.datetime.combine(dt.date.fromisoformat(text), dt.time.min, tzinfo=zone)
+        else:
+            moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{name} 格式不正确", {name: "须为 ISO 8601 时间，如 2010-01-01T00:00:00Z"}) from None
     if moment.tzinfo is None:
         raise InvalidInput(f"{name} 缺少时区", {name: "须带时区，如 2010-01-01T00:00:00Z 或 +08:00"})
-    return moment
+    try:
+        utc = moment.astimezone(dt.timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is in year 0 in UTC, 9999-12-31T23:00-12:00 in 10000
+        utc = None
+    if utc is None or not _EARLIEST <= utc <= _LATEST:
+        raise InvalidInput(f"{name} 超出可查询的日期范围", {name: "超出可查询的日期范围"})
+    return utc
 
 
 def window(params: Mapping[str, Sequence[str]], now: dt.datetime, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:

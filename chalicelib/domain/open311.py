@@ -239,7 +239,7 @@ _LATEST = dt.datetime.max.replace(tzinfo=dt.timezone.utc) - _MARGIN
 
 
 def parse_time(text: str, name: str, zone: ZoneInfo) -> dt.datetime:
-    """W3C date-time with its offset (2010-01-01T00:00:00Z), or a bare date (the city's midnight); in UTC."""
+    """W3C date-time with its offset (2010-01-01T00:00:00Z), or a bare date (the city's midnight)."""
     try:
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             moment = dt.datetime.combine(dt.date.fromisoformat(text), dt.time.min, tzinfo=zone)
@@ -255,7 +255,7 @@ def parse_time(text: str, name: str, zone: ZoneInfo) -> dt.datetime:
         utc = None
     if utc is None or not _EARLIEST <= utc <= _LATEST:
         raise InvalidInput(f"{name} 超出可查询的日期范围", {name: "超出可查询的日期范围"})
-    return utc
+    return moment
 
 
 def window(params: Mapping[str, Sequence[str]], now: dt.datetime, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:

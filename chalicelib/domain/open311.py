@@ -12,6 +12,11 @@
   words, such as a rating's comment), ``media_url`` a link to
   the first photo, ``lat``/``long`` in WGS-84 whatever system the order was sent in.
   Contact data never appears, and mobile and ID numbers in free text (the address too) are masked.
+- What a reader sees of an order (``disclosure``) is the city's ``open311.publish``:
+  an order it does not list is not shown at all; one not about public space shows
+  the centre of its grid cell (``coarse_point``) and its area's name instead of the
+  point and the address, and photos only where the city says. A partner sees its
+  own channel's orders in full.
 - The feed of changes (FixMyStreet's ``servicerequestupdates`` extension) has one
   update per public event: ``update_id`` is ``<tracking number>-<seq>``,
   ``external_status_code`` our state, ``description`` its note (none for a rating,
@@ -34,14 +39,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from chalicelib.city import REQUEST_TYPE_QUESTION, Category, City, Question
 from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.geocells import EARTH_RADIUS_M
 from chalicelib.domain.orders import OPEN_STATES, RESIDENTS_WORDS, State
 from chalicelib.domain.privacy import mask_free_text
 
@@ -276,16 +284,71 @@ def window(params: Mapping[str, Sequence[str]], now: dt.datetime, zone: ZoneInfo
     return start, end
 
 
+# ---- what is published -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Disclosure:
+    """How much of one order a reader of Open311 sees."""
+
+    exact: bool  # its point and address as sent; else its grid cell's centre and its area's name
+    photos: bool  # links to its photos: the first one sent, a resolution's result photos in the feed
+
+
+_IN_FULL = Disclosure(exact=True, photos=True)
+
+
+def disclosure(item, city: City, reader: str | None) -> Disclosure | None:
+    """What ``reader`` — a partner's channel (from its api_key), or None for anyone — sees of a stored order.
+
+    A partner sees its own channel's orders in full. Everyone else sees what the city's
+    ``open311.publish`` lists, and of an order it does not list nothing at all (None): the
+    answers treat it as one that does not exist.
+    """
+    if reader is not None and item.channel == reader:
+        return _IN_FULL
+    policy = city.publication
+    if item.type not in policy.types or item.category not in policy.categories:
+        return None
+    if item.state == State.REJECTED and not policy.rejected:
+        return None
+    return Disclosure(exact=item.category in policy.exact, photos=item.category in policy.photos)
+
+
+_METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
+
+
+def coarse_point(lat: float, lng: float, grid_m: int) -> tuple[float, float]:
+    """The centre of the grid cell that holds a WGS-84 point, as (lat, lng).
+
+    Rows are ``grid_m`` high (a fixed step of latitude); each row is cut into cells about
+    ``grid_m`` wide, its step of longitude widened by 1/cos of the row's middle latitude. A
+    centre lies at most grid_m/√2 from the point (71 m for 100 m). Every point of a cell has
+    the same centre, always: however many times a request is read, averaging the answers gives
+    the centre back, never the point.
+    """
+    lat_step = grid_m / _METRES_PER_DEGREE
+    middle = (math.floor(lat / lat_step) + 0.5) * lat_step
+    lng_step = lat_step / max(math.cos(math.radians(middle)), 1e-6)
+    centre = (math.floor(lng / lng_step) + 0.5) * lng_step
+    return round(max(-90.0, min(90.0, middle)), 6), round(max(-180.0, min(180.0, centre)), 6)
+
+
 def _iso(moment: dt.datetime | None, city: City) -> str | None:
     return moment.astimezone(city.zone).isoformat(timespec="seconds") if moment else None
 
 
-def request(item, city: City, *, lat: float, lng: float, media_url: str | None) -> dict:
-    """One stored order as a service request; ``lat``/``lng`` already in WGS-84."""
+def request(item, city: City, shown: Disclosure, *, lat: float, lng: float, media_url: str | None) -> dict:
+    """One stored order as a service request; ``lat``/``lng`` in WGS-84, as stored.
+
+    Unless ``shown`` is exact, the point is its grid cell's centre and the address the area's
+    name: an address as sent (人民大街8号3单元) would give the point away again.
+    """
     state = State(item.state)
     unit = city.unit_by_code[item.unit].name if item.unit else None
     note = item.public_note or (item.reply if item.resolved_at else None)
-    address = mask_free_text(item.location.address) or _area_name(item.area, city)
+    if not shown.exact:
+        lat, lng = coarse_point(lat, lng, city.publication.grid_m)
+    address = (mask_free_text(item.location.address) if shown.exact else None) or _area_name(item.area, city)
     return {
         "service_request_id": item.tracking_no,
         "status": status(state),

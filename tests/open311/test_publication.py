@@ -283,3 +283,21 @@ def test_a_policy_naming_what_the_city_does_not_have_is_refused_at_load(publish,
     with pytest.raises(CityConfigError) as refused:
         city_with(publish)
     assert expected in str(refused.value)
+
+
+def test_a_city_may_list_rejected_requests_and_photos_beyond_public_spaces():
+    from types import SimpleNamespace
+
+    city = city_with({"rejected": True, "public_space": ["municipal"], "photos": ["municipal", "property"],
+                      "categories": ["municipal", "property", "public_security"]})
+
+    def order(category="property", type="complaint", state="rejected", channel="web"):
+        return SimpleNamespace(category=category, type=type, state=state, channel=channel)
+
+    assert open311.disclosure(order(), city, None) == open311.Disclosure(exact=False, photos=True)
+    assert open311.disclosure(order("municipal"), city, None) == open311.Disclosure(exact=True, photos=True)
+    assert open311.disclosure(order("public_security"), city, None) == open311.Disclosure(exact=False, photos=False)
+    assert open311.disclosure(order("sanitation"), city, None) is None  # not listed
+    assert open311.disclosure(order(type="report"), city, None) is None  # types unsaid: all but report
+    assert open311.disclosure(order(type="report", channel="hotline"), city, "hotline") == open311.Disclosure(True, True)
+    assert open311.disclosure(order("sanitation", channel="hotline"), city, "grid") is None

@@ -317,8 +317,8 @@ def disclosure(item, city: City, reader: str | None) -> Disclosure | None:
 _METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
 
 
-def coarse_point(lat: float, lng: float, grid_m: int) -> tuple[float, float]:
-    """The centre of the grid cell that holds a WGS-84 point, as (lat, lng).
+def coarse_point(lng: float, lat: float, grid_m: int) -> tuple[float, float]:
+    """The centre of the grid cell that holds a WGS-84 point, both (lng, lat) as in geo.py.
 
     Rows are ``grid_m`` high (a fixed step of latitude); each row is cut into cells about
     ``grid_m`` wide, its step of longitude widened by 1/cos of the row's middle latitude. A
@@ -330,7 +330,7 @@ def coarse_point(lat: float, lng: float, grid_m: int) -> tuple[float, float]:
     middle = (math.floor(lat / lat_step) + 0.5) * lat_step
     lng_step = lat_step / max(math.cos(math.radians(middle)), 1e-6)
     centre = (math.floor(lng / lng_step) + 0.5) * lng_step
-    return round(max(-90.0, min(90.0, middle)), 6), round(max(-180.0, min(180.0, centre)), 6)
+    return round(max(-180.0, min(180.0, centre)), 6), round(max(-90.0, min(90.0, middle)), 6)
 
 
 def _iso(moment: dt.datetime | None, city: City) -> str | None:
@@ -347,7 +347,7 @@ def request(item, city: City, shown: Disclosure, *, lat: float, lng: float, medi
     unit = city.unit_by_code[item.unit].name if item.unit else None
     note = item.public_note or (item.reply if item.resolved_at else None)
     if not shown.exact:
-        lat, lng = coarse_point(lat, lng, city.publication.grid_m)
+        lng, lat = coarse_point(lng, lat, city.publication.grid_m)
     address = (mask_free_text(item.location.address) if shown.exact else None) or _area_name(item.area, city)
     return {
         "service_request_id": item.tracking_no,

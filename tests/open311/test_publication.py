@@ -148,19 +148,19 @@ def test_a_private_places_point_is_its_cells_centre_within_100_m_and_always_the_
 
 
 def test_grid_cells_are_about_100_m_across_and_their_centre_within_71_m_of_each_point():
-    policy = open311.coarse_point
-    for lat, lng in [(42.902, 125.145), (42.9, 125.1), (0.0, 0.0), (-33.86, 151.2), (64.1, -21.9)]:
-        centre = policy(lat, lng, 100)
-        assert distance_m((lng, lat), centre[::-1]) <= 100 / 2 ** 0.5 + 0.1  # half a diagonal, and the rounding
-        assert policy(*centre, 100) == centre  # a centre is its own cell's centre
+    coarse = open311.coarse_point  # (lng, lat), as distance_m
+    for point in [(125.145, 42.902), (125.1, 42.9), (0.0, 0.0), (151.2, -33.86), (-21.9, 64.1)]:
+        centre = coarse(*point, 100)
+        assert distance_m(point, centre) <= 100 / 2 ** 0.5 + 0.1  # half a diagonal, and the rounding
+        assert coarse(*centre, 100) == centre  # a centre is its own cell's centre
     # Points of one cell share its centre; the next cell east is 100 m away, the next row 100 m
     # north (its cells need not line up with this row's: each row's width follows its latitude).
-    a, b = policy(42.90201, 125.14501, 100), policy(42.90202, 125.14502, 100)
-    assert a == b
-    east = policy(a[0], a[1] + 0.0013, 100)
-    assert east[0] == a[0] and 99.9 <= distance_m(a[::-1], east[::-1]) <= 100.1
-    north = policy(a[0] + 0.0009, a[1], 100)
-    assert 99.9 <= distance_m((a[1], a[0]), (a[1], north[0])) <= 100.1
+    a = coarse(125.14501, 42.90201, 100)
+    assert coarse(125.14502, 42.90202, 100) == a
+    east = coarse(a[0] + 0.0013, a[1], 100)
+    assert east[1] == a[1] and 99.9 <= distance_m(a, east) <= 100.1
+    north = coarse(a[0], a[1] + 0.0009, 100)
+    assert 99.9 <= distance_m(a, (a[0], north[1])) <= 100.1
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

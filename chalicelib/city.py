@@ -7,6 +7,7 @@ or raises ``CityConfigError`` with every mistake listed by its path in the file.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
@@ -269,8 +270,39 @@ class Channel(_Strict):
     note: str = Field(min_length=1, max_length=200)
 
 
+# What the public Open311 reads leave out when the city file does not say: 举报 (reports of
+# wrongdoing) and 治安 (public security), whose reporters the city promises to protect.
+UNPUBLISHED_TYPES = frozenset({"report"})
+UNPUBLISHED_CATEGORIES = frozenset({"public_security"})
+
+
+class Open311Publication(_Strict):
+    """What Open311's keyless reads (requests, tokens, servicerequestupdates) show; see ``City.publication``."""
+
+    types: tuple[str, ...] | None = None  # the request types listed; None: all but UNPUBLISHED_TYPES
+    categories: tuple[str, ...] | None = None  # the categories listed; None: all but UNPUBLISHED_CATEGORIES
+    rejected: bool = False  # whether a rejected request stays listed
+    # Categories about public space (a road, a street light): their exact point and address as sent,
+    # where crews and passers-by need them. Every other one shows its grid cell's centre and area.
+    public_space: tuple[str, ...] = ()
+    photos: tuple[str, ...] | None = None  # categories whose photos are linked; None: the public_space ones
+    grid_m: int = Field(default=100, ge=50, le=1000)  # the side of a coarse point's grid cell, in metres
+
+
+@dataclass(frozen=True)
+class Publication:
+    """``open311.publish`` with its defaults filled in."""
+
+    types: frozenset[str]
+    categories: frozenset[str]
+    rejected: bool
+    exact: frozenset[str]  # the public-space categories
+    photos: frozenset[str]
+    grid_m: int
+
+
 class Open311Settings(_Strict):
-    """What the Open311 GeoReport v2 interface says about itself (service discovery)."""
+    """The Open311 GeoReport v2 interface: what it says about itself (service discovery), what it publishes."""
 
     contact: str = ""  # how to reach the people who run the interface
     key_service: str = ""  # how a partner gets an API key
@@ -278,6 +310,7 @@ class Open311Settings(_Strict):
     changeset: str = ""
     # The request type of an Open311 submission that names none (attribute[request_type]).
     default_type: str = "complaint"
+    publish: Open311Publication = Field(default_factory=Open311Publication)
 
 
 class DutyLeader(_Strict):
@@ -417,6 +450,7 @@ class City(_Strict):
             problems.append(f"channels: {WEB_CHANNEL!r} is the residents' own channel, not a partner's")
         if self.open311.default_type not in type_codes:
             problems.append(f"open311.default_type: unknown type {self.open311.default_type!r}")
+        problems += _publication_problems(self.open311.publish, set(type_codes), categories)
         for i, rule in enumerate(self.routing):
             if rule.category not in categories:
                 problems.append(f"routing[{i}]: unknown category {rule.category!r}")
@@ -440,6 +474,23 @@ class City(_Strict):
     @cached_property
     def category_by_code(self) -> dict[str, Category]:
         return {c.code: c for c in self.categories}
+
+    @cached_property
+    def publication(self) -> Publication:
+        policy = self.open311.publish
+
+        def listed(given: tuple[str, ...] | None, every, unsaid: frozenset[str]) -> frozenset[str]:
+            return frozenset(every) - unsaid if given is None else frozenset(given)
+
+        exact = frozenset(policy.public_space)
+        return Publication(
+            types=listed(policy.types, self.type_by_code, UNPUBLISHED_TYPES),
+            categories=listed(policy.categories, self.category_by_code, UNPUBLISHED_CATEGORIES),
+            rejected=policy.rejected,
+            exact=exact,
+            photos=listed(policy.photos, exact, frozenset()),
+            grid_m=policy.grid_m,
+        )
 
     @cached_property
     def channel_by_code(self) -> dict[str, Channel]:
@@ -508,6 +559,19 @@ def _walk(areas: tuple[Area, ...]):
     for area in areas:
         yield area
         yield from _walk(area.children)
+
+
+def _publication_problems(policy: Open311Publication, types: set[str], categories: set[str]) -> list[str]:
+    problems = [
+        f"open311.publish.types: unknown type {code!r}" for code in policy.types or () if code not in types
+    ]
+    for name in ("categories", "public_space", "photos"):
+        problems += [
+            f"open311.publish.{name}: unknown category {code!r}"
+            for code in getattr(policy, name) or ()
+            if code not in categories
+        ]
+    return problems
 
 
 def _cycles(units: dict[str, Unit]) -> list[str]:

@@ -10,6 +10,10 @@ names none), with 403 for a missing, unknown or revoked ``api_key``, 404 for wha
 does not exist and 400 for any other bad input — the native API's 401, 409, 415 and
 422 all become one of those. A POST is form-encoded (Chalice answers 415 to any
 other body, which the middleware turns into this format too).
+
+The reads need no key, as the specification has it; with a partner's ``api_key`` (as
+FixMyStreet sends it) they show that channel's own requests in full, and a key that is
+not live is refused (403) rather than taken for no key.
 """
 from __future__ import annotations
 
@@ -73,6 +77,11 @@ def _params(request: Request) -> dict[str, list[str]]:
     return {name: kept for name in params if (kept := [v for v in params.getlist(name) if v.strip()])}
 
 
+def _reader(params: dict[str, list[str]]) -> str | None:
+    """A partner's channel, if its api_key came with the read (it sees its own requests in full)."""
+    return service.reader_of(open311.one(params, "api_key"))
+
+
 def _endpoint_url(request: Request, name: str) -> str:
     """Where the caller reached /open311/v2, with the stage or base path it used."""
     path = request.context.get("path") or ""
@@ -90,9 +99,9 @@ def get(request: Request, name: str) -> Response:
     if resource == "services":
         return answer("services", service.services(), fmt)
     if resource == "requests":
-        return answer("service_requests", service.find(params), fmt)
+        return answer("service_requests", service.find(params, _reader(params)), fmt)
     if resource == "servicerequestupdates":
-        return answer("service_request_updates", service.updates(params), fmt)
+        return answer("service_request_updates", service.updates(params, _reader(params)), fmt)
     raise NotFound(f"{resource} 不存在")
 
 
@@ -117,13 +126,13 @@ def service_definition(request: Request, name: str) -> Response:
 @_endpoint
 def one_request(request: Request, name: str) -> Response:
     service_request_id, fmt = _split(name)
-    return answer("service_requests", service.one_request(service_request_id), fmt)
+    return answer("service_requests", service.one_request(service_request_id, _reader(_params(request))), fmt)
 
 
 @_endpoint
 def token(request: Request, name: str) -> Response:
     value, fmt = _split(name)
-    return answer("service_requests", service.token(value), fmt)
+    return answer("service_requests", service.token(value, _reader(_params(request))), fmt)
 
 
 def chalice_error(request: Request, status: int) -> Response:

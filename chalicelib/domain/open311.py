@@ -12,6 +12,11 @@
   words, such as a rating's comment), ``media_url`` a link to
   the first photo, ``lat``/``long`` in WGS-84 whatever system the order was sent in.
   Contact data never appears, and mobile and ID numbers in free text (the address too) are masked.
+- What a reader sees of an order (``disclosure``) is the city's ``open311.publish``:
+  an order it does not list is not shown at all; one not about public space shows
+  the centre of its grid cell (``coarse_point``) and its area's name instead of the
+  point and the address, and photos only where the city says. A partner sees its
+  own channel's orders in full.
 - The feed of changes (FixMyStreet's ``servicerequestupdates`` extension) has one
   update per public event: ``update_id`` is ``<tracking number>-<seq>``,
   ``external_status_code`` our state, ``description`` its note (none for a rating,
@@ -26,21 +31,25 @@
 - Times are ISO 8601 with an offset. A query's ``start_date``/``end_date`` must carry
   one (or be a bare date, taken as the city's midnight); without them the window is
   the latest 90 days, with one of them it is the 90 days after the start or before
-  the end, and no window may span more than 90 days. At most 1000 requests or
+  the end, and no window may span more than 90 days. A bound within 91 days of
+  the calendar's ends (years 1 and 9999, in UTC) is refused. At most 1000 requests or
   updates are answered.
 - An empty parameter is the same as a missing one.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from chalicelib.city import REQUEST_TYPE_QUESTION, Category, City, Question
 from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.geocells import EARTH_RADIUS_M
 from chalicelib.domain.orders import OPEN_STATES, RESIDENTS_WORDS, State
 from chalicelib.domain.privacy import mask_free_text
 
@@ -229,16 +238,31 @@ def values(params: Mapping[str, Sequence[str]], name: str) -> list[str]:
     return [part.strip() for value in params.get(name) or () for part in value.split(",") if part.strip()]
 
 
+# A window's arithmetic — 90 days either side of a bound, the feed's UTC days, the instant
+# after an inclusive end — must stay inside the calendar (years 1 to 9999, in UTC): a bound
+# closer than that to either end is refused, not left to overflow into a 500.
+_MARGIN = MAX_WINDOW + dt.timedelta(days=1)
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc) + _MARGIN
+_LATEST = dt.datetime.max.replace(tzinfo=dt.timezone.utc) - _MARGIN
+
+
 def parse_time(text: str, name: str, zone: ZoneInfo) -> dt.datetime:
     """W3C date-time with its offset (2010-01-01T00:00:00Z), or a bare date (the city's midnight)."""
     try:
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time.min, tzinfo=zone)
-        moment = dt.datetime.fromisoformat(text)
+            moment = dt.datetime.combine(dt.date.fromisoformat(text), dt.time.min, tzinfo=zone)
+        else:
+            moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{name} 格式不正确", {name: "须为 ISO 8601 时间，如 2010-01-01T00:00:00Z"}) from None
     if moment.tzinfo is None:
         raise InvalidInput(f"{name} 缺少时区", {name: "须带时区，如 2010-01-01T00:00:00Z 或 +08:00"})
+    try:
+        utc = moment.astimezone(dt.timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is in year 0 in UTC, 9999-12-31T23:00-12:00 in 10000
+        utc = None
+    if utc is None or not _EARLIEST <= utc <= _LATEST:
+        raise InvalidInput(f"{name} 超出可查询的日期范围", {name: "超出可查询的日期范围"})
     return moment
 
 
@@ -260,16 +284,71 @@ def window(params: Mapping[str, Sequence[str]], now: dt.datetime, zone: ZoneInfo
     return start, end
 
 
+# ---- what is published -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Disclosure:
+    """How much of one order a reader of Open311 sees."""
+
+    exact: bool  # its point and address as sent; else its grid cell's centre and its area's name
+    photos: bool  # links to its photos: the first one sent, a resolution's result photos in the feed
+
+
+_IN_FULL = Disclosure(exact=True, photos=True)
+
+
+def disclosure(item, city: City, reader: str | None) -> Disclosure | None:
+    """What ``reader`` — a partner's channel (from its api_key), or None for anyone — sees of a stored order.
+
+    A partner sees its own channel's orders in full. Everyone else sees what the city's
+    ``open311.publish`` lists, and of an order it does not list nothing at all (None): the
+    answers treat it as one that does not exist.
+    """
+    if reader is not None and item.channel == reader:
+        return _IN_FULL
+    policy = city.publication
+    if item.type not in policy.types or item.category not in policy.categories:
+        return None
+    if item.state == State.REJECTED and not policy.rejected:
+        return None
+    return Disclosure(exact=item.category in policy.exact, photos=item.category in policy.photos)
+
+
+_METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
+
+
+def coarse_point(lng: float, lat: float, grid_m: int) -> tuple[float, float]:
+    """The centre of the grid cell that holds a WGS-84 point, both (lng, lat) as in geo.py.
+
+    Rows are ``grid_m`` high (a fixed step of latitude); each row is cut into cells about
+    ``grid_m`` wide, its step of longitude widened by 1/cos of the row's middle latitude. A
+    centre lies at most grid_m/√2 from the point (71 m for 100 m). Every point of a cell has
+    the same centre, always: however many times a request is read, averaging the answers gives
+    the centre back, never the point.
+    """
+    lat_step = grid_m / _METRES_PER_DEGREE
+    middle = (math.floor(lat / lat_step) + 0.5) * lat_step
+    lng_step = lat_step / max(math.cos(math.radians(middle)), 1e-6)
+    centre = (math.floor(lng / lng_step) + 0.5) * lng_step
+    return round(max(-180.0, min(180.0, centre)), 6), round(max(-90.0, min(90.0, middle)), 6)
+
+
 def _iso(moment: dt.datetime | None, city: City) -> str | None:
     return moment.astimezone(city.zone).isoformat(timespec="seconds") if moment else None
 
 
-def request(item, city: City, *, lat: float, lng: float, media_url: str | None) -> dict:
-    """One stored order as a service request; ``lat``/``lng`` already in WGS-84."""
+def request(item, city: City, shown: Disclosure, *, lat: float, lng: float, media_url: str | None) -> dict:
+    """One stored order as a service request; ``lat``/``lng`` in WGS-84, as stored.
+
+    Unless ``shown`` is exact, the point is its grid cell's centre and the address the area's
+    name: an address as sent (人民大街8号3单元) would give the point away again.
+    """
     state = State(item.state)
     unit = city.unit_by_code[item.unit].name if item.unit else None
     note = item.public_note or (item.reply if item.resolved_at else None)
-    address = mask_free_text(item.location.address) or _area_name(item.area, city)
+    if not shown.exact:
+        lng, lat = coarse_point(lng, lat, city.publication.grid_m)
+    address = (mask_free_text(item.location.address) if shown.exact else None) or _area_name(item.area, city)
     return {
         "service_request_id": item.tracking_no,
         "status": status(state),

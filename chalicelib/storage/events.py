@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Iterator
 
 from chalicelib.domain.orders import Event
 from chalicelib.storage.mapping import to_event
@@ -12,22 +14,20 @@ def trail(tracking_no: str) -> list[Event]:
     return [to_event(item) for item in EventModel.query(tracking_no, consistent_read=True)]
 
 
-def feed(start: dt.datetime, end: dt.datetime, limit: int) -> list[EventModel]:
-    """Public events from ``start`` to ``end`` (both inclusive), oldest first, at most ``limit``.
+def feed(start: dt.datetime, end: dt.datetime, page_size: int) -> Iterator[EventModel]:
+    """Public events from ``start`` to ``end`` (both inclusive), oldest first, read as they are taken.
 
-    One Query per UTC day of the window on the sparse ``by-feed-day`` index: the cost
-    follows the public events in the window, not the stored ones.
+    One Query per UTC day of the window on the sparse ``by-feed-day`` index, each read
+    ``page_size`` events a call and only as far as the caller goes: the cost follows the
+    public events taken, not the stored ones.
     """
-    found: list[EventModel] = []
     day = start.astimezone(dt.timezone.utc).date()
     last = end.astimezone(dt.timezone.utc).date()
-    while day <= last and len(found) < limit:
-        found += EventModel.by_feed_day.query(
-            day.isoformat(),
-            range_key_condition=FeedIndex.at.between(start, end),
-            limit=limit - len(found),
-            page_size=limit - len(found),
+    while day <= last:
+        found = EventModel.by_feed_day.query(
+            day.isoformat(), range_key_condition=FeedIndex.at.between(start, end), page_size=page_size
         )
+        # Events of one change share their instant: keep them in their trail's order.
+        for _, same_instant in itertools.groupby(found, key=lambda item: item.at):
+            yield from sorted(same_instant, key=lambda item: (item.tracking_no, item.seq))
         day += dt.timedelta(days=1)
-    # Events of one change share their instant: keep them in their trail's order.
-    return sorted(found, key=lambda item: (item.at, item.tracking_no, item.seq))

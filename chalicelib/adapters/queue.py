@@ -57,14 +57,20 @@ def queue_url(name: str | None = None) -> str:
     return _sqs().get_queue_url(QueueName=name or get_settings().notify_queue)["QueueUrl"]
 
 
-def send(bodies: Sequence[str]) -> None:
-    """Put every body on the notify queue, or raise: a partial success is a failure to the caller."""
+def send(bodies: Sequence[str], delay_seconds: int = 0) -> None:
+    """Put every body on the notify queue, or raise: a partial success is a failure to the caller.
+
+    ``delay_seconds`` (SQS allows 900 at most) keeps them out of sight that long: a digest waits
+    for its window's end.
+    """
     failed = 0
     for start in range(0, len(bodies), _BATCH):
         chunk = bodies[start:start + _BATCH]
         answer = _sqs().send_message_batch(
             QueueUrl=queue_url(),
-            Entries=[{"Id": str(n), "MessageBody": body} for n, body in enumerate(chunk)],
+            Entries=[
+                {"Id": str(n), "MessageBody": body, "DelaySeconds": delay_seconds} for n, body in enumerate(chunk)
+            ],
         )
         failed += len(answer.get("Failed", []))
     if failed:

@@ -464,3 +464,17 @@ def test_a_digest_of_round_the_clock_orders_goes_out_at_night(api, loop, clock):
 
     assert len(texts_to(HEAT)) == 6
     assert texts_to(HEAT)[-1] == digest(6, [number(6)])
+
+
+def test_a_digest_the_queue_refuses_is_queued_again_and_counts_its_order_once(api, loop, clock, monkeypatch):
+    flood(api, clock, orders=7)
+    loop.stream.drain()
+    # The digest's own SendMessageBatch, from the delivery of the sixth order: refused once.
+    refusal = refuse(monkeypatch, "SendMessageBatch", "InternalError")
+
+    loop.run()
+    assert refusal.refused == 1
+    clock.move_to(AFTER_THE_WINDOW)
+    loop.run()
+
+    assert texts_to(LSQ_CG)[5:] == [digest(7, [number(6), number(7)])]

@@ -318,7 +318,9 @@ class DutyLeader(_Strict):
     phone: str = Field(pattern=E164_PATTERN)
 
 
-# Each template's placeholders; a template may use any of its own, and no others.
+# Each template's placeholders; a template may use any of its own, and no others. Every one is
+# the city's or the system's own words (numbers, dates, names from this file): none is the
+# resident's, so no text — least of all one to a duty phone — can carry what a submitter typed.
 SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "received": frozenset({"tracking_no", "query_code", "category"}),
     "dispatched": frozenset({"tracking_no", "unit", "due_date"}),
@@ -326,7 +328,8 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "resolved": frozenset({"tracking_no", "unit"}),
     "reopened": frozenset({"tracking_no", "unit", "due_date"}),
     "otp": frozenset({"code", "minutes"}),
-    "staff_new_order": frozenset({"tracking_no", "category", "summary", "sign_due"}),
+    "staff_new_order": frozenset({"tracking_no", "category", "area", "type", "sign_due"}),
+    "staff_digest": frozenset({"minutes", "count", "numbers"}),
     "staff_reopened": frozenset({"tracking_no", "due_date"}),
     "staff_sign_reminder": frozenset({"tracking_no", "sign_due"}),
     "staff_warning": frozenset({"tracking_no", "unit", "due_date"}),
@@ -334,12 +337,24 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "leader_red": frozenset({"tracking_no", "unit", "due_date", "category"}),
     "merged": frozenset({"tracking_no", "main_no"}),
 }
+# Names a template might reach for that hold what the resident gave: refused by name, so the city
+# file's author is told why (an anonymous submitter would otherwise write under the city's signature).
+RESIDENTS_TEXT = frozenset({"summary", "description", "address", "comment", "name", "phone"})
+
+
+class StaffDigest(_Strict):
+    """A duty phone's new orders beyond ``after`` in a window of ``minutes`` come as one text."""
+
+    after: int = Field(default=5, ge=1)
+    # The digest is an SQS message delayed to the window's end: SQS delays 15 minutes at most.
+    minutes: int = Field(default=10, ge=1, le=15)
 
 
 class SmsPolicy(_Strict):
     signature: str = Field(min_length=1, max_length=20)  # sent as 【signature】 before each text
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     daily_cap_per_phone: int = Field(default=10, ge=1)
+    staff_digest: StaffDigest = Field(default_factory=StaffDigest)
     templates: dict[str, str]
 
     def text(self, template: str, **fields: str) -> str:
@@ -363,8 +378,11 @@ class SmsPolicy(_Strict):
             except ValueError as exc:
                 problems.append(f"templates.{name}: {exc}")
                 continue
+            quoting = sorted(used & RESIDENTS_TEXT)
             unknown = sorted(used - SMS_TEMPLATES[name])
-            if unknown:
+            if quoting:
+                problems.append(f"templates.{name}: {{{quoting[0]}}} would quote what the resident gave (no SMS may)")
+            elif unknown:
                 allowed = ", ".join(sorted(SMS_TEMPLATES[name]))
                 problems.append(f"templates.{name}: unknown placeholder {{{unknown[0]}}} (allowed: {allowed})")
         if problems:

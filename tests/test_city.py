@@ -6,7 +6,15 @@ import copy
 import pytest
 import yaml
 
-from chalicelib.city import CITIES_DIR, CityConfigError, TimeLimit, load_city, parse_city
+from chalicelib.city import (
+    CITIES_DIR,
+    RESIDENTS_TEXT,
+    SMS_TEMPLATES,
+    CityConfigError,
+    TimeLimit,
+    load_city,
+    parse_city,
+)
 from chalicelib.domain.geo import contains, deepest_area
 
 CITY = load_city("liaoyuan.yaml")
@@ -153,6 +161,14 @@ def set_open311(**settings):
     return lambda data: data["open311"].update(settings)
 
 
+def set_template(name, text):
+    return lambda data: data["sms"]["templates"].__setitem__(name, text)
+
+
+def set_staff_digest(**digest):
+    return lambda data: data["sms"].__setitem__("staff_digest", digest)
+
+
 BROKEN_FILES = [
     (add_units(("x-street", "nowhere")), "units.x-street: unknown parent 'nowhere'"),
     (add_units(("loop-a", "loop-b"), ("loop-b", "loop-a")), "units.loop-a: parent chain loops"),
@@ -182,6 +198,17 @@ BROKEN_FILES = [
     (add_channel(code="web"), "channels: 'web' is the residents' own channel"),
     (add_channel(code="x", note=""), "channels.4.note"),
     (set_open311(default_type="grievance"), "open311.default_type: unknown type 'grievance'"),
+    # No SMS quotes the resident's words: a duty phone's text is no channel for whoever submits.
+    (set_template("staff_new_order", "新工单{tracking_no}：{summary}"),
+     "templates.staff_new_order: {summary} would quote what the resident gave"),
+    (set_template("leader_red", "【督办】{tracking_no}：{description}"),
+     "templates.leader_red: {description} would quote what the resident gave"),
+    (set_template("received", "已收到：{summary}"), "templates.received: {summary} would quote what the resident gave"),
+    (set_template("staff_digest", "新增{count}件：{address}"),
+     "templates.staff_digest: {address} would quote what the resident gave"),
+    (set_template("staff_new_order", "新工单{tracking_no}{query_code}"), "templates.staff_new_order: unknown placeholder"),
+    (set_staff_digest(after=0, minutes=10), "sms.staff_digest.after"),
+    (set_staff_digest(after=5, minutes=16), "sms.staff_digest.minutes"),  # SQS delays a message 15 minutes at most
 ]
 
 
@@ -192,6 +219,14 @@ def test_inconsistent_city_is_refused_naming_the_path(change, expected):
     message = str(caught.value)
     assert message.startswith(f"{SOURCE}: invalid city configuration")
     assert expected in message
+
+
+def test_the_demo_city_groups_a_duty_phones_new_orders_after_five_in_ten_minutes():
+    assert (CITY.sms.staff_digest.after, CITY.sms.staff_digest.minutes) == (5, 10)
+
+
+def test_no_template_may_name_a_field_of_the_residents_words():
+    assert all(not fields & RESIDENTS_TEXT for fields in SMS_TEMPLATES.values())
 
 
 def test_limit_with_both_units_says_what_to_do():

@@ -53,22 +53,21 @@ def queue_url(name: str | None = None) -> str:
     return _sqs().get_queue_url(QueueName=name or get_settings().notify_queue)["QueueUrl"]
 
 
-def send(bodies: Sequence[str]) -> list[int]:
+def send(bodies: Sequence[str], delay_seconds: int = 0) -> list[int]:
     """Put the bodies on the notify queue; the positions of those SQS did not take (to be tried again).
 
-    A batch SQS refuses whole (throttled, unreachable once the SDK's retries are spent) counts as
-    not taken; any other error is a bug of ours and raises.
+    ``delay_seconds`` (SQS allows 900 at most) keeps them out of sight that long: a digest waits
+    for its window's end. A batch SQS refuses whole (throttled, unreachable once the SDK's retries
+    are spent) counts as not taken; any other error is a bug of ours and raises.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
     refused: list[int] = []
     for start in range(0, len(bodies), _BATCH):
         chunk = bodies[start:start + _BATCH]
+        entries = [{"Id": str(n), "MessageBody": body, "DelaySeconds": delay_seconds} for n, body in enumerate(chunk)]
         try:
-            answer = _sqs().send_message_batch(
-                QueueUrl=queue_url(),
-                Entries=[{"Id": str(n), "MessageBody": body} for n, body in enumerate(chunk)],
-            )
+            answer = _sqs().send_message_batch(QueueUrl=queue_url(), Entries=entries)
         except (BotoCoreError, ClientError):
             refused += range(start, start + len(chunk))
             continue

@@ -13,6 +13,12 @@ needs them at night. The leader's 督办 notice always is. A unit's messages are
 urgent only for an order whose limit runs round the clock (a limit in hours,
 e.g. a burst pipe in 24 h): for those the night counts, while a limit in working
 days does not run until the office opens, so the morning is soon enough.
+
+A unit's new orders beyond the city's ``sms.staff_digest.after`` in one window of
+``minutes`` reach its duty phone as one ``staff_digest`` text at the window's end
+(services/notify.py does it, at delivery). Windows are fixed, aligned on the epoch,
+so every process agrees on them without asking; urgent and routine orders count in
+windows of their own, so a digest is as urgent as the orders it names.
 """
 from __future__ import annotations
 
@@ -29,6 +35,8 @@ RESIDENT = "resident"
 LEADER = "leader"
 UNIT_PREFIX = "unit:"
 FOLLOWER_PREFIX = "follower:"
+NEW_ORDER = "staff_new_order"
+DIGEST = "staff_digest"
 
 
 def unit_audience(code: str) -> str:
@@ -64,9 +72,9 @@ def notices_for(event: Event, order: WorkOrder, city: City, has_contact: bool) -
     if action == "submit":
         return to_resident("received")
     if action in ("auto_dispatch", "dispatch", "reassign"):
-        return to_resident("dispatched") + to_unit("staff_new_order", order.unit)
+        return to_resident("dispatched") + to_unit(NEW_ORDER, order.unit)
     if action == "forward":
-        return to_unit("staff_new_order", order.unit)
+        return to_unit(NEW_ORDER, order.unit)
     if action == "approve_extension":
         return to_resident("extension_granted")
     if action in ("resolve", "approve") and event.to_state is State.RESOLVED:
@@ -98,3 +106,10 @@ def quiet_until(now: dt.datetime, quiet: QuietHours, zone: ZoneInfo) -> dt.datet
         return None
     day = local.date() if at < quiet.end else local.date() + dt.timedelta(days=1)
     return dt.datetime.combine(day, quiet.end, tzinfo=zone)
+
+
+def digest_window(now: dt.datetime, minutes: int) -> tuple[dt.datetime, dt.datetime]:
+    """The start and end (UTC) of the digest window of ``minutes`` that ``now`` falls in."""
+    span = minutes * 60
+    start = dt.datetime.fromtimestamp(now.timestamp() // span * span, dt.timezone.utc)
+    return start, start + dt.timedelta(seconds=span)

@@ -16,6 +16,27 @@ SQS hands it back in the morning (each hold costs one of the queue's receives).
 Residents' phones get at most ``daily_cap_per_phone`` texts a day; staff duty
 phones are not capped, as a unit's work must reach it however busy the day.
 
+No text quotes a resident's words (the city's templates cannot name them, and
+``render`` has none to give): a duty phone hears the number, category, area and
+type, never what an anonymous submitter typed under the city's signature.
+
+A burst of new orders reaches a duty phone as one digest. At delivery of a
+``staff_new_order`` to a unit, the unit's window (``sms.staff_digest``: ``after``
+orders within ``minutes``; domain/notices.py ``digest_window``) counts it, with a
+DynamoDB ADD on the counters table. Up to ``after`` in a window are sent one by
+one, as before; beyond, none is: the first ones held (``DIGEST_LISTS`` of them)
+are noted on the window, and the first of them queues one ``staff_digest``
+message, delayed by SQS to the window's end. Delivered, the digest reads the
+window and sends one text: the window's count and the noted numbers. It is
+idempotent on the window (one text however often SQS delivers it), held by the
+quiet hours like any staff message, and urgent when its orders are (urgent and
+routine orders count in windows of their own). Nothing is lost: each order is in
+its unit's queue whether texted or not. A failed single send or a digest that
+could not be queued gives its count back and is retried; the scheduler is whoever
+heads the window's noted numbers, so a retried one schedules again (the digest's
+fixed id makes a second copy harmless). Fixed windows let a burst across a
+window's end ring ``2 × after`` times, never more.
+
 Logs carry the tracking number, the template and the outcome — never the
 number, the text, or the query code.
 """
@@ -33,11 +54,20 @@ from chalicelib.adapters import queue
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.sms import get_sender
 from chalicelib.city import City
-from chalicelib.domain.notices import FOLLOWER_PREFIX, LEADER, RESIDENT, UNIT_PREFIX, quiet_until
+from chalicelib.domain.notices import (
+    DIGEST,
+    FOLLOWER_PREFIX,
+    LEADER,
+    NEW_ORDER,
+    RESIDENT,
+    UNIT_PREFIX,
+    digest_window,
+    quiet_until,
+)
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime
 
-SUMMARY_CHARS = 20
+DIGEST_LISTS = 3  # how many of the orders it stands for a digest names
 # Longer than a message can stay in the queue, so a late duplicate still finds the record.
 SENT_RECORD_SECONDS = 7 * 24 * 3600
 
@@ -173,6 +203,8 @@ def _send(message: dict) -> dict:
     """Send one message, once: wrapped by Powertools idempotency (``_send_once``)."""
     msg = Message(**message)
     city = runtime.city()
+    if msg.template == DIGEST:
+        return _send_digest(msg, city)
     item = storage.get_order(msg.tracking_no)
     if item is None:
         raise Poison("no such order")
@@ -185,16 +217,61 @@ def _send(message: dict) -> dict:
     quota = _quota_name(phone, city) if msg.audience == RESIDENT or follower else None
     if quota and not storage.take_quota(quota, city.sms.daily_cap_per_phone, runtime.now() + dt.timedelta(days=2)):
         return _log(msg, "capped")
+    window = None
+    if msg.template == NEW_ORDER and msg.audience.startswith(UNIT_PREFIX):
+        start, end = digest_window(runtime.now(), city.sms.staff_digest.minutes)
+        window = _window_name(msg.audience, msg.urgent, start)
+        # Kept as long as the queue keeps the digest, which may wait out the quiet hours.
+        counted, held = storage.count_in_window(window, end + dt.timedelta(seconds=queue.RETENTION_SECONDS))
+        if counted > city.sms.staff_digest.after:
+            return _hold_for_digest(msg, window, held, end)
+    return _send_text(msg, phone, text, counts=[name for name in (quota, window) if name])
+
+
+def _send_text(msg: Message, phone: str, text: str, counts: list[str]) -> dict:
+    """Hand the text to the provider; if it fails, ``counts`` are given back and it is tried again."""
     try:
         get_sender().send(phone, text)
     except Exception as exc:  # noqa: BLE001 - any provider failure is retried the same way
-        if quota:
-            storage.give_back_quota(quota)
+        for name in counts:
+            storage.give_back_quota(name)
         _log(msg, "failed", error=type(exc).__name__)
         # Not chained: a provider's message may quote the number.
         raise SendFailed(type(exc).__name__) from None
     count("SmsSent")
     return _log(msg, "sent")
+
+
+# ---- the digest: a burst of new orders as one text -------------------------------------
+
+def _window_name(audience: str, urgent: bool, start: dt.datetime) -> str:
+    """A unit's digest window, urgent and routine orders apart; also its digest's id (one per window)."""
+    return f"digest#{audience}#{'urgent' if urgent else 'routine'}#{start:%Y%m%dT%H%MZ}"
+
+
+def _hold_for_digest(msg: Message, window: str, held: list[str], end: dt.datetime) -> dict:
+    """Not sent singly: noted on the window; whoever heads its notes queues the digest for its end."""
+    if len(held) < DIGEST_LISTS and msg.tracking_no not in held:
+        held = storage.hold_in_window(window, msg.tracking_no)
+    if held[:1] == [msg.tracking_no]:  # the first held, and it again if retried: the digest is queued
+        digest = {"id": window, "tracking_no": msg.tracking_no, "template": DIGEST, "audience": msg.audience,
+                  "urgent": msg.urgent}
+        if queue.send([json.dumps(digest)], delay_seconds=math.ceil((end - runtime.now()).total_seconds())):
+            storage.give_back_quota(window)  # not queued: its retry counts it again
+            raise SendFailed("the digest was not queued")
+    return _log(msg, "digested")
+
+
+def _send_digest(msg: Message, city: City) -> dict:
+    """The window's one text: how many new orders it had, and the first numbers not texted singly."""
+    phone = _unit_phone(msg.audience, city)
+    if phone is None:
+        return _log(msg, "no_recipient")
+    digest = city.sms.staff_digest
+    counted, held = storage.read_window(msg.id)
+    numbers = "、".join(held) + ("等" if counted - digest.after > len(held) else "")
+    text = city.sms.text(DIGEST, minutes=str(digest.minutes), count=str(counted), numbers=numbers)
+    return _send_text(msg, phone, text, counts=[])
 
 
 def _log(msg: Message, outcome: str, **extra) -> dict:
@@ -211,7 +288,11 @@ def _recipient(msg: Message, item: storage.OrderModel, city: City) -> str | None
         return _contact_phone(follower) if follower is not None else None
     if msg.audience == LEADER:
         return city.leader_on_duty.phone if city.leader_on_duty else None
-    unit = city.unit_by_code.get(msg.audience.removeprefix(UNIT_PREFIX))
+    return _unit_phone(msg.audience, city)
+
+
+def _unit_phone(audience: str, city: City) -> str | None:
+    unit = city.unit_by_code.get(audience.removeprefix(UNIT_PREFIX))
     return unit.phone if unit else None
 
 
@@ -224,6 +305,8 @@ def _contact_phone(item: storage.OrderModel) -> str | None:
 def render(msg: Message, item: storage.OrderModel, city: City, tracking_no: str | None = None) -> str:
     """【signature】 and the city's template, filled from the order and the message's payload.
 
+    Never from the resident's words (the description, the address): no SMS may carry them.
+
     ``tracking_no`` replaces the order's own number in the text (a follower's, for 并单).
     """
     zone = city.zone
@@ -234,7 +317,8 @@ def render(msg: Message, item: storage.OrderModel, city: City, tracking_no: str 
         "due_date": _day(item.due_at.astimezone(zone)) if item.due_at else "",
         "sign_due": _minute(item.sign_due_at.astimezone(zone)) if item.sign_due_at else "",
         "category": city.category_by_code[item.category].name if item.category in city.category_by_code else "",
-        "summary": _summary(item.description),
+        "area": city.area_name.get(item.area, "") if item.area else "",
+        "type": city.type_by_code[item.type].name if item.type in city.type_by_code else "",
         **_open_payload(item.tracking_no, msg.payload),
     }
     try:
@@ -249,11 +333,6 @@ def _day(at: dt.datetime) -> str:
 
 def _minute(at: dt.datetime) -> str:
     return f"{at.month}月{at.day}日{at:%H:%M}"
-
-
-def _summary(description: str) -> str:
-    text = " ".join(description.split())
-    return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "…"
 
 
 def _quota_name(phone: str, city: City) -> str:

@@ -74,7 +74,7 @@ from chalicelib.storage.otp import (
     use_otp,
 )
 from chalicelib.storage.pages import Page
-from chalicelib.storage.quotas import give_back_quota, take_quota
+from chalicelib.storage.quotas import count_in_window, give_back_quota, hold_in_window, read_window, take_quota
 from chalicelib.storage.reads import (
     ListFilter,
     due_for_check,
@@ -115,7 +115,7 @@ __all__ = [
     "Claim", "ClaimTaken", "external_claim", "get_claim", "idempotency_claim", "token_claim",
     "api_keys_of", "get_api_key", "put_api_key", "revoke_api_key",
     "OtpRejected", "OtpUse", "get_otp", "put_otp", "restore_otp", "try_otp", "use_otp",
-    "give_back_quota", "take_quota",
+    "count_in_window", "give_back_quota", "hold_in_window", "read_window", "take_quota",
     # reads
     "ListFilter", "Page", "due_for_check", "get_order", "list_orders", "orders_by_number", "orders_of_phone",
     "stored_numbers",

@@ -1,4 +1,4 @@
-"""Capped counts of uses (a phone's daily SMS), kept by TTL."""
+"""Capped counts of uses (a phone's daily SMS) and a duty phone's digest windows, kept by TTL."""
 from __future__ import annotations
 
 import datetime as dt
@@ -26,3 +26,23 @@ def take_quota(name: str, cap: int, expires_at: dt.datetime) -> bool:
 def give_back_quota(name: str) -> None:
     """Undo one ``take_quota``: the use it counted did not happen."""
     CounterModel(name).update(actions=[CounterModel.value.add(-1)])
+
+
+def count_in_window(name: str, expires_at: dt.datetime) -> tuple[int, list[str]]:
+    """Count one more new order in the digest window ``name``: the count now, and its numbers held so far."""
+    window = CounterModel(name)
+    window.update(actions=[CounterModel.value.add(1), CounterModel.expires_at.set(expires_at)])
+    return int(window.value), list(window.held or [])
+
+
+def hold_in_window(name: str, tracking_no: str) -> list[str]:
+    """Add ``tracking_no`` to the window's numbers held for its digest; the numbers now, first held first."""
+    window = CounterModel(name)
+    window.update(actions=[CounterModel.held.set((CounterModel.held | []).append([tracking_no]))])
+    return list(window.held)
+
+
+def read_window(name: str) -> tuple[int, list[str]]:
+    """The window's count and held numbers, as last written (a strongly consistent read)."""
+    window = CounterModel.get(name, consistent_read=True)
+    return int(window.value), list(window.held or [])

@@ -1,7 +1,9 @@
 """The other tables (pynamodb models): counters, outbox, otp, hotspots, claims, api-keys, stats; MODELS.
 
-- counters: atomic daily sequences for tracking numbers, and the daily SMS
-  count per phone (kept two days, by TTL).
+- counters: atomic daily sequences for tracking numbers, the daily SMS
+  count per phone (kept two days, by TTL), and a duty phone's new orders per
+  digest window with the first few numbers not texted singly (kept, by TTL,
+  as long as the notify queue keeps the window's digest).
 - outbox: one item per SMS to send, put in the same transaction as the change
   that causes it, so no change can be stored without its messages or the other
   way round. Its stream (NEW_IMAGE) feeds the notify queue; items expire by TTL.
@@ -48,7 +50,8 @@ class CounterModel(Model):
 
     name = UnicodeAttribute(hash_key=True)
     value = NumberAttribute(default=0)
-    expires_at = TTLAttribute(null=True)  # set on the daily SMS counts only
+    expires_at = TTLAttribute(null=True)  # set on the daily SMS counts and the digest windows
+    held = ListAttribute(of=UnicodeAttribute, null=True)  # a digest window's first orders not texted singly
 
 
 class OutboxModel(Model):

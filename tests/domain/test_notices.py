@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.city import QuietHours, load_city
 from chalicelib.domain.lifecycle import RULES
-from chalicelib.domain.notices import notices_for, quiet_until
+from chalicelib.domain.notices import digest_window, notices_for, quiet_until
 from chalicelib.domain.orders import SYSTEM, Event, State, WorkOrder
 
 CITY = load_city("liaoyuan.yaml")
@@ -148,3 +148,18 @@ def test_quiet_hours_end_at_the_next_end_of_the_span(quiet, now, until):
 def test_quiet_hours_are_the_citys_local_time_whatever_the_clocks_zone():
     utc_23h_local = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.timezone.utc)  # 23:00 in Liaoyuan
     assert quiet_until(utc_23h_local, NIGHT, ZONE) == at(21, 7, 30)
+
+
+# ---- digest windows ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("at", "start"),
+    [
+        (dt.datetime(2026, 11, 20, 10, 0, tzinfo=ZONE), dt.datetime(2026, 11, 20, 10, 0, tzinfo=ZONE)),
+        (dt.datetime(2026, 11, 20, 10, 9, 59, 999999, tzinfo=ZONE), dt.datetime(2026, 11, 20, 10, 0, tzinfo=ZONE)),
+        (dt.datetime(2026, 11, 20, 10, 10, tzinfo=ZONE), dt.datetime(2026, 11, 20, 10, 10, tzinfo=ZONE)),
+        (dt.datetime(2026, 11, 20, 2, 5, tzinfo=dt.timezone.utc), dt.datetime(2026, 11, 20, 10, 0, tzinfo=ZONE)),
+    ],
+)
+def test_a_digest_window_is_the_same_for_every_process_whatever_its_zone(at, start):
+    assert digest_window(at, 10) == (start, start + dt.timedelta(minutes=10))

@@ -149,6 +149,10 @@ def add_channel(**channel):
     return lambda data: data["channels"].append({"code": "hotline", "name": "热线", "note": "免短信验证", **channel})
 
 
+def add_media_type(kind, content_type):
+    return lambda data: data["media"]["kinds"][kind]["types"].append(content_type)
+
+
 def set_open311(**settings):
     return lambda data: data["open311"].update(settings)
 
@@ -182,6 +186,7 @@ BROKEN_FILES = [
     (add_channel(code="web"), "channels: 'web' is the residents' own channel"),
     (add_channel(code="x", note=""), "channels.4.note"),
     (set_open311(default_type="grievance"), "open311.default_type: unknown type 'grievance'"),
+    (add_media_type("photo", "image/gif"), "media.kinds.photo.types: Value error, no content check for image/gif"),
 ]
 
 

@@ -1,11 +1,23 @@
 """Intake: presigned uploads and the submission of a request.
 
-A submission is checked against the city's catalogue, its uploads are checked
-as stored (S3 enforces the POST policy, emulators do not), it gets a tracking
-number from an atomic daily counter, is routed, and is written with its first
-events in one transaction. An ``Idempotency-Key`` makes the whole of it
+Uploads: ``POST /uploads`` grants a presigned POST whose policy pins the content type
+and caps the size, and an upload id that carries the key, the declared type and size
+and, when a staff bearer token asked, whom it is for, signed. A submission takes
+residents' uploads only, a resolve the acting staff member's own (services/staff.py).
+Before anything is numbered or copied, each upload is checked as stored: there, of the
+declared type and size (S3 enforces the policy, emulators do not), and its first bytes
+those of its type (one ranged GET; domain/media_types.py), since S3 keeps whatever
+bytes come with the type. An upload is attached once: the same id twice in one request
+is refused, and each attached upload is claimed (``upload#…``) in the transaction of
+the order or the resolve that attaches it, read first so a used one is refused early.
+
+A submission is checked against the city's catalogue, its uploads as above, it gets
+a tracking number from an atomic daily counter, is routed, and is written with its
+first events in one transaction. An ``Idempotency-Key`` makes the whole of it
 happen once: a retry gets the first answer back, including its query code,
-which the idempotency record keeps sealed with the field cipher.
+which the idempotency record keeps sealed with the field cipher; a retry whose first
+run stored the order but lost its answer is answered from that order, not refused for
+the uploads that run attached.
 
 A named submission proves its phone with an SMS code (``contact.otp``), used up
 in the order's own transaction: one code makes one order, a failed write leaves

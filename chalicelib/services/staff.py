@@ -153,7 +153,7 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
         # and those a concurrent identical resolve, which may have won, points at.)
         raise Conflict(exc.message, dict(_STALE)) from None
     except storage.ClaimTaken as taken:  # attached by another resolve since its check (copies stay, as above)
-        raise used_upload(taken, uploads, "result_media") from None
+        raise (used_upload(taken, uploads, "result_media") or taken) from None
     count("OrderAction")
     logger.info(
         "order action",

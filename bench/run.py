@@ -193,7 +193,7 @@ class Bench:
             "POST", "/api/v1/uploads", {"filename": "photo.jpg", "content_type": "image/jpeg", "size": 2048}, expect=201
         )
         self.s3.put_object(
-            Bucket=self.bucket, Key=upload["fields"]["key"], Body=b"\xff\xd8" + b"x" * 2046, ContentType="image/jpeg"
+            Bucket=self.bucket, Key=upload["fields"]["key"], Body=b"\xff\xd8\xff" + b"x" * 2045, ContentType="image/jpeg"
         )
         return upload["upload_id"]
 

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from chalicelib.domain.media_types import unchecked
+
 CITIES_DIR = Path(__file__).parent / "cities"
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -149,6 +151,16 @@ class RoutingRule(_Strict):
 class MediaKind(_Strict):
     max_bytes: int = Field(gt=0)
     types: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("types")
+    @classmethod
+    def _checkable(cls, types: tuple[str, ...]) -> tuple[str, ...]:
+        # An upload's bytes are checked against its type after the fact (domain/media_types.py):
+        # a type with no signature there could not be checked, so it may not be offered.
+        unknown = unchecked(types)
+        if unknown:
+            raise ValueError(f"no content check for {', '.join(unknown)} (domain/media_types.py)")
+        return types
 
 
 class MediaPolicy(_Strict):

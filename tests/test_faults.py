@@ -100,12 +100,16 @@ def test_a_throttled_idempotency_record_answers_503_and_the_key_stays_usable(api
 
 
 @pytest.mark.parametrize("named", [True, False], ids=["named", "anonymous"])
-def test_a_keyed_submission_stored_but_not_marked_done_is_answered_from_its_order(api, clock, monkeypatch, named):
+@pytest.mark.parametrize("media", [0, 2], ids=["no-media", "with-media"])
+def test_a_keyed_submission_stored_but_not_marked_done_is_answered_from_its_order(
+    api, clock, monkeypatch, named, media
+):
     """The order is stored, then DynamoDB refuses Powertools' mark that the key is done (a Lambda
     timing out there leaves the same): the key is in progress until the invocation's time is up,
     then a retry is answered from the stored order, not made into a second one (nor refused for
-    its SMS code, used by the first)."""
-    named = verified(api, body()) if named else body(anonymous=True, drop=("contact",))
+    its SMS code, used by the first, or for its uploads, attached by the first)."""
+    photos = [upload(api) for _ in range(media)]
+    named = verified(api, body(media=photos)) if named else body(anonymous=True, drop=("contact",), media=photos)
     refuse(monkeypatch, "UpdateItem", "ThrottlingException", where=lambda params: params["TableName"] == IDEMPOTENCY)
 
     assert_unavailable(api.post(REQUESTS, named, KEY))
@@ -234,7 +238,7 @@ def test_an_upload_gone_between_its_check_and_its_copy_answers_422_and_leaves_no
 
 def test_a_throttled_s3_answers_503(api, clock, monkeypatch):
     photo = upload(api)
-    refuse(monkeypatch, "HeadObject", "SlowDown")
+    refuse(monkeypatch, "GetObject", "SlowDown")
 
     assert_unavailable(api.post(REQUESTS, verified(api, body(media=[photo]))))
     assert stored() == NOTHING

@@ -1,4 +1,5 @@
-"""The media bucket: presigned uploads, checks after upload, attaching, short-lived links.
+"""The media bucket: presigned uploads, checks after upload (type, size, first bytes), attaching,
+short-lived links.
 
 Uploads land under ``uploads/`` (a lifecycle rule deletes what is never
 attached); a submitted request copies its files to ``media/<tracking_no>/``.
@@ -18,8 +19,10 @@ from chalicelib.adapters.aws import boto3_client
 from chalicelib.settings import get_settings
 
 UPLOAD_PREFIX = "uploads/"
-# How S3 says an object is not there: HEAD has no body, so only its status ("404") comes back.
+# How S3 says an object is not there (a HEAD, having no body, says only "404"); and that a range
+# starts past its end: only an empty object, which the POST policy's minimum of one byte forbids.
 _MISSING = ("404", "NoSuchKey", "NotFound")
+_EMPTY = ("InvalidRange", "416")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class StoredObject:
     key: str
     content_type: str
     size: int
+    head: bytes  # its first bytes, as many as were asked for (fewer if it is shorter)
 
 
 class MediaStore:
@@ -48,15 +52,25 @@ class MediaStore:
             ExpiresIn=expires_in,
         )
 
-    def inspect(self, key: str) -> StoredObject | None:
-        """What was really stored, or None: S3 enforces the POST policy, emulators do not."""
+    def inspect(self, key: str, head_bytes: int) -> StoredObject | None:
+        """What was really stored, with its first ``head_bytes``, or None (nothing, or nothing but
+        an empty object, the policy's minimum being one byte).
+
+        One ranged GET: its answer has the type, the whole size (Content-Range) and the first
+        bytes, and never more of a file that may be 100 MB.
+        """
         try:
-            head = self._s3.head_object(Bucket=self.bucket, Key=key)
+            got = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{head_bytes - 1}")
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING:
+            if exc.response.get("Error", {}).get("Code") in (*_MISSING, *_EMPTY):
                 return None
             raise
-        return StoredObject(key, head.get("ContentType", ""), head["ContentLength"])
+        with got["Body"] as body:
+            head = body.read(head_bytes)
+        # "bytes 0-31/2048"; an object shorter than the range comes whole, maybe without it.
+        whole = got.get("ContentRange", "").rpartition("/")[2]
+        size = int(whole) if whole.isdigit() else got["ContentLength"]
+        return StoredObject(key, got.get("ContentType", ""), size, head)
 
     def attach(self, source_key: str, target_key: str) -> bool:
         """Copy ``source_key`` to ``target_key``; False if the source is gone (expired or deleted since its check)."""

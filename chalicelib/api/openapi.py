@@ -15,7 +15,7 @@ from chalice.app import Request, Response
 from pydantic import BaseModel, TypeAdapter
 
 from chalicelib.api.http import endpoint, respond
-from chalicelib.api.operations import OPERATIONS, PATH_PARAMETERS, Operation
+from chalicelib.api.operations import OPERATIONS, PATH_PARAMETERS, STAFF, Operation
 from chalicelib.api.responses import Error
 from chalicelib.api.schemas import IDEMPOTENCY_KEY
 
@@ -155,6 +155,8 @@ def _security(op: Operation) -> list[dict] | None:
         return [{"resident": []}]
     if op.partner_key:
         return [{}, {"partnerApiKey": []}]  # a resident's submission needs nothing
+    if op.staff_optional:
+        return [{}, {"staff": [role.value for role in STAFF]}]
     return None
 
 

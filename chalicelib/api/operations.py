@@ -44,6 +44,7 @@ class Operation:
     query: type[BaseModel] | None = None
     roles: tuple[Role, ...] = ()  # staff roles that may call it: a staff bearer token is needed
     resident: bool = False  # a resident's bearer token (POST /otp/verify) is needed
+    staff_optional: bool = False  # a staff bearer token may be sent (and is checked if it is)
     partner_key: bool = False  # X-Api-Key may be sent (a partner channel's submission)
     idempotency_key: bool = False  # Idempotency-Key may be sent
     errors: tuple[int, ...] = ()  # error statuses besides those the inputs and the auth imply
@@ -84,7 +85,13 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", f"{V1}/uploads", "create_upload", "residents",
         "A presigned POST for one photo, video or voice note",
-        {201: out.UploadTicket}, body=(into.UploadRequest,),
+        {201: out.UploadTicket}, body=(into.UploadRequest,), staff_optional=True, errors=(401,),
+        description=(
+            "Without a token, a resident's upload, for a submission's media. With a staff bearer token, "
+            "that staff member's, for their own resolve's result_media only. Each upload is attached "
+            "once; its bytes must be of its declared type."
+        ),
+        notes={401: "A bearer token was sent and is not a valid staff token"},
     ),
     Operation(
         "POST", f"{V1}/suggest", "suggest_category", "residents",

@@ -7,6 +7,7 @@ on. Staff actions, residents' ratings and the sweep's system actions all come th
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib import storage
@@ -24,12 +25,14 @@ def _change(
 
 
 def take(
-    item: storage.OrderModel, order: WorkOrder, action: str, actor: Actor, params: dict[str, Any], ctx: Context
+    item: storage.OrderModel, order: WorkOrder, action: str, actor: Actor, params: dict[str, Any], ctx: Context,
+    claims: Sequence[storage.Claim] = (),
 ) -> WorkOrder:
-    """The order after ``action``, stored. Raises what ``apply`` raises, and ``StaleWrite`` if
-    someone changed the order since ``item`` was read (then nothing is written)."""
+    """The order after ``action``, stored with ``claims`` (the uploads it attaches). Raises what ``apply``
+    raises, ``StaleWrite`` if someone changed the order since ``item`` was read and ``ClaimTaken`` if
+    one of ``claims`` is somebody's already (then nothing is written)."""
     change = _change(item, order, action, actor, params, ctx)
-    storage.record_changes([change])
+    storage.record_changes([change], claims)
     return change.order
 
 

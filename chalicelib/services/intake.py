@@ -1,11 +1,23 @@
 """Intake: presigned uploads and the submission of a request.
 
-A submission is checked against the city's catalogue, its uploads are checked
-as stored (S3 enforces the POST policy, emulators do not), it gets a tracking
-number from an atomic daily counter, is routed, and is written with its first
-events in one transaction. An ``Idempotency-Key`` makes the whole of it
+Uploads: ``POST /uploads`` grants a presigned POST whose policy pins the content type
+and caps the size, and an upload id that carries the key, the declared type and size
+and, when a staff bearer token asked, whom it is for, signed. A submission takes
+residents' uploads only, a resolve the acting staff member's own (services/staff.py).
+Before anything is numbered or copied, each upload is checked as stored: there, of the
+declared type and size (S3 enforces the policy, emulators do not), and its first bytes
+those of its type (one ranged GET; domain/media_types.py), since S3 keeps whatever
+bytes come with the type. An upload is attached once: the same id twice in one request
+is refused, and each attached upload is claimed (``upload#…``) in the transaction of
+the order or the resolve that attaches it, read first so a used one is refused early.
+
+A submission is checked against the city's catalogue, its uploads as above, it gets
+a tracking number from an atomic daily counter, is routed, and is written with its
+first events in one transaction. An ``Idempotency-Key`` makes the whole of it
 happen once: a retry gets the first answer back, including its query code,
-which the idempotency record keeps sealed with the field cipher.
+which the idempotency record keeps sealed with the field cipher; a retry whose first
+run stored the order but lost its answer is answered from that order, not refused for
+the uploads that run attached.
 
 A named submission proves its phone with an SMS code (``contact.otp``), used up
 in the order's own transaction: one code makes one order, a failed write leaves
@@ -51,6 +63,7 @@ from chalicelib.domain.codes import new_query_code, tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, OutsideJurisdiction, StaleWrite
 from chalicelib.domain.geo import contains, deepest_area, wgs84_of
 from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Actor, Context, apply, open_order
+from chalicelib.domain.media_types import HEAD_BYTES, matches
 from chalicelib.domain.notices import notices_for
 from chalicelib.domain.routing import route
 from chalicelib.domain.stats import submission
@@ -70,9 +83,17 @@ class Upload:
     content_type: str
     size: int
     kind: str
+    owner: str | None = None  # the staff member it was made for (``uploader_tag``); None: a resident's
+
+    @property
+    def claim(self) -> storage.Claim:
+        """Put with the order that attaches the upload: an upload is attached once."""
+        return storage.Claim(storage.upload_claim(self.key.removeprefix(UPLOAD_PREFIX)))
 
 
-def create_upload(request: UploadRequest) -> dict:
+def create_upload(request: UploadRequest, uploader: Actor | None = None) -> dict:
+    """A presigned POST for one file; ``uploader``: the staff member asking (a resolve's result
+    photo), whose upload only they may attach. Without one, a resident's, for a submission."""
     city = runtime.city()
     kind = city.media_kind(request.content_type)
     if kind is None:
@@ -86,8 +107,9 @@ def create_upload(request: UploadRequest) -> dict:
     store, ttl = get_media_store(), get_settings().upload_ttl_seconds
     key = store.new_upload_key()
     post = store.presign_upload(key, request.content_type, request.size, ttl)
+    owner = uploader_tag(uploader) if uploader is not None else None
     return {
-        "upload_id": _upload_id(key, request.content_type, request.size),
+        "upload_id": _upload_id(key, request.content_type, request.size, owner),
         "kind": kind,
         "url": post["url"],
         "fields": post["fields"],
@@ -95,46 +117,103 @@ def create_upload(request: UploadRequest) -> dict:
     }
 
 
-def _upload_id(key: str, content_type: str, size: int) -> str:
-    """The upload's key and what was declared for it, signed so a client cannot alter them."""
-    body = f"{key.removeprefix(UPLOAD_PREFIX)}.{size}.{content_type.replace('/', '_')}"
+def uploader_tag(actor: Actor) -> str:
+    """Who a staff upload is for, as its id carries it: a keyed hash of the staff id (the subject),
+    which the id need not show; 64 bits, as the id is signed and the tag only tells staff apart."""
+    return get_cipher().keyed_hash("upload-owner", actor.id)[:16]
+
+
+def _upload_id(key: str, content_type: str, size: int, owner: str | None = None) -> str:
+    """The upload's key, what was declared for it and whom it is for, signed so a client cannot alter them.
+
+    ``<key>.<size>.<type>[.<owner>].<signature>``: no part has a dot (the types are those
+    domain/media_types.py knows, "/" written "_").
+    """
+    parts = [key.removeprefix(UPLOAD_PREFIX), str(size), content_type.replace("/", "_")]
+    body = ".".join(parts if owner is None else [*parts, owner])
     return f"{body}.{get_cipher().sign(body)}"
 
 
 def _declared_upload(upload_id: str, city: City) -> Upload | None:
-    try:
-        body, signature = upload_id.rsplit(".", 1)
-        name, size, content_type = body.split(".", 2)
-    except ValueError:
-        return None
+    body, _, signature = upload_id.rpartition(".")
     # As bytes: compare_digest refuses str with non-ASCII characters, and an id is client input.
-    if not hmac.compare_digest(signature.encode(), get_cipher().sign(body).encode()):
+    if not body or not hmac.compare_digest(signature.encode(), get_cipher().sign(body).encode()):
         return None
-    content_type = content_type.replace("_", "/", 1)
+    parts = body.split(".")
+    if len(parts) not in (3, 4):
+        return None
+    content_type = parts[2].replace("_", "/", 1)
     kind = city.media_kind(content_type)
-    return Upload(f"{UPLOAD_PREFIX}{name}", content_type, int(size), kind) if kind else None
+    if kind is None:  # a type the city offered once and no longer does
+        return None
+    owner = parts[3] if len(parts) == 4 else None
+    return Upload(f"{UPLOAD_PREFIX}{parts[0]}", content_type, int(parts[1]), kind, owner)
 
 
 _MISSING_UPLOAD = "附件不存在或未上传完成，请重新上传"
+_REPEATED_UPLOAD = "同一附件只能添加一次"
+_USED_UPLOAD = "附件已使用，不能再次提交，请重新上传"
+_NOT_YOURS = "附件不是您本人上传的，请重新上传"
+_UPLOAD_PROBLEMS = "附件有误，请检查后重新上传"
 
 
-def verified_uploads(upload_ids: list[str], city: City, field: str) -> list[Upload]:
-    """The uploads as S3 holds them, each matching what was declared for it."""
-    uploads, problems = [], {}
+class UploadsUsed(InvalidInput):
+    """Some of the uploads are attached already: to another submission or resolve, or to an earlier run
+    of this very submission whose answer was lost."""
+
+
+def verified_uploads(upload_ids: list[str], city: City, field: str, owner: str | None = None) -> list[Upload]:
+    """The uploads as S3 holds them, each matching what was declared for it (type, size, first bytes),
+    each made for ``owner`` (a staff member's ``uploader_tag``; None: a resident's) and attached nowhere.
+
+    Whether one is attached already is read first (one BatchGetItem), so a used upload is refused
+    before anything is numbered or copied; the claim in the order's own transaction settles a race.
+    """
+    declared, problems = {}, {}
     for i, upload_id in enumerate(upload_ids):
-        declared = _declared_upload(upload_id, city)
-        stored = get_media_store().inspect(declared.key) if declared else None
-        if stored is None:
+        upload = _declared_upload(upload_id, city)
+        if upload is None:
             problems[f"{field}.{i}"] = _MISSING_UPLOAD
-        elif stored.content_type != declared.content_type:
-            problems[f"{field}.{i}"] = "附件类型与申请上传时不符"
-        elif stored.size > declared.size or stored.size > city.media.kinds[declared.kind].max_bytes:
-            problems[f"{field}.{i}"] = "附件大小超过限制"
+        elif upload.owner != owner:
+            problems[f"{field}.{i}"] = _NOT_YOURS
+        elif upload.key in {u.key for u in declared.values()}:
+            problems[f"{field}.{i}"] = _REPEATED_UPLOAD  # nine copies of one 100 MB video
         else:
-            uploads.append(declared)
+            declared[f"{field}.{i}"] = upload
+    used = storage.taken_claims([upload.claim.name for upload in declared.values()])
+    for at, upload in declared.items():
+        problem = _USED_UPLOAD if upload.claim.name in used else _stored_problem(upload, city)
+        if problem:
+            problems[at] = problem
+    if used:
+        raise UploadsUsed(_UPLOAD_PROBLEMS, problems)
     if problems:
-        raise InvalidInput("附件有误，请检查后重新上传", problems)
-    return uploads
+        raise InvalidInput(_UPLOAD_PROBLEMS, problems)
+    return list(declared.values())
+
+
+def _stored_problem(upload: Upload, city: City) -> str | None:
+    """What is wrong with the upload as stored, if anything: S3 enforces the POST policy (emulators
+    do not), but stores whatever bytes come with the type it pins."""
+    stored = get_media_store().inspect(upload.key, HEAD_BYTES)
+    if stored is None:
+        return _MISSING_UPLOAD
+    if stored.content_type != upload.content_type:
+        return "附件类型与申请上传时不符"
+    if stored.size > upload.size or stored.size > city.media.kinds[upload.kind].max_bytes:
+        return "附件大小超过限制"
+    if not matches(upload.content_type, stored.head):
+        return f"文件内容与类型不符，请上传真实的{_KIND_LABELS[upload.kind]}文件"
+    return None
+
+
+def used_upload(taken: storage.ClaimTaken, uploads: list[Upload], field: str) -> UploadsUsed | None:
+    """The 422 when ``taken`` is one of ``uploads``' claims: attached elsewhere between its check and
+    this write (a race)."""
+    for i, upload in enumerate(uploads):
+        if taken.claim.name == upload.claim.name:
+            return UploadsUsed(_UPLOAD_PROBLEMS, {f"{field}.{i}": _USED_UPLOAD})
+    return None
 
 
 def attachments(uploads: list[Upload], prefix: str) -> list[Upload]:
@@ -298,7 +377,10 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
     vouched = contact is not None and source.vouches_for_contact
     # The phone is proven by its SMS code, or vouched for by the partner (the hotline spoke to the caller).
     phone_hash = otp.phone_hash if otp else verification.phone_hash(contact.phone) if vouched else None
-    uploads = verified_uploads(request.media, city, "media")
+    try:
+        uploads = verified_uploads(request.media, city, "media")
+    except UploadsUsed as used:
+        return _answer_of_an_earlier_run(source, key, fingerprint, used)
     # Only now, with nothing left that could refuse the input, is a number taken: a refused
     # submission costs the day's sequence nothing.
     tracking_no = _next_tracking_no(ctx)
@@ -342,7 +424,7 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         duplicates=tuple(around.duplicates),
     )
     tallies = submission(order, city.zone, *point)
-    claims = source.claims(tracking_no, query_code, key, fingerprint)
+    claims = source.claims(tracking_no, query_code, key, fingerprint) + [upload.claim for upload in uploads]
     try:
         attach_uploads(uploads, attached, "media")
         storage.create_order(report, order, events, notices, otp=otp, claims=claims, tallies=tallies)
@@ -350,6 +432,8 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         _discard(attached)  # those made, and those not: the prefix is this attempt's own
         if key is not None and isinstance(exc, storage.ClaimTaken) and exc.claim.name == key_claim(key):
             return answered_before(storage.get_claim(exc.claim.name), fingerprint)  # a retry raced this one
+        if isinstance(exc, storage.ClaimTaken) and (used := used_upload(exc, uploads, "media")):
+            raise used from None
         if isinstance(exc, storage.OtpRejected):  # used by a concurrent submission since it was tried
             raise verification.refused("contact.otp") from None
         if isinstance(exc, StaleWrite):  # another transaction on its code or claims, or its number taken
@@ -365,6 +449,18 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         suspected_duplicates=len(around.duplicates),
     )
     return views.submitted(order, query_code, city)
+
+
+def _answer_of_an_earlier_run(source: Source, key: str | None, fingerprint: str | None, used: UploadsUsed) -> dict:
+    """A submission whose uploads are attached already: answered as its earlier run was, if that run
+    stored it (its answer lost: the Lambda timed out, say), else refused with ``used``."""
+    if key is not None and (earlier := storage.get_claim(key_claim(key))) is not None:
+        return answered_before(earlier, fingerprint)
+    if source.external_id is not None:
+        name = storage.external_claim(source.channel, source.external_id)
+        if storage.get_claim(name) is not None:
+            raise storage.ClaimTaken(storage.Claim(name))  # the partner's retry: answered with that order
+    raise used
 
 
 class SubmissionCollided(Conflict):

@@ -16,7 +16,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, StaleWrit
 from chalicelib.domain.lifecycle import HANDLING_STATES, OPEN_STATES, Actor, Role, State, check
 from chalicelib.observability import count, logger
 from chalicelib.services import changes, runtime, views
-from chalicelib.services.intake import attach_uploads, attachments, verified_uploads
+from chalicelib.services.intake import attach_uploads, attachments, uploader_tag, used_upload, verified_uploads
 
 def _order(tracking_no: str):
     canonical = parse_tracking_number(tracking_no)
@@ -132,12 +132,13 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
     # action that may be taken. Otherwise a refused caller could learn from the answer
     # whether an order it cannot see exists (merge), or make us copy uploads (resolve).
     check(order, action.action, actor, ctx)
-    main = None
+    main, uploads = None, []
     if isinstance(action, Merge):
         main = _merge_target(order.tracking_no, action.into)
         params["into"] = main.tracking_no
     if isinstance(action, Resolve) and action.result_media:
-        uploads = verified_uploads(action.result_media, ctx.city, "result_media")
+        # The acting staff member's own uploads only: not a resident's, not a colleague's.
+        uploads = verified_uploads(action.result_media, ctx.city, "result_media", uploader_tag(actor))
         attached = attachments(uploads, f"media/{order.tracking_no}/result-{order.round}-")
         attach_uploads(uploads, attached, "result_media")
         params["result_media"] = [u.key for u in attached]
@@ -145,12 +146,14 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
         if main is not None:
             changed = changes.merge(item, order, main, actor, params, ctx)
         else:
-            changed = changes.take(item, order, action.action, actor, params, ctx)
+            changed = changes.take(item, order, action.action, actor, params, ctx, [u.claim for u in uploads])
     except StaleWrite as exc:
         # Someone wrote between our read and our write: the caller's version is stale too.
         # (The result photos' copies stay: their keys are the ones a retry of this resolve uses,
         # and those a concurrent identical resolve, which may have won, points at.)
         raise Conflict(exc.message, dict(_STALE)) from None
+    except storage.ClaimTaken as taken:  # attached by another resolve since its check (copies stay, as above)
+        raise (used_upload(taken, uploads, "result_media") or taken) from None
     count("OrderAction")
     logger.info(
         "order action",

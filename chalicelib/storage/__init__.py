@@ -23,7 +23,9 @@ from chalicelib.storage.claims import (
     external_claim,
     get_claim,
     idempotency_claim,
+    taken_claims,
     token_claim,
+    upload_claim,
 )
 from chalicelib.storage.events import feed, trail
 from chalicelib.storage.mapping import created_key, feed_day, to_domain, to_event
@@ -112,7 +114,8 @@ __all__ = [
     # writes
     "OUTBOX_TTL", "Change", "Report", "create_order", "next_sequence", "outbox_message", "record_changes",
     # claims, API keys, codes, quotas
-    "Claim", "ClaimTaken", "external_claim", "get_claim", "idempotency_claim", "token_claim",
+    "Claim", "ClaimTaken", "external_claim", "get_claim", "idempotency_claim", "taken_claims", "token_claim",
+    "upload_claim",
     "api_keys_of", "get_api_key", "put_api_key", "revoke_api_key",
     "OtpRejected", "OtpUse", "get_otp", "put_otp", "restore_otp", "try_otp", "use_otp",
     "count_in_window", "give_back_quota", "hold_in_window", "read_window", "take_quota",

@@ -9,8 +9,9 @@ from chalicelib.storage.tables import ClaimModel
 
 @dataclass(frozen=True)
 class Claim:
-    """A name only one order may have, put with it: ``external#<channel>#<id>``, ``token#<token>`` or
-    ``idempotency#<key hash>``."""
+    """A name only one order may have, put with it: ``external#<channel>#<id>``, ``token#<token>``,
+    ``idempotency#<key hash>`` or ``upload#<upload>`` (put with the submission or the resolve that
+    attaches it)."""
 
     name: str
     query_code: bytes | None = None  # sealed, for answering a retry as the first submission was answered
@@ -39,6 +40,11 @@ def idempotency_claim(key_hash: str) -> str:
     return f"idempotency#{key_hash}"
 
 
+def upload_claim(upload_name: str) -> str:
+    """An upload is attached once: to one submission, or to one resolve (``upload_name``: its key's last part)."""
+    return f"upload#{upload_name}"
+
+
 def claim_item(claim: Claim, tracking_no: str, at: dt.datetime) -> ClaimModel:
     return ClaimModel(
         claim.name,
@@ -55,3 +61,10 @@ def get_claim(name: str) -> ClaimModel | None:
         return ClaimModel.get(name, consistent_read=True)
     except ClaimModel.DoesNotExist:
         return None
+
+
+def taken_claims(names: list[str]) -> set[str]:
+    """Those of ``names`` that are claimed already (one consistent BatchGetItem, for at most 100)."""
+    if not names:
+        return set()
+    return {item.claim for item in ClaimModel.batch_get(names, consistent_read=True, attributes_to_get=["claim"])}

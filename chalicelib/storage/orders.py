@@ -111,15 +111,18 @@ class Change:
     tallies: Tallies = dataclasses.field(default_factory=dict)  # what it adds to the dashboard's counters
 
 
-def record_changes(changes: Sequence[Change]) -> None:
+def record_changes(changes: Sequence[Change], claims: Sequence[Claim] = ()) -> None:
     """Store each order (computed from its item as loaded), its event, its messages and its counters'
-    deltas, if nobody changed it meanwhile: all or nothing (a merge changes two orders)."""
+    deltas, if nobody changed it meanwhile: all or nothing (a merge changes two orders).
+
+    ``claims`` (the uploads a resolve attaches) are put for the first order, on condition that nobody
+    has them: ``ClaimTaken`` if somebody does."""
     writes = []
     for change in changes:
         expected = int(change.item.version)
         copy_lifecycle(change.order, change.item)
         writes.append(_Write(change.item, [change.event], OrderModel.version == expected, change.notices, change.tallies))
-    _write(writes)
+    _write(writes, claims=claims)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ import boto3
 import pytest
 from freezegun import freeze_time
 
+from tests.media_samples import file_of
+
 BUCKET = "suqiu-test-media"
 ORDERS = "suqiu-test-orders"
 COUNTERS = "suqiu-test-counters"
@@ -56,10 +58,14 @@ def grant_upload(api, content_type: str = "image/jpeg", size: int = 2048) -> dic
     return answer.json
 
 
-def put_object(grant: dict, content_type: str, size: int) -> None:
-    """What the browser's POST to S3 would store (moto does not enforce the policy)."""
+def put_object(grant: dict, content_type: str, size: int, content: bytes | None = None) -> None:
+    """What the browser's POST to S3 would store (moto does not enforce the policy): a file of
+    ``content_type`` unless ``content`` says what."""
     boto3.client("s3").put_object(
-        Bucket=BUCKET, Key=grant["fields"]["key"], Body=b"\xff" * size, ContentType=content_type
+        Bucket=BUCKET,
+        Key=grant["fields"]["key"],
+        Body=file_of(content_type, size) if content is None else content,
+        ContentType=content_type,
     )
 
 

@@ -55,7 +55,14 @@ def test_every_operation_is_in_the_document_with_its_error_format_and_security()
         for status in op.error_statuses:
             schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/Error"}, (op.view, status)
-        assert ("security" in operation) == bool(op.roles or op.resident or op.partner_key)
+        assert ("security" in operation) == bool(op.roles or op.resident or op.partner_key or op.staff_optional)
+
+
+def test_an_upload_may_be_asked_for_with_a_staff_token_or_none():
+    upload = document()["paths"]["/api/v1/uploads"]["post"]
+
+    assert upload["security"] == [{}, {"staff": ["dispatcher", "handler", "leader", "admin"]}]
+    assert "401" in upload["responses"]
 
 
 def test_request_schemas_come_from_the_models_the_handlers_validate_with():

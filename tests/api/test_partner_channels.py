@@ -191,6 +191,18 @@ def test_two_submissions_racing_with_one_external_id_make_one_order(api, key, mo
     assert bucket_keys("uploads/") != [], "the upload itself stays, for a retry"
 
 
+def test_a_racing_retry_whose_uploads_the_first_attached_answers_the_order_it_made(api, key, monkeypatch):
+    """The retry got past the look-up before the first was stored, and then found its photo attached
+    (by the first): it is the same submission, answered 200 with that order, not refused."""
+    photo = upload(api)
+    first = partner_submit(api, key, external_id="HL-race-media", media=[photo])
+    monkeypatch.setattr(storage, "get_claim", _missing_once(storage.get_claim))
+
+    racer = partner_submit(api, key, 200, external_id="HL-race-media", media=[photo])
+
+    assert racer == first and order_count() == 1
+
+
 def _missing_once(get_claim):
     calls = []
 

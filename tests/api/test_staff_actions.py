@@ -5,6 +5,7 @@ import boto3
 import pytest
 
 from chalicelib.city import load_city
+from tests.media_samples import file_of
 from tests.api.staff_helpers import (  # noqa: F401
     ADMIN,
     API,
@@ -148,15 +149,115 @@ def test_resolve_closes_the_case_and_the_resident_sees_the_reply(desk):
     assert (public["reply"], public["can_rate"]) == ("垃圾已清运完毕", True)
 
 
-def test_resolve_attaches_result_photos(desk, in_progress):
-    grant = desk.api.post(f"{API}/uploads", {"filename": "现场.jpg", "content_type": "image/jpeg", "size": 4}).json
-    boto3.client("s3").put_object(
-        Bucket="suqiu-test-media", Key=grant["fields"]["key"], Body=b"jpeg", ContentType="image/jpeg"
+def _photo(desk, headers: dict | None) -> str:
+    """A photo uploaded as the holder of ``headers`` (None: a resident, no token) would; its upload id."""
+    answer = desk.api.post(
+        f"{API}/uploads", {"filename": "现场.jpg", "content_type": "image/jpeg", "size": 2048}, headers
     )
+    assert answer.status == 201, answer
+    grant = answer.json
+    boto3.client("s3").put_object(
+        Bucket="suqiu-test-media", Key=grant["fields"]["key"], Body=file_of("image/jpeg", 2048), ContentType="image/jpeg"
+    )
+    return grant["upload_id"]
 
-    desk.done(in_progress, HANDLER_CG, "resolve", reply="已清运", result_media=[grant["upload_id"]])
+
+def test_resolve_attaches_the_handlers_own_result_photos(desk, in_progress):
+    photo = _photo(desk, desk.headers(HANDLER_CG))
+
+    desk.done(in_progress, HANDLER_CG, "resolve", reply="已清运", result_media=[photo])
 
     assert [m["kind"] for m in desk.order(in_progress)["result_media"]] == ["photo"]
+
+
+UPLOADERS = {
+    "a-resident": lambda desk, issuer: None,
+    "a-colleague-of-the-unit": lambda desk, issuer: {
+        "Authorization": f"Bearer {issuer.mint('test-handler-colleague', 'handler', 'lsq-cg')}"
+    },
+    "the-parent-units-handler": lambda desk, issuer: desk.headers(HANDLER_LSQ),
+    "a-dispatcher": lambda desk, issuer: desk.headers(DISPATCHER),
+}
+
+
+@pytest.mark.parametrize("uploader", UPLOADERS.values(), ids=UPLOADERS.keys())
+def test_resolve_refuses_result_photos_the_handler_did_not_upload(desk, in_progress, issuer, uploader):
+    photo = _photo(desk, uploader(desk, issuer))
+
+    answer = desk.act(in_progress, HANDLER_CG, "resolve", reply="已清运", result_media=[photo])
+
+    error = assert_error(answer, 422, "validation_failed", fields={"result_media.0"})
+    assert error["fields"]["result_media.0"].startswith("附件不是您本人上传的")
+    assert desk.order(in_progress)["state"] == "in_progress"
+    assert _media_copies(in_progress) == []
+
+
+def test_a_result_photo_attached_to_one_order_is_refused_for_another(desk, in_progress):
+    photo = _photo(desk, desk.headers(HANDLER_CG))
+    desk.done(in_progress, HANDLER_CG, "resolve", reply="已清运", result_media=[photo])
+    other = desk.submit("sanitation", "220402")["tracking_no"]
+    desk.done(other, HANDLER_CG, "sign")
+
+    answer = desk.act(other, HANDLER_CG, "resolve", reply="已清运", result_media=[photo])
+
+    error = assert_error(answer, 422, "validation_failed", fields={"result_media.0"})
+    assert error["fields"]["result_media.0"].startswith("附件已使用")
+    assert desk.order(other)["state"] == "in_progress"
+    assert _media_copies(other) == []
+
+
+def test_a_result_photo_attached_by_a_racing_resolve_is_refused_at_its_write(desk, in_progress, monkeypatch):
+    """Two resolves with one photo pass their checks together: the order's own transaction decides."""
+    from chalicelib import storage
+
+    photo = _photo(desk, desk.headers(HANDLER_CG))
+    other = desk.submit("sanitation", "220402")["tracking_no"]
+    desk.done(other, HANDLER_CG, "sign")
+    monkeypatch.setattr(storage, "taken_claims", lambda names: set())  # neither sees the other's claim yet
+    desk.done(in_progress, HANDLER_CG, "resolve", reply="已清运", result_media=[photo])
+
+    answer = desk.act(other, HANDLER_CG, "resolve", reply="已清运", result_media=[photo])
+
+    error = assert_error(answer, 422, "validation_failed", fields={"result_media.0"})
+    assert error["fields"]["result_media.0"].startswith("附件已使用")
+    assert (desk.order(other)["state"], desk.order(other)["version"]) == ("in_progress", 3)
+
+
+def test_a_result_photo_twice_in_one_resolve_is_refused(desk, in_progress):
+    photo = _photo(desk, desk.headers(HANDLER_CG))
+
+    answer = desk.act(in_progress, HANDLER_CG, "resolve", reply="已清运", result_media=[photo, photo])
+
+    assert_error(answer, 422, "validation_failed", fields={"result_media.1"})
+    assert _media_copies(in_progress) == []
+
+
+def test_a_staff_upload_is_refused_in_a_residents_submission(desk):
+    photo = _photo(desk, desk.headers(HANDLER_CG))
+    body = {
+        "type": "complaint", "category": "other", "description": "想咨询一下办理户口迁移需要带哪些材料",
+        "location": {"lat": 42.9, "lng": 125.14}, "anonymous": True, "media": [photo],
+    }
+
+    answer = desk.api.post(f"{API}/requests", body)
+
+    error = assert_error(answer, 422, "validation_failed", fields={"media.0"})
+    assert error["fields"]["media.0"].startswith("附件不是您本人上传的")
+
+
+@pytest.mark.parametrize("authorization", ["Bearer not-a-token", "Basic dXNlcjpwYXNz", "Bearer "])
+def test_an_upload_with_a_bad_token_is_refused_not_made_a_residents(desk, authorization):
+    answer = desk.api.post(
+        f"{API}/uploads", {"filename": "现场.jpg", "content_type": "image/jpeg", "size": 2048},
+        {"Authorization": authorization},
+    )
+
+    assert_error(answer, 401)
+
+
+def _media_copies(tracking_no: str) -> list[str]:
+    listing = boto3.client("s3").list_objects_v2(Bucket="suqiu-test-media", Prefix=f"media/{tracking_no}/")
+    return [o["Key"] for o in listing.get("Contents", [])]
 
 
 def test_resolve_with_a_missing_upload_writes_nothing(desk, in_progress):

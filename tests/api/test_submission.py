@@ -36,6 +36,7 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     upload,
     verified,
 )
+from tests.media_samples import HTML, SAMPLES, file_of
 
 MiB = 1024 * 1024
 
@@ -227,6 +228,107 @@ def test_sequence_numbers_run_through_the_day_and_restart_on_the_next_local_day(
 
     assert friday == [f"LY{FRIDAY_DAY}{n:04d}" for n in (1, 2, 3)]
     assert saturday == "LY202611210001"
+
+
+# ---- uploads: what S3 holds, used once --------------------------------------
+
+def _anonymous(media: list[str]) -> dict:
+    return body(anonymous=True, drop=("contact",), media=media)
+
+
+def _uploaded_as(api, declared: str, content: bytes) -> str:
+    """An upload granted for ``declared`` whose POST carried ``content`` (the header as granted)."""
+    grant = grant_upload(api, declared, len(content))
+    put_object(grant, declared, len(content), content)
+    return grant["upload_id"]
+
+
+CITY_TYPES = sorted(SAMPLES)
+
+
+@pytest.mark.parametrize("content_type", CITY_TYPES)
+def test_a_genuine_file_of_each_type_is_attached(api, clock, content_type):
+    upload_id = _uploaded_as(api, content_type, file_of(content_type, 4096))
+
+    receipt = api.post(REQUESTS, _anonymous([upload_id]))
+
+    assert receipt.status == 201, receipt
+    [key] = bucket_keys(f"media/{receipt.json['tracking_no']}/")
+    stored = boto3.client("s3").get_object(Bucket=BUCKET, Key=key)
+    assert stored["ContentType"] == content_type
+
+
+@pytest.mark.parametrize(
+    "declared, content",
+    [
+        ("image/jpeg", HTML),
+        ("image/jpeg", file_of("image/png", 2048)),
+        ("image/png", file_of("image/jpeg", 2048)),
+        ("video/mp4", file_of("image/heic", 2048)),
+        ("audio/mpeg", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"),
+    ],
+    ids=["html-as-jpeg", "png-as-jpeg", "jpeg-as-png", "heic-as-mp4", "svg-as-mp3"],
+)
+def test_a_file_whose_bytes_are_not_its_type_is_refused_and_nothing_is_written(api, clock, declared, content):
+    answer = api.post(REQUESTS, _anonymous([upload(api), _uploaded_as(api, declared, content)]))
+
+    error = assert_error(answer, 422, "validation_failed", "media.1")
+    assert error["fields"]["media.1"].startswith("文件内容与类型不符")
+    assert "media.0" not in error["fields"]
+    assert order_count() == 0
+    assert bucket_keys("media/") == []
+
+
+def test_an_upload_attached_to_one_request_is_refused_in_another_and_nothing_is_written(api, clock):
+    photo = upload(api)
+    first = api.post(REQUESTS, _anonymous([photo]))
+    assert first.status == 201, first
+    copies = bucket_keys("media/")
+
+    again = api.post(REQUESTS, _anonymous([upload(api), photo]))
+
+    error = assert_error(again, 422, "validation_failed", "media.1")
+    assert error["fields"]["media.1"].startswith("附件已使用")
+    assert order_count() == 1
+    assert bucket_keys("media/") == copies  # nothing copied for the refused one, nothing of the first lost
+    assert counter(FRIDAY_DAY) == 1  # refused before it was given a number
+
+
+def test_the_same_upload_nine_times_in_one_request_is_refused(api, clock):
+    photo = upload(api)
+
+    answer = api.post(REQUESTS, _anonymous([photo] * 9))
+
+    error = assert_error(answer, 422, "validation_failed")
+    assert set(error["fields"]) == {f"media.{n}" for n in range(1, 9)}
+    assert order_count() == 0
+    assert bucket_keys("media/") == []
+
+
+def test_an_upload_used_by_a_racing_request_is_refused_at_its_write(api, clock, monkeypatch):
+    """Two requests with one upload pass their checks together: the order's own transaction decides."""
+    from chalicelib.services import intake
+
+    photo = upload(api)
+    monkeypatch.setattr(intake.storage, "taken_claims", lambda names: set())  # neither sees the other's claim yet
+    first = api.post(REQUESTS, _anonymous([photo]))
+    second = api.post(REQUESTS, _anonymous([photo]))
+
+    assert first.status == 201, first
+    error = assert_error(second, 422, "validation_failed", "media.0")
+    assert error["fields"]["media.0"].startswith("附件已使用")
+    assert order_count() == 1
+    assert bucket_keys("media/") == bucket_keys(f"media/{first.json['tracking_no']}/")
+
+
+def test_a_keyed_retry_with_media_gets_the_first_answer(api, clock):
+    payload = verified(api, body(media=[upload(api)]))
+    first = api.post(REQUESTS, payload, KEY)
+    again = api.post(REQUESTS, payload, KEY)
+
+    assert first.status == again.status == 201, (first, again)
+    assert again.json == first.json
+    assert order_count() == 1
 
 
 # ---- bad input: refused, nothing written -------------------------------------
@@ -466,7 +568,7 @@ def test_the_scan_watch_sees_the_apps_calls_but_not_the_tests(api, app_operation
     submit(api, KEY, media=[upload(api)])
     order_count()  # the test's own Scan
 
-    assert {"HeadObject", "CopyObject", "UpdateItem", "TransactWriteItems", "PutItem"} <= set(app_operations)
+    assert {"GetObject", "BatchGetItem", "CopyObject", "UpdateItem", "TransactWriteItems", "PutItem"} <= set(app_operations)
     assert "PutObject" not in app_operations  # the browser's upload, done by the test
     assert "Scan" not in app_operations
 

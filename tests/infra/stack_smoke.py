@@ -180,8 +180,9 @@ def smoke(dispatcher: dict[str, str]) -> dict:
             "post", "/api/v1/uploads", {"filename": "现场.jpg", "content_type": "image/jpeg", "size": 2048}, expect=201
         )
         steps["upload"] = status
-        # What the browser's POST stores (moto does not enforce the presigned policy).
-        s3.put_object(Bucket=bucket, Key=grant["fields"]["key"], Body=b"\xff" * 2048, ContentType="image/jpeg")
+        # What the browser's POST stores (moto does not enforce the presigned policy): a JPEG's first bytes.
+        photo = b"\xff\xd8\xff\xe0" + b"\x00" * 2044
+        s3.put_object(Bucket=bucket, Key=grant["fields"]["key"], Body=photo, ContentType="image/jpeg")
         request = {
             "type": "complaint",
             "category": "other",  # no routing rule: it waits for the dispatcher

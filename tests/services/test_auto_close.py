@@ -73,11 +73,11 @@ def test_an_order_rated_while_the_run_is_under_way_keeps_the_rating(api, resolve
     record_changes = storage.record_changes
     raced = resolved[1]
 
-    def rated_meanwhile(changes):
+    def rated_meanwhile(changes, *claims):
         if changes[0].item.tracking_no == raced["tracking_no"] and changes[0].event.action == "auto_close":
             # The resident rates between the sweep's read and its write; the sweep's write is stale.
             assert rate(api, raced["tracking_no"], raced["query_code"], 4).status == 200
-        record_changes(changes)
+        record_changes(changes, *claims)
 
     monkeypatch.setattr(storage, "record_changes", rated_meanwhile)
     with freeze_time(RESOLVED_AT + dt.timedelta(days=8)):

@@ -162,8 +162,10 @@
   };
   S.contentType = (file) => file.type || TYPES_BY_EXTENSION[(file.name.split(".").pop() || "").toLowerCase()] || "";
 
-  S.upload = async function (file, onProgress) {
-    const grant = await S.api("uploads", {
+  // ``call``: how to ask the API for the grant — S.api for a resident, the staff pages' own
+  // signed-in call for a result photo, which makes the upload that staff member's alone.
+  S.upload = async function (file, onProgress, call = S.api) {
+    const grant = await call("uploads", {
       method: "POST",
       body: { filename: file.name || "file", content_type: S.contentType(file), size: file.size },
     });
@@ -188,11 +190,12 @@
   // A list of files, each uploaded as soon as it is chosen, each with its own progress bar;
   // a failed one can be retried or removed without touching the others or the form.
   S.Uploader = class {
-    constructor(list, max, onChange) {
+    constructor(list, max, onChange, call) {
       this.list = list;
       this.max = max;
       this.items = [];
       this.onChange = onChange || (() => {});
+      this.call = call || S.api;
     }
     add(files) {
       const room = this.max - this.items.length;
@@ -212,7 +215,7 @@
       }
       item.state = "uploading";
       this._render(item, 0);
-      S.upload(item.file, (share) => this._render(item, share)).then(
+      S.upload(item.file, (share) => this._render(item, share), this.call).then(
         (id) => { item.id = id; item.state = "done"; this._render(item, 1); this.onChange(); },
         (error) => { item.state = "failed"; item.error = error.message; this._render(item, 0); this.onChange(); },
       );

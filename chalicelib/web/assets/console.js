@@ -244,7 +244,8 @@
         collectors.push(() => [field.name, input.checked]);
       } else if (field.kind === "files") {
         const list = h("ul", { class: "files", "aria-label": "已选办结照片" });
-        const uploader = new S.Uploader(list, 9);
+        // Asked for with the token: a result photo must be the resolving member's own upload.
+        const uploader = new S.Uploader(list, 9, null, S.auth.call);
         input = h("input", { type: "file", id, multiple: true, accept: "image/*", "aria-describedby": error.id });
         input.addEventListener("change", () => { uploader.add(input.files); input.value = ""; });
         form.append(h("label", { for: id }, field.label), input, list);

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib import storage
+from chalicelib.storage import sealed as sealed_fields
 from chalicelib.adapters.crypto import FieldCipher, KeyUnavailable
 from chalicelib.services.idempotency import SEALED_CONTEXT
 from chalicelib.services.notify import _payload_context as notice_context
@@ -27,7 +27,7 @@ class Tally:
         return not (self.resealed or self.changed)
 
 
-def _context(sealed: storage.Sealed) -> str:
+def _context(sealed: sealed_fields.Sealed) -> str:
     """What each field is bound to, as the code that sealed it bound it."""
     if sealed.field == "outbox":
         return notice_context(sealed.tracking_no)
@@ -40,9 +40,9 @@ def reseal_everything(cipher: FieldCipher, page_size: int = 100) -> dict[str, Ta
     from cryptography.exceptions import InvalidTag
 
     tallies = {}
-    for field in storage.SEALED_FIELDS:
+    for field in sealed_fields.SEALED_FIELDS:
         tally = tallies[field] = Tally()
-        for sealed in storage.sealed_values(field, page_size):
+        for sealed in sealed_fields.sealed_values(field, page_size):
             try:
                 value = cipher.reseal(sealed.value, _context(sealed))
             except (InvalidTag, KeyUnavailable):
@@ -50,7 +50,7 @@ def reseal_everything(cipher: FieldCipher, page_size: int = 100) -> dict[str, Ta
                 continue
             if value is None:
                 tally.current += 1
-            elif storage.replace_sealed(sealed, value):
+            elif sealed_fields.replace_sealed(sealed, value):
                 tally.resealed += 1
             else:
                 tally.changed += 1

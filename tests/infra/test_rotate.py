@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from chalicelib import storage
+from chalicelib.storage import sealed as sealed_fields
 from chalicelib.adapters import crypto
 from chalicelib.adapters.crypto import FieldCipher, KeyRing, UnknownKey, suite_named
 from chalicelib.settings import get_settings
@@ -114,7 +115,7 @@ def test_a_value_changed_during_the_pass_is_not_overwritten_and_is_passed_again(
     requests = Requests(api, staff)
     Loop().run()
     tracking_no = requests.keyed["tracking_no"]
-    replace = storage.replace_sealed
+    replace = sealed_fields.replace_sealed
     changed = []
 
     def changed_meanwhile(sealed, value):
@@ -128,7 +129,7 @@ def test_a_value_changed_during_the_pass_is_not_overwritten_and_is_passed_again(
             changed.append(item.contact)
         return replace(sealed, value)
 
-    monkeypatch.setattr(storage, "replace_sealed", changed_meanwhile)
+    monkeypatch.setattr(sealed_fields, "replace_sealed", changed_meanwhile)
     ring, waits = _rotate(ring_in_ssm, clock)
 
     assert waits.seconds == [rotate.SETTLE_SECONDS] * 3  # the ring; a pass for the changed value; a last one
@@ -153,3 +154,14 @@ def test_rotation_cut_short_resumes_and_reseals_what_is_left(api, staff, clock, 
 
     assert set(ring.keys) == {1}  # the same new key: a resumed rotation makes none
     assert all(value[2] == 1 for values in stored_sealed().values() for value in values)
+
+
+def test_a_container_reads_the_ring_again_after_ring_seconds(api, clock, ring_in_ssm):
+    before = crypto.get_cipher()
+    rotated = KeyRing.parse(TEST_ENV["FIELD_KEY"]).with_new_key(b"n" * 32)
+    boto3.client("ssm").put_parameter(Name=PARAMETER, Value=rotated.dump(), Type="SecureString", Overwrite=True)
+
+    clock.tick(crypto.RING_SECONDS - 1)
+    assert crypto.get_cipher() is before and before.ring.current == 0
+    clock.tick(2)
+    assert crypto.get_cipher().ring.current == 1  # it seals under the new key from now on

@@ -165,3 +165,28 @@ def test_a_container_reads_the_ring_again_after_ring_seconds(api, clock, ring_in
     assert crypto.get_cipher() is before and before.ring.current == 0
     clock.tick(2)
     assert crypto.get_cipher().ring.current == 1  # it seals under the new key from now on
+
+
+def test_an_order_saved_whole_with_its_old_contact_after_the_reseal_is_resealed_again(api, staff, clock, ring_in_ssm, monkeypatch):
+    requests = Requests(api, staff)
+    Loop().run()
+    tracking_no = requests.keyed["tracking_no"]
+    replace = sealed_fields.replace_sealed
+    reverted = []
+
+    def then_saved_by_a_request_that_read_it_before(sealed, value):
+        """A staff action loaded the order before its re-seal and saves it whole after it: the old contact is back."""
+        done = replace(sealed, value)
+        if sealed.field == "orders" and sealed.key == tracking_no and not reverted:
+            item = storage.OrderModel.get(tracking_no)
+            item.contact = sealed.value
+            item.save()
+            reverted.append(sealed.value)
+        return done
+
+    monkeypatch.setattr(sealed_fields, "replace_sealed", then_saved_by_a_request_that_read_it_before)
+    ring, waits = _rotate(ring_in_ssm, clock)
+
+    assert set(ring.keys) == {1} and len(waits.seconds) == 3  # the ring; the pass that found it back; a last one
+    stored = storage.OrderModel.get(tracking_no).contact
+    assert stored[2] == 1 and FieldCipher(ring, suite_named(ring_in_ssm)).open(stored, tracking_no)["name"] == "王秀英"

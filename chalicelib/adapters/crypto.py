@@ -43,7 +43,7 @@ _NONCE_BYTES = 12
 _FORMAT = 0xA5  # the header's first byte: this sealed format, version 1
 _HEADER_BYTES = 3  # format, suite, key id
 ROOT_KEY_ID = 0  # an unrotated ring's one sealing key: the root key itself, as before the ring
-RING_SECONDS = 300  # how long a container keeps the ring it read: rotation waits this long
+RING_SECONDS = 300  # how long a container keeps the ring it read (infra/rotate.py waits longer)
 
 
 class KeyUnavailable(RuntimeError):

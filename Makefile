@@ -2,6 +2,7 @@
 #   make package STAGE=dev            dist/sam.json + dist/deployment.zip, no AWS calls
 #   make deploy STAGE=prod            package, upload, create or update the stack, print the API URL
 #   make destroy STAGE=dev            delete a stack (prod only with CONFIRM=prod)
+#   make rotate-key STAGE=prod        a new field-encryption key: every stored contact re-sealed under it
 # Template parameters for deploy: PARAMS="AllowedOrigins=https://12345.example.gov.cn OperatorEmail=ops@example.gov.cn"
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ STAGE ?= dev
 PARAMS ?=
 CONFIRM ?=
 
-.PHONY: run test bench train package deploy destroy clean
+.PHONY: run test bench train package deploy destroy rotate-key clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,9 @@ deploy: $(STAMP)
 
 destroy: $(STAMP)
 	$(BIN)/python -m infra.deploy destroy --stage $(STAGE) $(if $(CONFIRM),--confirm $(CONFIRM))
+
+rotate-key: $(STAMP)
+	$(BIN)/python -m infra.rotate --stage $(STAGE)
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .hypothesis dist

@@ -30,6 +30,9 @@ class Settings:
     auth_client_id: str
     field_key: str | None
     field_key_parameter: str | None
+    # The crypto suite of contact sealing and keyed hashes: "aes" or "gm" (国密: SM4, SM3); fixed
+    # for the life of a stack (adapters/crypto.py).
+    crypto_suite: str
     upload_ttl_seconds: int
     media_link_ttl_seconds: int
     notify_queue: str  # the SQS queue of outgoing SMS; its dead-letter queue is "<name>-dlq"
@@ -65,6 +68,7 @@ def get_settings() -> Settings:
         auth_client_id=env.get("AUTH_CLIENT_ID") or env.get("AUTH_AUDIENCE", ""),
         field_key=env.get("FIELD_KEY"),
         field_key_parameter=env.get("FIELD_KEY_PARAMETER"),
+        crypto_suite=env.get("CRYPTO_SUITE", "aes"),
         upload_ttl_seconds=int(env.get("UPLOAD_TTL_SECONDS", "900")),
         media_link_ttl_seconds=int(env.get("MEDIA_LINK_TTL_SECONDS", "300")),
         notify_queue=env.get("NOTIFY_QUEUE") or f"{prefix}-notify",

@@ -15,7 +15,8 @@ deploy, in order (the stack is suqiu-<stage>):
 3. the package (infra/build.py: dist/sam.json and dist/deployment.zip);
 4. the zip and the template uploaded under <stage>/<content hash>/, the functions' CodeUri
    pointed at the zip;
-5. the stack created, or updated (parameters not given keep their previous values), and waited for;
+5. the stack created, or updated (parameters not given keep their previous values; CryptoSuite can
+   never change), and waited for;
 6. the API URL and, with Cognito, the commands that create the first administrator.
 
 destroy empties the media bucket and deletes the stack; prod only with ``--confirm prod``. The
@@ -98,7 +99,7 @@ def ensure_field_key(ssm, name: str) -> bool:
     try:
         ssm.put_parameter(
             Name=name,
-            Description="Suqiu field-encryption key (base64, 32 bytes). Never change it: stored contacts are sealed with it.",
+            Description="Suqiu field-encryption key (base64, 32 bytes). Change it only with make rotate-key: stored contacts are sealed with it.",
             Value=base64.b64encode(os.urandom(FIELD_KEY_BYTES)).decode(),
             Type="SecureString",
             Overwrite=False,
@@ -189,6 +190,21 @@ def previous_value(stack: dict | None, key: str) -> str | None:
     return None
 
 
+def crypto_suite(given: dict[str, str], stack: dict | None, name: str) -> str:
+    """The suite to deploy with; a stack keeps the one it was created with (a stack from before the
+    parameter has aes). A switch would leave every stored contact unopenable and every hash unmatched."""
+    if stack is None or stack["StackStatus"] == "ROLLBACK_COMPLETE":  # nothing stored: deleted and made anew
+        return given.get("CryptoSuite") or "aes"
+    previous = previous_value(stack, "CryptoSuite") or "aes"
+    wanted = given.get("CryptoSuite") or previous
+    if wanted != previous:
+        raise DeployError(
+            f"{name} seals and hashes with CryptoSuite={previous}: switching it to {wanted} would make its stored "
+            f"contacts unreadable and its phones, codes and keys unmatched. A {wanted} city needs a new stage."
+        )
+    return previous
+
+
 def create_or_update(cfn, name: str, template_url: str, parameters: list[dict], stage: str, stack: dict | None) -> str:
     """'created', 'updated' or 'unchanged', once CloudFormation has finished."""
     from botocore.exceptions import ClientError, WaiterError
@@ -270,6 +286,8 @@ def deploy(stage: str, pairs: list[str], out: Path) -> int:
     if identity == "external" and stack is None and not (given.get("AuthIssuer") and given.get("AuthAudience")):
         raise DeployError("IdentityProvider=external needs --parameter AuthIssuer=… and --parameter AuthAudience=…")
 
+    suite = crypto_suite(given, stack, name)
+
     previous_key = previous_value(stack, "FieldKeyParameterName")
     field_key = given.get("FieldKeyParameterName") or previous_key or build.field_key_parameter(stage)
     ssm = current.client("ssm")
@@ -280,7 +298,7 @@ def deploy(stage: str, pairs: list[str], out: Path) -> int:
             "stored contacts unreadable. Copy the key there first, or leave FieldKeyParameterName as it is."
         )
     sms_sender = given.get("SmsSender") or previous_value(stack, "SmsSender") or "sns"
-    fixed = {"StageName": stage, "FieldKeyParameterName": field_key, "IdentityProvider": identity}
+    fixed = {"StageName": stage, "FieldKeyParameterName": field_key, "IdentityProvider": identity, "CryptoSuite": suite}
     if partition == "aws-cn" and sms_sender == "sns":
         print("warning: SNS does not send SMS to Chinese numbers from aws-cn: deploy with --parameter SmsSender=yunpian (README, Deploying)")
     if stage in PROTECTED_STAGES and (given.get("AllowedOrigins") or previous_value(stack, "AllowedOrigins") or "*") == "*":

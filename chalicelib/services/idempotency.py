@@ -39,14 +39,17 @@ class KeyReused(InvalidInput):
     code = "idempotency_key_reused"
 
 
+SEALED_CONTEXT = "idempotency"  # what a stored answer is bound to (re-sealed by a key rotation)
+
+
 class _SealedAnswer(BaseIdempotencySerializer):
     """Keeps the stored answer encrypted at rest: it holds a query code."""
 
     def to_dict(self, data: Any) -> dict:
-        return {"sealed": get_cipher().seal(data, "idempotency").hex()}
+        return {"sealed": get_cipher().seal(data, SEALED_CONTEXT).hex()}
 
     def from_dict(self, data: dict) -> Any:
-        return get_cipher().open(bytes.fromhex(data["sealed"]), "idempotency")
+        return get_cipher().open(bytes.fromhex(data["sealed"]), SEALED_CONTEXT)
 
 
 _CONFIG = IdempotencyConfig(

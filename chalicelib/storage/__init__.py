@@ -12,8 +12,11 @@ Modules
 - events.py: an order's trail, the public feed; cases.py: the case library
 - nearby.py: the duplicate lookup and the hotspot alerts; stats.py: the dashboard's counters
 - claims.py, api_keys.py, otp.py, quotas.py; pages.py (a page and its cursor); setup.py
+- sealed.py: every sealed value, read by a Scan and replaced conditionally: for the key rotation,
+  offline, so it is imported as ``chalicelib.storage.sealed`` and kept off the functions' cold start
 
-Callers use ``from chalicelib import storage`` and ``storage.<name>``: every public name is here.
+Callers use ``from chalicelib import storage`` and ``storage.<name>``: every public name is here
+(but sealed.py's).
 """
 from chalicelib.storage.api_keys import api_keys_of, get_api_key, put_api_key, revoke_api_key
 from chalicelib.storage.cases import SIMILAR_CASES_WINDOW, cases_of_category, published_cases

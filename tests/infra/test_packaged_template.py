@@ -21,7 +21,7 @@ from tests.infra.test_template_matches_models import suffix_of
 # What the functions must be given: the settings' defaults are only right on a laptop.
 REQUIRED = {
     "STAGE", "CITY_FILE", "TABLE_PREFIX", "MEDIA_BUCKET", "AUTH_ISSUER", "AUTH_AUDIENCE",
-    "FIELD_KEY_PARAMETER", "NOTIFY_QUEUE", "OUTBOX_STREAM_ARN",
+    "FIELD_KEY_PARAMETER", "CRYPTO_SUITE", "NOTIFY_QUEUE", "OUTBOX_STREAM_ARN",
 }
 # Read by the settings, with defaults that hold in the cloud too (Cognito's claims, the
 # JWKS path under the issuer, link lifetimes).

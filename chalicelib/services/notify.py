@@ -88,15 +88,15 @@ class SendFailed(RuntimeError):
 
 def seal_payload(tracking_no: str, fields: dict[str, str]) -> dict[str, str]:
     """Fields for the text, sealed: the outbox, its stream and the queue only ever see ciphertext."""
-    return {"sealed": get_cipher().seal(fields, _payload_context(tracking_no)).hex()}
+    return {"sealed": get_cipher().seal(fields, payload_context(tracking_no)).hex()}
 
 
 def _open_payload(tracking_no: str, payload: dict) -> dict[str, str]:
     sealed = payload.get("sealed")
-    return get_cipher().open(bytes.fromhex(sealed), _payload_context(tracking_no)) if sealed else {}
+    return get_cipher().open(bytes.fromhex(sealed), payload_context(tracking_no)) if sealed else {}
 
 
-def _payload_context(tracking_no: str) -> str:
+def payload_context(tracking_no: str) -> str:
     return f"notice:{tracking_no}"
 
 

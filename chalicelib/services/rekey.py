@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from chalicelib.storage import sealed as sealed_fields
 from chalicelib.adapters.crypto import FieldCipher, KeyUnavailable
 from chalicelib.services.idempotency import SEALED_CONTEXT
-from chalicelib.services.notify import _payload_context as notice_context
+from chalicelib.services.notify import payload_context as notice_context
 
 
 @dataclass

@@ -74,7 +74,7 @@ from chalicelib.storage.otp import (
     use_otp,
 )
 from chalicelib.storage.pages import Page
-from chalicelib.storage.quotas import give_back_quota, take_quota
+from chalicelib.storage.quotas import Quota, give_back_quota, give_back_quotas, take_quota, take_quotas
 from chalicelib.storage.reads import (
     ListFilter,
     due_for_check,
@@ -114,7 +114,7 @@ __all__ = [
     "Claim", "ClaimTaken", "external_claim", "get_claim", "idempotency_claim", "token_claim",
     "api_keys_of", "get_api_key", "put_api_key", "revoke_api_key",
     "OtpRejected", "OtpUse", "count_wrong_otp", "get_otp", "put_otp", "restore_otp", "use_otp",
-    "give_back_quota", "take_quota",
+    "Quota", "give_back_quota", "give_back_quotas", "take_quota", "take_quotas",
     # reads
     "ListFilter", "Page", "due_for_check", "get_order", "list_orders", "orders_by_number", "orders_of_phone",
     "feed", "trail", "SIMILAR_CASES_WINDOW", "cases_of_category", "published_cases",

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -362,12 +362,25 @@ class StaffDigest(_Strict):
     minutes: int = Field(default=10, ge=1, le=15)
 
 
+CountryCode = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,2}$")]
+
+
 class SmsPolicy(_Strict):
     signature: str = Field(min_length=1, max_length=20)  # sent as 【signature】 before each text
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     daily_cap_per_phone: int = Field(default=10, ge=1)
     staff_digest: StaffDigest = Field(default_factory=StaffDigest)
+    # The countries whose phones may be sent a verification code (E.164 codes, without "+"); "86":
+    # mainland mobiles. Every other number is refused: premium-rate ones are how SMS is pumped.
+    otp_country_codes: tuple[CountryCode, ...] = Field(default=("86",), min_length=1)
     templates: dict[str, str]
+
+    @field_validator("otp_country_codes")
+    @classmethod
+    def _distinct(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(codes)) != len(codes):
+            raise ValueError("duplicate country codes")
+        return codes
 
     def text(self, template: str, **fields: str) -> str:
         """【signature】 and the template filled in: the whole SMS."""
@@ -402,6 +415,60 @@ class SmsPolicy(_Strict):
         return self
 
 
+class Caps(_Strict):
+    """At most so many in a minute, an hour and a day (fixed windows of the city's clock); None: no cap."""
+
+    minute: int | None = Field(default=None, ge=1)
+    hour: int | None = Field(default=None, ge=1)
+    day: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _nested(self) -> "Caps":
+        given = [(span, cap) for span, cap in self.windows]
+        if not given:
+            raise ValueError("give at least one of minute, hour or day")
+        for (span, cap), (wider, wider_cap) in zip(given, given[1:]):
+            if cap > wider_cap:
+                raise ValueError(f"{span} ({cap}) is above {wider} ({wider_cap}): it could never be reached")
+        return self
+
+    @property
+    def windows(self) -> list[tuple[str, int]]:
+        return [(span, cap) for span, cap in (("minute", self.minute), ("hour", self.hour), ("day", self.day)) if cap]
+
+
+def _caps(minute: int | None = None, hour: int | None = None, day: int | None = None):
+    return Field(default_factory=lambda: Caps(minute=minute, hour=hour, day=day))
+
+
+class OtpLimits(_Strict):
+    """POST /otp: each code is an SMS the city pays for."""
+
+    per_ip: Caps = _caps(5, 20, 50)
+    city: Caps = _caps(60, 1000, 10000)
+
+
+class SubmissionLimits(_Strict):
+    """POST /requests and Open311's POST requests: each order is stored, routed and texted about."""
+
+    per_ip: Caps = _caps(10, 60, 200)  # anonymous (web) submissions
+    per_key: Caps = _caps(60, 1000, 5000)  # a partner channel's key
+    city: Caps = _caps(120, 2000, 20000)  # every submission, whatever its source
+
+
+class QueryCodeLimits(_Strict):
+    """Wrong query codes (tracking, rating): counted per tracking number and per source IP."""
+
+    per_number: Caps = _caps(hour=10)
+    per_ip: Caps = _caps(hour=10)
+
+
+class Limits(_Strict):
+    otp: OtpLimits = Field(default_factory=OtpLimits)
+    submissions: SubmissionLimits = Field(default_factory=SubmissionLimits)
+    query_codes: QueryCodeLimits = Field(default_factory=QueryCodeLimits)
+
+
 class City(_Strict):
     code: str
     name: str
@@ -429,6 +496,7 @@ class City(_Strict):
     leader_on_duty: DutyLeader | None = None
     channels: tuple[Channel, ...] = ()
     open311: Open311Settings = Field(default_factory=Open311Settings)
+    limits: Limits = Field(default_factory=Limits)
 
     @field_validator("boundary")
     @classmethod

@@ -61,6 +61,18 @@ class Refusal:
         return response
 
 
+def writing(table: str) -> Callable[[dict], bool]:
+    """A ``where`` for TransactWriteItems: a transaction with an item in ``table`` (its name's last part).
+
+    A submission sends two: the rate limits' (services/limits.py, the counters), then the order's.
+    """
+    def touches(params: dict) -> bool:
+        names = [next(iter(item.values()))["TableName"] for item in params.get("TransactItems", ())]
+        return any(name.endswith(f"-{table}") for name in names)
+
+    return touches
+
+
 def refuse(
     monkeypatch,
     operation: str,

@@ -411,3 +411,42 @@ def test_demo_points_fall_in_their_area(lng, lat, area):
 @pytest.mark.parametrize(("lng", "lat"), [(126.55, 43.84), (124.35, 43.17), (125.14, 43.25), (125.14, 42.35)])
 def test_points_beyond_the_demo_city_are_outside_it(lng, lat):
     assert not contains(CITY.boundary, lng, lat)  # 吉林市, 四平市, just north, just south
+
+
+# ---- limits and the countries SMS codes go to ---------------------------------------
+
+def test_without_a_limits_section_the_defaults_hold():
+    data = copy.deepcopy(DEMO)
+    del data["limits"], data["sms"]["otp_country_codes"]
+    city = parse_city(yaml.safe_dump(data, allow_unicode=True), SOURCE)
+    assert city.sms.otp_country_codes == ("86",)
+    assert city.limits.otp.per_ip.windows == [("minute", 5), ("hour", 20), ("day", 50)]
+    assert city.limits.submissions.per_ip.windows == [("minute", 10), ("hour", 60), ("day", 200)]
+    assert city.limits.query_codes.per_number.windows == [("hour", 10)]
+    assert city.limits == CITY.limits  # the demo city states the defaults, with its reasons
+
+
+def set_limit(section, scope, caps):
+    return lambda data: data["limits"][section].__setitem__(scope, caps)
+
+
+def set_sms(**settings):
+    return lambda data: data["sms"].update(settings)
+
+
+BROKEN_LIMITS = [
+    (set_limit("otp", "per_ip", {"minute": 30, "hour": 20}), "minute (30) is above hour (20)"),
+    (set_limit("submissions", "city", {"hour": 0}), "limits.submissions.city.hour"),
+    (set_limit("query_codes", "per_ip", {}), "give at least one of minute, hour or day"),
+    (set_limit("otp", "per_phone", {"day": 3}), "limits.otp.per_phone: Extra inputs are not permitted"),
+    (set_sms(otp_country_codes=["+44"]), "sms.otp_country_codes.0"),
+    (set_sms(otp_country_codes=[]), "sms.otp_country_codes"),
+    (set_sms(otp_country_codes=["86", "86"]), "duplicate country codes"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), BROKEN_LIMITS, ids=[expected for _, expected in BROKEN_LIMITS])
+def test_a_bad_limit_or_country_is_refused_naming_the_path(change, expected):
+    with pytest.raises(CityConfigError) as caught:
+        parse_city(broken(change), SOURCE)
+    assert expected in str(caught.value)

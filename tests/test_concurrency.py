@@ -109,7 +109,8 @@ def racing(api, monkeypatch):
 def test_fifty_submissions_at_once_get_fifty_tracking_numbers(racing, clock):
     anonymous = body(anonymous=True, drop=("contact",))
 
-    answers = race(50, lambda i: racing.post(REQUESTS, anonymous))
+    # From fifty addresses: one address gets ten a minute (tests/api/test_limits.py).
+    answers = race(50, lambda i: racing.post(REQUESTS, anonymous, ip=f"10.0.{i}.1"))
 
     assert [a.status for a in answers] == [201] * 50, [a for a in answers if a.status != 201]
     numbers = sorted(a.json["tracking_no"] for a in answers)
@@ -233,6 +234,21 @@ def _otp_attempts() -> int:
     key = {"phone_hash": {"S": verification.phone_hash("+86" + PHONE)}}
     item = boto3.client("dynamodb").get_item(TableName=OTP_TABLE, Key=key, ConsistentRead=True)["Item"]
     return int(item["attempts"]["N"])
+def test_a_burst_of_wrong_query_codes_gets_ten_compared(racing, clock, monkeypatch):
+    from chalicelib.services import residents
+
+    order = racing.post(REQUESTS, body(anonymous=True, drop=("contact",))).json
+    compared = []
+    code_hash = residents.query_code_hash
+    monkeypatch.setattr(residents, "query_code_hash", lambda *args: compared.append(args) or code_hash(*args))
+    track = f"{REQUESTS}/{order['tracking_no']}?code="
+
+    # Forty guesses at once, each from an address of its own: only the number's count stops them.
+    answers = race(40, lambda i: racing.get(f"{track}WRONG{i:03d}", ip=f"10.3.{i}.1"))
+
+    assert sorted(a.status for a in answers) == [404] * 10 + [429] * 30
+    assert len(compared) == 10  # counted before compared: the thirty refused were never tried
+    assert all(a.headers["Retry-After"] == "3600" for a in answers if a.status == 429)
 
 
 # ---- staff and the sweep -------------------------------------------------------------

@@ -28,12 +28,13 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     upload,
     verified,
 )
-from tests.aws_faults import cut_off, refuse
+from tests.aws_faults import cut_off, refuse, writing
 from tests.open311.helpers import errors_of
 
 TABLES = ("orders", "events", "outbox", "claims")
 KEY = {"Idempotency-Key": "7c9e6679-7425-40de-944b-e07fc1f90ae7"}
 STAFF = "/api/v1/staff/requests"
+ORDERS = writing("orders")  # the order's transaction, not the rate limits' before it
 
 
 def stored() -> dict[str, int]:
@@ -64,7 +65,7 @@ THROTTLED_WRITES = {
 @pytest.mark.parametrize("code, reasons", THROTTLED_WRITES.values(), ids=THROTTLED_WRITES.keys())
 def test_a_throttled_submission_answers_503_and_writes_nothing(api, clock, monkeypatch, code, reasons):
     named = verified(api, body(media=[upload(api)]))
-    refuse(monkeypatch, "TransactWriteItems", code, reasons=reasons)
+    refuse(monkeypatch, "TransactWriteItems", code, reasons=reasons, where=ORDERS)
 
     assert_unavailable(api.post(REQUESTS, named))
 
@@ -163,7 +164,7 @@ def test_dynamodb_out_of_reach_answers_503(api, staff, clock, monkeypatch, error
 
 
 def test_an_aws_error_no_retry_can_help_stays_a_500(api, clock, monkeypatch):
-    refuse(monkeypatch, "TransactWriteItems", "ValidationException")  # a bug of ours, not a passing state
+    refuse(monkeypatch, "TransactWriteItems", "ValidationException", where=ORDERS)  # a bug of ours, not a passing state
 
     assert_error(api.post(REQUESTS, body(anonymous=True, drop=("contact",))), 500, "internal")
     assert stored() == NOTHING
@@ -176,7 +177,7 @@ def test_a_submission_whose_tracking_number_is_taken_answers_409_and_can_be_retr
     and the same submission again is stored under a number of its own."""
     anonymous = body(anonymous=True, drop=("contact",), media=[upload(api)])
     reasons = ("ConditionalCheckFailed", "None", "None", "None")
-    refuse(monkeypatch, "TransactWriteItems", "TransactionCanceledException", reasons=reasons)
+    refuse(monkeypatch, "TransactWriteItems", "TransactionCanceledException", reasons=reasons, where=ORDERS)
 
     answer = api.post(REQUESTS, anonymous, KEY)
 
@@ -192,7 +193,10 @@ def test_a_submission_meeting_another_transaction_is_tried_again_at_once(api, cl
     """Another transaction on one of its items at that moment (the day's counters are shared): nothing
     failed but the timing, so the same transaction is sent again and the resident never sees it."""
     anonymous = body(anonymous=True, drop=("contact",), media=[upload(api)])
-    refuse(monkeypatch, "TransactWriteItems", "TransactionCanceledException", reasons=("TransactionConflict",) * 4)
+    refuse(
+        monkeypatch, "TransactWriteItems", "TransactionCanceledException", reasons=("TransactionConflict",) * 4,
+        where=ORDERS,
+    )
 
     answer = api.post(REQUESTS, anonymous, KEY)
 

@@ -242,6 +242,12 @@ def query(request: Request, model: type[BaseModel]):
     return validate(model, params)
 
 
+def source_ip(request: Request) -> str | None:
+    """The caller's address as API Gateway saw it (``requestContext.identity.sourceIp``), for the
+    rate limits: never a header such as X-Forwarded-For, which the caller writes."""
+    return ((request.context or {}).get("identity") or {}).get("sourceIp")
+
+
 # ---- middleware --------------------------------------------------------------
 
 _CHALICE_CODES = {

@@ -8,7 +8,7 @@ Errors are the specification's: ``[{"code", "description"}]`` or
 ``<errors><error>``, in the request's format (XML, the required one, when the path
 names none), with 403 for a missing, unknown or revoked ``api_key``, 404 for what
 does not exist and 400 for any other bad input — the native API's 401, 409, 415 and
-422 all become one of those. A POST is form-encoded (Chalice answers 415 to any
+422 all become one of those — and 429 over a rate limit, as the native API answers it. A POST is form-encoded (Chalice answers 415 to any
 other body, which the middleware turns into this format too).
 
 The reads need no key, as the specification has it; with a partner's ``api_key`` (as
@@ -21,11 +21,11 @@ import json
 
 from chalice.app import Request, Response
 
-from chalicelib.api.http import ApiError, Refusal, answering, validate
+from chalicelib.api.http import ApiError, Refusal, answering, source_ip, validate
 from chalicelib.api.schemas import PartnerSubmitRequest
 from chalicelib.domain import open311
 from chalicelib.domain.errors import NotFound
-from chalicelib.services import channels, runtime
+from chalicelib.services import channels, limits, runtime
 from chalicelib.services import open311 as service
 
 class _UnknownFormat(ApiError):
@@ -52,8 +52,9 @@ def answer(root: str, body: list | dict, fmt: str, status: int = 200) -> Respons
 
 
 def error_answer(status: int, message: str, fields: dict, fmt: str) -> Response:
-    """400 for any bad input, 403 for the API key, 404 for what does not exist (the specification's three)."""
-    status = status if status in (403, 404) else 403 if status == 401 else 400 if status < 500 else status
+    """400 for any bad input, 403 for the API key, 404 for what does not exist (the specification's three);
+    429 over a rate limit (with Retry-After), which a client must tell from bad input."""
+    status = status if status in (403, 404, 429) else 403 if status == 401 else 400 if status < 500 else status
     return answer("errors", open311.errors(status, message, fields), fmt, status)
 
 
@@ -113,6 +114,7 @@ def post(request: Request, name: str) -> Response:
     form = open311.parse_form(request.raw_body or b"")
     source = channels.partner_source(open311.one(form, "api_key"), token=service.new_token())
     submission = validate(PartnerSubmitRequest, open311.submission(form, runtime.city()))
+    limits.admit_submission(source, submission, source_ip(request))
     body, created = service.submit(submission, source)
     return answer("service_requests", body, fmt, 201 if created else 200)
 

@@ -74,6 +74,10 @@ class Operation:
 
 
 V1 = "/api/v1"
+_CODE_TRIES = (
+    "Too many query-code tries in the hour on this number, or from this source IP (rate_limited, "
+    "Retry-After); unknown numbers count and answer alike"
+)
 
 OPERATIONS: tuple[Operation, ...] = (
     # ---- residents ----
@@ -102,7 +106,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", f"{V1}/requests", "submit_request", "residents",
         "Submit a request",
         {201: out.Submitted, 200: out.Submitted}, body=(into.SubmitRequest, into.PartnerSubmitRequest),
-        partner_key=True, idempotency_key=True, errors=(401, 403, 409),
+        partner_key=True, idempotency_key=True, errors=(401, 403, 409, 429),
         description=(
             "A named request proves its phone with an SMS code (contact.otp, from POST /api/v1/otp). "
             "Idempotency-Key makes a retry answer the first answer. A partner channel sends its "
@@ -114,19 +118,24 @@ OPERATIONS: tuple[Operation, ...] = (
             401: "X-Api-Key is not a key (api_key_invalid)",
             403: "X-Api-Key was revoked (api_key_revoked)",
             409: "The first submission with this Idempotency-Key is still running (in_progress): retry",
+            429: "Over the city's caps on submissions: per source IP (anonymous), per key (partners), "
+            "for the whole city (rate_limited, Retry-After: the seconds until the window ends)",
         },
     ),
     Operation(
         "GET", f"{V1}/requests/{{tracking_no}}", "track_request", "residents",
         "A request's progress, with its query code",
-        {200: out.PublicDetail}, query=into.TrackQuery,
-        notes={404: "No such request, or a wrong query code: the two answer alike"},
+        {200: out.PublicDetail}, query=into.TrackQuery, errors=(429,),
+        notes={
+            404: "No such request, or a wrong query code: the two answer alike",
+            429: _CODE_TRIES,
+        },
     ),
     Operation(
         "POST", f"{V1}/requests/{{tracking_no}}/rating", "rate_request", "residents",
         "Rate a resolved request (1-2 stars send it back to be redone)",
-        {200: out.RatingResult}, body=(into.RatingRequest,), errors=(409,),
-        notes={409: "The request is not resolved, or was rated meanwhile"},
+        {200: out.RatingResult}, body=(into.RatingRequest,), errors=(409, 429),
+        notes={409: "The request is not resolved, or was rated meanwhile", 429: _CODE_TRIES},
     ),
     Operation(
         "GET", f"{V1}/cases", "list_cases", "residents",
@@ -137,7 +146,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", f"{V1}/otp", "send_otp", "residents",
         "Send a 6-digit code by SMS to prove a phone (实名)",
         {200: out.OtpSent}, body=(into.OtpRequest,), errors=(429,),
-        notes={429: "At most one code a minute and five an hour per phone", 503: "The SMS provider failed"},
+        notes={
+            422: "Not a phone the city texts codes to (sms.otp_country_codes: mainland mobiles by default)",
+            429: "At most one code a minute and five an hour per phone; the city's caps per source IP and "
+            "for the whole city (Retry-After)",
+            503: "The SMS provider failed",
+        },
     ),
     Operation(
         "POST", f"{V1}/otp/verify", "verify_otp", "residents",

@@ -6,7 +6,7 @@ from typing import Any
 from chalice.app import Request, Response
 from pydantic import ValidationError
 
-from chalicelib.api.http import ApiError, endpoint, json_body, query, respond
+from chalicelib.api.http import ApiError, endpoint, json_body, query, respond, source_ip
 from chalicelib.api.schemas import (
     IDEMPOTENCY_KEY,
     CasesQuery,
@@ -17,7 +17,7 @@ from chalicelib.api.schemas import (
     TrackQuery,
     UploadRequest,
 )
-from chalicelib.services import cases, channels, intake, residents, runtime, suggestions, views
+from chalicelib.services import cases, channels, intake, limits, residents, runtime, suggestions, views
 
 
 @endpoint
@@ -42,9 +42,11 @@ def submit(request: Request, lambda_context: Any = None) -> Response:
     if api_key:  # a partner channel (12345 hotline, grid system…): its key, and maybe its own external_id
         source = channels.partner_source(api_key)
         body = json_body(request, PartnerSubmitRequest)
+        limits.admit_submission(source, body, source_ip(request))
         result = channels.submit(source, body, _idempotency_key(request), lambda_context)
         return respond(result.answer, 201 if result.created else 200)
     body = json_body(request, SubmitRequest)
+    limits.admit_submission(intake.WEB, body, source_ip(request))
     return respond(intake.submit(body, _idempotency_key(request), lambda_context), 201)
 
 
@@ -55,12 +57,12 @@ def suggest(request: Request) -> Response:
 
 @endpoint
 def track(request: Request, tracking_no: str) -> Response:
-    return respond(residents.track(tracking_no, query(request, TrackQuery).code))
+    return respond(residents.track(tracking_no, query(request, TrackQuery).code, source_ip(request)))
 
 
 @endpoint
 def rate(request: Request, tracking_no: str) -> Response:
-    return respond(residents.rate(tracking_no, json_body(request, RatingRequest)))
+    return respond(residents.rate(tracking_no, json_body(request, RatingRequest), source_ip(request)))
 
 
 @endpoint

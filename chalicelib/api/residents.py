@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from chalice.app import Request, Response
 
-from chalicelib.api.http import endpoint, json_body, query, respond
+from chalicelib.api.http import endpoint, json_body, query, respond, source_ip
 from chalicelib.api.schemas import OtpRequest, OtpVerifyRequest, OwnRequestsQuery
-from chalicelib.services import verification
+from chalicelib.services import limits, verification
 
 
 @endpoint
 def send_code(request: Request) -> Response:
-    return respond(verification.send_code(json_body(request, OtpRequest).phone))
+    phone = json_body(request, OtpRequest).phone
+    limits.admit_code_request(phone, source_ip(request))
+    return respond(verification.send_code(phone))
 
 
 @endpoint

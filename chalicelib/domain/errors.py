@@ -45,6 +45,17 @@ class StaleWrite(Conflict):
     """The order changed between reading it and writing the change: nothing was written."""
 
 
+class RateLimited(DomainError):
+    """Over a cap (a phone's codes, an address's submissions, wrong query codes…): wait ``retry_after`` seconds."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
 class Unavailable(DomainError):
     """A service the request needs refuses work for the moment (throttled, briefly down): try again shortly."""
 

@@ -1,7 +1,9 @@
 """What a resident does with a tracking number and its query code: follow and rate.
 
 A wrong code and an unknown number give the same 404, so numbers cannot be
-probed; the code is compared as a keyed hash in constant time.
+probed; the code is compared as a keyed hash in constant time. Every try is counted
+first (services/limits.py: per number and per address, given back when the code was
+right), so guesses end in 429 alike on a known number and an unknown one.
 """
 from __future__ import annotations
 
@@ -13,22 +15,24 @@ from chalicelib.domain.codes import normalise_query_code, parse_tracking_number
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.lifecycle import RESIDENT
 from chalicelib.observability import count, logger
-from chalicelib.services import changes, runtime, views
+from chalicelib.services import changes, limits, runtime, views
 from chalicelib.services.intake import query_code_hash
 
-def _order_for_code(tracking_no: str, code: str):
+def _order_for_code(tracking_no: str, code: str, ip: str | None):
     canonical = parse_tracking_number(tracking_no)
+    tried = limits.take_code_try(canonical, ip)  # before the code is compared: 429 once the tries are used up
     item = storage.get_order(canonical) if canonical else None
     # Hashed even when there is no order, so an unknown number takes as long as a wrong code.
     offered = query_code_hash(canonical or tracking_no, normalise_query_code(code))
     if item is None or not hmac.compare_digest(offered, item.query_code_hash):
         raise NotFound("未找到该诉求，请核对受理编号和查询码")
+    limits.right_code(tried)
     return item
 
 
-def track(tracking_no: str, code: str) -> dict:
+def track(tracking_no: str, code: str, ip: str | None) -> dict:
     """The request's progress; a merged one (并单) also shows the progress of the one it follows."""
-    item = _order_for_code(tracking_no, code)
+    item = _order_for_code(tracking_no, code, ip)
     order = storage.to_domain(item)
     city = runtime.city()
     detail = views.public_detail(item, order, storage.trail(order.tracking_no), city)
@@ -38,8 +42,8 @@ def track(tracking_no: str, code: str) -> dict:
     return detail
 
 
-def rate(tracking_no: str, request: RatingRequest) -> dict:
-    item = _order_for_code(tracking_no, request.code)
+def rate(tracking_no: str, request: RatingRequest, ip: str | None) -> dict:
+    item = _order_for_code(tracking_no, request.code, ip)
     ctx = runtime.domain_context()
     params = {"stars": request.stars, "comment": request.comment}
     order = changes.take(item, storage.to_domain(item), "rate", RESIDENT, params, ctx)

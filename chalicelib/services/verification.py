@@ -14,13 +14,14 @@ the phone's keyed hash: it opens the resident's own list of requests, nothing mo
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import secrets
 
 from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.identity import AuthError, bearer_token, numeric_times
 from chalicelib.adapters.sms import get_sender
-from chalicelib.domain.errors import DomainError, InvalidInput
+from chalicelib.domain.errors import DomainError, InvalidInput, RateLimited
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
 
@@ -35,15 +36,6 @@ TOKEN_AUDIENCE = "suqiu-resident"
 _TOKEN_ALGORITHMS = ["HS256"]
 _TOKEN_CLAIMS = ["exp", "iat", "sub", "aud"]
 _TOKEN_LEEWAY_SECONDS = 5  # our own Lambda hosts, whose clocks differ by milliseconds
-
-
-class RateLimited(DomainError):
-    status = 429
-    code = "rate_limited"
-
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = max(1, retry_after)
 
 
 class SmsUnavailable(DomainError):
@@ -155,6 +147,22 @@ def refused(field: str) -> InvalidInput:
     """The error a code that did not work answers with."""
     count("OtpRefused")
     return InvalidInput("验证码错误或已失效，请重新获取", {field: "验证码错误或已失效"})
+
+
+def holds(phone: str, code: str) -> bool:
+    """Whether ``code`` is, for now, the phone's live code: one read, nothing used or counted.
+
+    For the rate limits only (services/limits.py: a verified submission is not counted per
+    address); the code is used, or refused, by the submission's own transaction.
+    """
+    record = storage.get_otp(phone_hash(phone))
+    return (
+        record is not None
+        and record.code_hash is not None
+        and int(record.code_expires_at) > _epoch(runtime.now())
+        and int(record.attempts) < MAX_WRONG_TRIES
+        and hmac.compare_digest(record.code_hash, _code_hash(phone, code))
+    )
 
 
 def verify(phone: str, code: str) -> dict:

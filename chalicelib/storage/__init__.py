@@ -79,7 +79,16 @@ from chalicelib.storage.otp import (
     use_otp,
 )
 from chalicelib.storage.pages import Page
-from chalicelib.storage.quotas import count_in_window, give_back_quota, hold_in_window, read_window, take_quota
+from chalicelib.storage.quotas import (
+    Quota,
+    count_in_window,
+    give_back_quota,
+    give_back_quotas,
+    hold_in_window,
+    read_window,
+    take_quota,
+    take_quotas,
+)
 from chalicelib.storage.reads import (
     ListFilter,
     due_for_check,
@@ -121,7 +130,8 @@ __all__ = [
     "upload_claim",
     "api_keys_of", "get_api_key", "put_api_key", "revoke_api_key",
     "OtpRejected", "OtpUse", "get_otp", "put_otp", "restore_otp", "try_otp", "use_otp",
-    "count_in_window", "give_back_quota", "hold_in_window", "read_window", "take_quota",
+    "Quota", "count_in_window", "give_back_quota", "give_back_quotas", "hold_in_window", "read_window",
+    "take_quota", "take_quotas",
     # reads
     "ListFilter", "Page", "due_for_check", "get_order", "list_orders", "orders_by_number", "orders_of_phone",
     "stored_numbers",

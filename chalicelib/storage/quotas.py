@@ -1,10 +1,24 @@
-"""Capped counts of uses (a phone's daily SMS) and a duty phone's digest windows, kept by TTL."""
+"""Capped counts of uses, kept by TTL: a phone's daily SMS, the rate limits' windows, and a duty
+phone's digest windows.
+
+A rate limit's window is one counter item (``name`` holds the limit, its subject and the
+window's start), added to with a conditional ADD below its cap and deleted by TTL once the
+window is over. The windows of one request (each cap it is under: its address's minute,
+hour and day, the city's…) are taken in one transaction: all of them or, when one is full,
+none, so a refused request uses up nothing.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.errors import Unavailable
+from chalicelib.storage.models import connection
 from chalicelib.storage.tables import CounterModel
 
 
@@ -46,3 +60,61 @@ def read_window(name: str) -> tuple[int, list[str]]:
     """The window's count and held numbers, as last written (a strongly consistent read)."""
     window = CounterModel.get(name, consistent_read=True)
     return int(window.value), list(window.held or [])
+
+
+@dataclass(frozen=True)
+class Quota:
+    """One window of one cap: its counter item, the cap, and when the window (and the item) ends."""
+
+    name: str
+    cap: int
+    ends_at: dt.datetime
+
+
+# A window's counter is shared by every request of the window (the city's above all): a
+# transaction that met another one on it is cancelled whole and simply tried again.
+_CONFLICT_PAUSES = (0.01, 0.03, 0.08)
+
+
+def take_quotas(quotas: Sequence[Quota]) -> list[Quota]:
+    """Count one use in every window at once, unless one of them is full; the full ones ([]: counted)."""
+    if len(quotas) == 1:  # no transaction needed, nor its conflicts
+        return [] if take_quota(quotas[0].name, quotas[0].cap, quotas[0].ends_at) else list(quotas)
+    for pause in (*_CONFLICT_PAUSES, None):
+        full = _take_all(quotas)
+        if full is not None:
+            return full
+        if pause is None:
+            raise Unavailable("服务繁忙，请稍后重试")
+        time.sleep(pause)
+    return []  # not reached: the last pass returns or raises
+
+
+def _take_all(quotas: Sequence[Quota]) -> list[Quota] | None:
+    """The full windows ([]: every one counted); None when the transaction met another one."""
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            for quota in quotas:  # pynamodb sends the updates in this order: the reasons come in it
+                transaction.update(
+                    CounterModel(quota.name),
+                    actions=[CounterModel.value.add(1), CounterModel.expires_at.set(quota.ends_at)],
+                    condition=CounterModel.value.does_not_exist() | (CounterModel.value < quota.cap),
+                )
+    except TransactWriteError as exc:
+        reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or ()]
+        full = [quota for quota, reason in zip(quotas, reasons) if reason == "ConditionalCheckFailed"]
+        if full:
+            return full
+        if exc.cause_response_code == "TransactionCanceledException" and "TransactionConflict" in reasons:
+            return None
+        raise
+    return []
+
+
+def give_back_quotas(quotas: Sequence[Quota]) -> None:
+    """Undo one ``take_quotas``: what it counted did not happen (a right query code is no wrong try)."""
+    for quota in quotas:
+        # The expiry again: an item TTL deleted already must not come back without one.
+        CounterModel(quota.name).update(
+            actions=[CounterModel.value.add(-1), CounterModel.expires_at.set(quota.ends_at)]
+        )

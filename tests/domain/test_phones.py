@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.phones import national, to_e164
+from chalicelib.domain.phones import may_text_code, national, to_e164
 from chalicelib.domain.privacy import mask_phone
 
 
@@ -62,3 +62,20 @@ def test_national_form_drops_china_s_country_code_only(phone, shown):
 )
 def test_masking_shows_a_mainland_mobile_as_residents_know_it(phone, masked):
     assert mask_phone(phone) == masked
+
+
+@pytest.mark.parametrize(
+    ("phone", "countries", "allowed"),
+    [
+        ("+8613812341234", ("86",), True),
+        ("+8601012345678", ("86",), False),  # a Beijing landline in E.164 dress
+        ("+447700900123", ("86",), False),
+        ("+12025550143", ("86",), False),
+        ("+88234567890", ("86",), False),  # an international network's premium range
+        ("+85291234567", ("86", "852"), True),
+        ("+8613812341234", ("852",), False),  # a city that lists no 86 sends no code to the mainland
+        ("+12025550143", ("1",), True),
+    ],
+)
+def test_codes_go_only_to_the_countries_the_city_lists(phone, countries, allowed):
+    assert may_text_code(phone, countries) is allowed

@@ -224,3 +224,21 @@ def test_no_domain_is_hard_coded_outside_service_principals(packaged):
         if "amazonaws.com" in text and "Principal" not in where.split("/")
     ]
     assert literal == []
+
+
+def test_the_stage_is_throttled_and_the_routes_that_cost_money_tighter(packaged):
+    _, template = packaged
+    parameters = template["Parameters"]
+    settings = {
+        (s["ResourcePath"], s["HttpMethod"]): (
+            parameters[s["ThrottlingRateLimit"]["Ref"]]["Default"],
+            parameters[s["ThrottlingBurstLimit"]["Ref"]]["Default"],
+        )
+        for s in template["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    }
+    assert settings[("/*", "*")] == (50, 100)
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    for route in ("/api/v1/otp", "/api/v1/requests", "/open311/v2/{resource}"):
+        assert "post" in paths[route], route  # a setting for a route the API has
+        rate, burst = settings[("/" + route.replace("/", "~1"), "POST")]  # each "/" of the route as "~1"
+        assert rate < 50 and burst < 100, route

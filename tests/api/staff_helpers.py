@@ -13,7 +13,7 @@ import botocore.client
 import pytest
 from freezegun import freeze_time
 
-from tests.api.resident_helpers import OTHER_DESCRIPTION, verified
+from tests.api.resident_helpers import OTHER_DESCRIPTION, put_object, verified
 
 API = "/api/v1"
 # A Monday, 10:00 in Liaoyuan (UTC+8): office hours, far from public holidays.
@@ -90,6 +90,13 @@ class Desk:
 
     def headers(self, who: tuple) -> dict:
         return self.staff(*who)
+
+    def photo(self, headers: dict | None) -> str:
+        """A photo uploaded as the holder of ``headers`` would (None: a resident, no token); its upload id."""
+        answer = self.api.post(f"{API}/uploads", {"filename": "现场.jpg", "content_type": "image/jpeg", "size": 2048}, headers)
+        assert answer.status == 201, answer
+        put_object(answer.json, "image/jpeg", 2048)
+        return answer.json["upload_id"]
 
     def submit(self, category="other", area=None, type="complaint", contact=None, answers=None) -> dict:
         body = {

@@ -5,7 +5,6 @@ import boto3
 import pytest
 
 from chalicelib.city import load_city
-from tests.media_samples import file_of
 from tests.api.staff_helpers import (  # noqa: F401
     ADMIN,
     API,
@@ -149,21 +148,8 @@ def test_resolve_closes_the_case_and_the_resident_sees_the_reply(desk):
     assert (public["reply"], public["can_rate"]) == ("垃圾已清运完毕", True)
 
 
-def _photo(desk, headers: dict | None) -> str:
-    """A photo uploaded as the holder of ``headers`` (None: a resident, no token) would; its upload id."""
-    answer = desk.api.post(
-        f"{API}/uploads", {"filename": "现场.jpg", "content_type": "image/jpeg", "size": 2048}, headers
-    )
-    assert answer.status == 201, answer
-    grant = answer.json
-    boto3.client("s3").put_object(
-        Bucket="suqiu-test-media", Key=grant["fields"]["key"], Body=file_of("image/jpeg", 2048), ContentType="image/jpeg"
-    )
-    return grant["upload_id"]
-
-
 def test_resolve_attaches_the_handlers_own_result_photos(desk, in_progress):
-    photo = _photo(desk, desk.headers(HANDLER_CG))
+    photo = desk.photo(desk.headers(HANDLER_CG))
 
     desk.done(in_progress, HANDLER_CG, "resolve", reply="已清运", result_media=[photo])
 
@@ -182,7 +168,7 @@ UPLOADERS = {
 
 @pytest.mark.parametrize("uploader", UPLOADERS.values(), ids=UPLOADERS.keys())
 def test_resolve_refuses_result_photos_the_handler_did_not_upload(desk, in_progress, issuer, uploader):
-    photo = _photo(desk, uploader(desk, issuer))
+    photo = desk.photo(uploader(desk, issuer))
 
     answer = desk.act(in_progress, HANDLER_CG, "resolve", reply="已清运", result_media=[photo])
 
@@ -193,7 +179,7 @@ def test_resolve_refuses_result_photos_the_handler_did_not_upload(desk, in_progr
 
 
 def test_a_result_photo_attached_to_one_order_is_refused_for_another(desk, in_progress):
-    photo = _photo(desk, desk.headers(HANDLER_CG))
+    photo = desk.photo(desk.headers(HANDLER_CG))
     desk.done(in_progress, HANDLER_CG, "resolve", reply="已清运", result_media=[photo])
     other = desk.submit("sanitation", "220402")["tracking_no"]
     desk.done(other, HANDLER_CG, "sign")
@@ -210,7 +196,7 @@ def test_a_result_photo_attached_by_a_racing_resolve_is_refused_at_its_write(des
     """Two resolves with one photo pass their checks together: the order's own transaction decides."""
     from chalicelib import storage
 
-    photo = _photo(desk, desk.headers(HANDLER_CG))
+    photo = desk.photo(desk.headers(HANDLER_CG))
     other = desk.submit("sanitation", "220402")["tracking_no"]
     desk.done(other, HANDLER_CG, "sign")
     monkeypatch.setattr(storage, "taken_claims", lambda names: set())  # neither sees the other's claim yet
@@ -224,7 +210,7 @@ def test_a_result_photo_attached_by_a_racing_resolve_is_refused_at_its_write(des
 
 
 def test_a_result_photo_twice_in_one_resolve_is_refused(desk, in_progress):
-    photo = _photo(desk, desk.headers(HANDLER_CG))
+    photo = desk.photo(desk.headers(HANDLER_CG))
 
     answer = desk.act(in_progress, HANDLER_CG, "resolve", reply="已清运", result_media=[photo, photo])
 
@@ -233,7 +219,7 @@ def test_a_result_photo_twice_in_one_resolve_is_refused(desk, in_progress):
 
 
 def test_a_staff_upload_is_refused_in_a_residents_submission(desk):
-    photo = _photo(desk, desk.headers(HANDLER_CG))
+    photo = desk.photo(desk.headers(HANDLER_CG))
     body = {
         "type": "complaint", "category": "other", "description": "想咨询一下办理户口迁移需要带哪些材料",
         "location": {"lat": 42.9, "lng": 125.14}, "anonymous": True, "media": [photo],

@@ -170,7 +170,7 @@ def test_photos_are_linked_only_for_the_categories_the_policy_lists(api, staff, 
     desk = Desk(api, staff)
     for number, unit in ((street, HANDLER_CG), (estate, HANDLER_XY)):
         desk.done(number, unit, "sign")
-        desk.done(number, unit, "resolve", reply="已处理", result_media=[upload(api)])
+        desk.done(number, unit, "resolve", reply="已处理", result_media=[desk.photo(staff(*unit))])
 
     public = {item["service_request_id"]: item["media_url"] for item in requests(o311, fmt, api_key=keys["grid"])}
     assert "X-Amz-Expires=300" in public[street] and public[estate] is None

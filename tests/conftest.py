@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 
-from infra.testenv import TEST_ENV
+from infra.testenv import TEST_ENV, from_address, source_addresses
 
 os.environ.update(TEST_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -32,7 +32,6 @@ chalicelib.city.City.model_rebuild()
 conformance()
 import pytest  # noqa: E402
 from botocore.client import BaseClient  # noqa: E402
-from chalice.local import LambdaEventConverter  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
@@ -76,14 +75,15 @@ class Api:
         self._serving = False
 
     def get(self, path: str, headers: dict | None = None, ip: str | None = None):
-        return self._serve("GET", path, headers=_from(ip, headers))
+        return self._serve("GET", path, headers=from_address(ip, headers))
 
     def post(self, path: str, body, headers: dict | None = None, ip: str | None = None):
         raw = body if isinstance(body, (str, bytes)) else json.dumps(body, ensure_ascii=False)
-        return self._serve("POST", path, body=raw, headers={"Content-Type": "application/json", **_from(ip, headers)})
+        headers = {"Content-Type": "application/json", **from_address(ip, headers)}
+        return self._serve("POST", path, body=raw, headers=headers)
 
     def delete(self, path: str, headers: dict | None = None, ip: str | None = None):
-        return self._serve("DELETE", path, headers=_from(ip, headers))
+        return self._serve("DELETE", path, headers=from_address(ip, headers))
 
     def _serve(self, method: str, path: str, **kwargs):
         self._serving, self.validated = True, []
@@ -101,28 +101,6 @@ class Api:
             self.operations.append(operation)
 
 
-# The caller's address: API Gateway's requestContext.identity.sourceIp, which chalice.test's client
-# always makes 127.0.0.1. A test names another one with ``ip=``; it travels to the event converter
-# in this header, which the converter takes out again (the app never sees it).
-SOURCE_IP_HEADER = "x-test-source-ip"
-
-
-def _from(ip: str | None, headers: dict | None) -> dict:
-    return {**(headers or {}), **({SOURCE_IP_HEADER: ip} if ip else {})}
-
-
-def _with_source_ip(create_lambda_event):
-    def create(self, method, path, headers, body=None):
-        headers = dict(headers)
-        ip = headers.pop(SOURCE_IP_HEADER, None)
-        event = create_lambda_event(self, method, path, headers, body)
-        if ip:
-            event["requestContext"]["identity"]["sourceIp"] = ip
-        return event
-
-    return create
-
-
 class _Answer:
     def __init__(self, response):
         self.status = response.status_code
@@ -138,10 +116,7 @@ class _Answer:
 @pytest.fixture
 def api(aws, monkeypatch):
     """The app over HTTP; every test that uses it also checks that the app never scanned a table."""
-    monkeypatch.setattr(
-        LambdaEventConverter, "create_lambda_event", _with_source_ip(LambdaEventConverter.create_lambda_event)
-    )
-    with Client(app) as test_client:
+    with source_addresses(), Client(app) as test_client:
         client = Api(test_client.http)
         make_api_call = BaseClient._make_api_call
 

@@ -23,6 +23,9 @@ app = Chalice(app_name="suqiu")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(http.middleware, "http")
+# Open311 clients expect the specification's error format, Chalice's own refusals (415, 405) too;
+# the module loads on the first such refusal, not on every cold start.
+http.RENDERERS["/open311/"] = lambda request, status: open311.chalice_error(request, status)
 
 
 # ---- web pages (chalicelib/web) -----------------------------------------------------

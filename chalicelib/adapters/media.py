@@ -15,7 +15,7 @@ from functools import lru_cache
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.aws import boto3_client
+from chalicelib.adapters.aws import boto3_client, refusals_as_unavailable
 from chalicelib.settings import get_settings
 
 UPLOAD_PREFIX = "uploads/"
@@ -52,6 +52,7 @@ class MediaStore:
             ExpiresIn=expires_in,
         )
 
+    @refusals_as_unavailable()  # S3 throttling (SlowDown) or out of reach: a 503, not a 500
     def inspect(self, key: str, head_bytes: int) -> StoredObject | None:
         """What was really stored, with its first ``head_bytes``, or None (nothing, or nothing but
         an empty object, the policy's minimum being one byte).
@@ -72,6 +73,7 @@ class MediaStore:
         size = int(whole) if whole.isdigit() else got["ContentLength"]
         return StoredObject(key, got.get("ContentType", ""), size, head)
 
+    @refusals_as_unavailable()
     def attach(self, source_key: str, target_key: str) -> bool:
         """Copy ``source_key`` to ``target_key``; False if the source is gone (expired or deleted since its check)."""
         try:
@@ -84,6 +86,7 @@ class MediaStore:
             raise
         return True
 
+    @refusals_as_unavailable()
     def delete(self, keys: list[str]) -> None:
         self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
 

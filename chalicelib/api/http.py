@@ -6,9 +6,12 @@ under /open311, whose clients expect the specification's, see api/open311.py):
 each bad field. Handlers raise; ``endpoint`` turns what they raise into that
 answer. Chalice's own answers (415, 405, 500) are rewritten by ``middleware``.
 
-AWS refusing a call for the moment (throttling, a service briefly unavailable, once
-the SDK's own retries are spent) is no fault of the request nor a bug: it is answered
-503 ``service_unavailable`` with ``Retry-After``, not 500 (see ``_aws_refusal``).
+The domain's errors say what went wrong (a ``Kind``), not how HTTP says it: ``STATUS``
+is the one map from kinds to status codes. AWS refusing a call for the moment reaches
+here already as the domain's ``Unavailable`` (storage/errors.py, adapters/aws.py).
+
+A path prefix whose clients expect another error format (Open311's) registers its
+renderer in ``RENDERERS`` (api/open311.py does, on import): this module imports none.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Request, Response
 
 from chalicelib.adapters.identity import AuthError
-from chalicelib.domain.errors import DomainError, Unavailable
+from chalicelib.domain.errors import DomainError, Kind
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:
@@ -60,6 +63,18 @@ class Refusal:
     headers: dict = field(default_factory=dict)
 
 
+# What each kind of domain error answers: the one place a kind meets an HTTP status.
+STATUS: dict[Kind, int] = {
+    Kind.BAD_REQUEST: 400,
+    Kind.UNAUTHENTICATED: 401,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.INVALID: 422,
+    Kind.RATE_LIMITED: 429,
+    Kind.UNAVAILABLE: 503,
+}
+
 INTERNAL = Refusal(500, "internal", "服务暂时不可用，请稍后重试")
 
 
@@ -69,63 +84,11 @@ def refusal_of(exc: Exception) -> Refusal | None:
         return Refusal(exc.status, exc.code, exc.message, exc.fields)
     if isinstance(exc, DomainError):
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
-        return Refusal(exc.status, exc.code, exc.message, exc.fields, headers)
+        return Refusal(STATUS[exc.kind], exc.code, exc.message, exc.fields, headers)
     if isinstance(exc, AuthError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         return Refusal(exc.status, exc.code, exc.message, headers=headers)
-    busy = unavailable(exc)
-    return refusal_of(busy) if busy is not None else None
-
-
-# ---- AWS saying "not now" -------------------------------------------------------
-# The codes with which AWS refuses a call for the moment: throttling, and a service briefly
-# unable to answer (DynamoDB, with the reasons of a cancelled transaction; S3; SQS; SNS; SSM).
-_NOT_NOW = frozenset({
-    "ProvisionedThroughputExceededException", "ProvisionedThroughputExceeded", "ThrottlingException",
-    "ThrottlingError", "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable",
-    "ServiceUnavailableException", "SlowDown", "InternalError", "Throttling", "ThrottledException",
-    "RequestThrottled", "TooManyRequestsException", "KMSThrottlingException", "InternalFailure",
-})
-
-
-def _aws_refusal(exc: BaseException | None) -> str | None:
-    """The code with which AWS refused a call for the moment, anywhere among ``exc``'s causes; else None.
-
-    pynamodb keeps botocore's error as ``cause``, Powertools' idempotency raises its own
-    ``from`` it: the whole chain is looked at. A call that could not reach AWS at all
-    (connection refused, timed out) counts as refused for the moment too.
-    """
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        response = getattr(exc, "response", None)
-        if isinstance(response, dict):  # botocore's ClientError
-            codes = [response.get("Error", {}).get("Code")]
-            codes += [reason.get("Code") for reason in response.get("CancellationReasons") or ()]
-            refused = next((code for code in codes if code in _NOT_NOW), None)
-            if refused:
-                return refused
-        if _unreachable(exc):
-            return type(exc).__name__
-        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
     return None
-
-
-def _unreachable(exc: BaseException) -> bool:
-    # Imported here, on the failure path: the middleware loads on every cold start, botocore's
-    # exceptions with the first AWS call.
-    from botocore.exceptions import ConnectionError as NoConnection, HTTPClientError
-
-    return isinstance(exc, (NoConnection, HTTPClientError))
-
-
-def unavailable(exc: Exception) -> Unavailable | None:
-    """``exc`` as the 503 it should answer, if AWS refused a call for the moment."""
-    code = _aws_refusal(exc)
-    if code is None:
-        return None
-    logger.warning("aws refused a call for now", error=code)
-    return Unavailable("服务繁忙，请稍后重试")
 
 
 def answering(render: Callable[..., Response]) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
@@ -259,6 +222,15 @@ _CHALICE_CODES = {
 }
 
 
+# Chalice's own refusal (415, 405…) of a request under a path prefix, in that prefix's format:
+# ``render(request, status)``. Registered by the module that serves the prefix.
+RENDERERS: dict[str, Callable[[Request, int], Response]] = {}
+
+
+def _renderer(path: str) -> Callable[[Request, int], Response] | None:
+    return next((render for prefix, render in RENDERERS.items() if path.startswith(prefix)), None)
+
+
 def middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """One access-log line per request, and Chalice's own errors in our format."""
     started = time.perf_counter()
@@ -266,10 +238,9 @@ def middleware(event: Request, get_response: Callable[[Request], Response]) -> R
     body = response.body
     if isinstance(body, dict) and set(body) == {"Code", "Message"}:
         code, message = _CHALICE_CODES.get(body["Code"], ("error", "请求有误"))
-        if (event.path or "").startswith("/open311/"):  # Open311 clients expect its own error format
-            from chalicelib.api.open311 import chalice_error
-
-            rewritten = chalice_error(event, response.status_code)
+        render = _renderer(event.path or "")
+        if render is not None:
+            rewritten = render(event, response.status_code)
         else:
             rewritten = error_response(response.status_code, code, message)
         rewritten.headers.update({k: v for k, v in response.headers.items() if k.lower() == "allow"})

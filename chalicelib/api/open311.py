@@ -21,12 +21,14 @@ import json
 
 from chalice.app import Request, Response
 
+from chalicelib.api import open311_format as wire
 from chalicelib.api.http import ApiError, Refusal, answering, source_ip, validate
 from chalicelib.api.schemas import PartnerSubmitRequest
 from chalicelib.domain import open311
 from chalicelib.domain.errors import NotFound
 from chalicelib.services import channels, limits, runtime
 from chalicelib.services import open311 as service
+
 
 class _UnknownFormat(ApiError):
     def __init__(self):
@@ -35,19 +37,19 @@ class _UnknownFormat(ApiError):
 
 def _split(name: str) -> tuple[str, str]:
     base, dot, fmt = name.rpartition(".")
-    if not dot or not base or fmt not in open311.CONTENT_TYPES:
+    if not dot or not base or fmt not in wire.CONTENT_TYPES:
         raise _UnknownFormat()
     return base, fmt
 
 
 def _format_of(name: str) -> str:
     fmt = name.rpartition(".")[2]
-    return fmt if fmt in open311.CONTENT_TYPES else "xml"
+    return fmt if fmt in wire.CONTENT_TYPES else "xml"
 
 
 def answer(root: str, body: list | dict, fmt: str, status: int = 200) -> Response:
-    text = json.dumps(body, ensure_ascii=False) if fmt == "json" else open311.to_xml(root, body)
-    headers = {"Content-Type": open311.CONTENT_TYPES[fmt], "Cache-Control": "no-store"}
+    text = json.dumps(body, ensure_ascii=False) if fmt == "json" else wire.to_xml(root, body)
+    headers = {"Content-Type": wire.CONTENT_TYPES[fmt], "Cache-Control": "no-store"}
     return Response(body=text, status_code=status, headers=headers)
 
 
@@ -55,7 +57,7 @@ def error_answer(status: int, message: str, fields: dict, fmt: str) -> Response:
     """400 for any bad input, 403 for the API key, 404 for what does not exist (the specification's three);
     429 over a rate limit (with Retry-After), which a client must tell from bad input."""
     status = status if status in (403, 404, 429) else 403 if status == 401 else 400 if status < 500 else status
-    return answer("errors", open311.errors(status, message, fields), fmt, status)
+    return answer("errors", wire.errors(status, message, fields), fmt, status)
 
 
 def _in_open311_format(refused: Refusal, request: Request, name: str) -> Response:
@@ -111,7 +113,7 @@ def post(request: Request, name: str) -> Response:
     resource, fmt = _split(name)
     if resource != "requests":
         raise NotFound(f"{resource} 不存在")
-    form = open311.parse_form(request.raw_body or b"")
+    form = wire.parse_form(request.raw_body or b"")
     source = channels.partner_source(open311.one(form, "api_key"), token=service.new_token())
     submission = validate(PartnerSubmitRequest, open311.submission(form, runtime.city()))
     limits.admit_submission(source, submission, source_ip(request))

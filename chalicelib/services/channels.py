@@ -28,7 +28,7 @@ from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.api.schemas import PartnerSubmitRequest
 from chalicelib.city import Channel
-from chalicelib.domain.errors import DomainError, Forbidden, NotFound
+from chalicelib.domain.errors import DomainError, Forbidden, Kind, NotFound
 from chalicelib.domain.lifecycle import Actor, Role
 from chalicelib.observability import count, logger
 from chalicelib.services import intake, runtime, views
@@ -39,12 +39,12 @@ _KEY_ID = re.compile(r"^[0-9a-f]{12}$")
 class ApiKeyInvalid(DomainError):
     """No such key (or none at all, where one is needed)."""
 
-    status = 401
+    kind = Kind.UNAUTHENTICATED
     code = "api_key_invalid"
 
 
 class ApiKeyRevoked(DomainError):
-    status = 403
+    kind = Kind.FORBIDDEN
     code = "api_key_revoked"
 
 

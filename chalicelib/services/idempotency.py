@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 
 from chalicelib import storage
-from chalicelib.adapters.aws import boto3_client
+from chalicelib.adapters.aws import boto3_client, refusals_as_unavailable
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.domain.errors import Conflict, InvalidInput
 
@@ -90,7 +90,9 @@ def once(function: Callable[..., dict], key: str, payload: dict, lambda_context:
         # Lets Powertools expire an in-progress record if this invocation dies.
         _CONFIG.register_lambda_context(lambda_context)
     try:
-        return _submission(function)(data={"key": key, "request": payload}, **kwargs)
+        # Powertools makes its own DynamoDB calls (not pynamodb's): their refusals are recognised here.
+        with refusals_as_unavailable():
+            return _submission(function)(data={"key": key, "request": payload}, **kwargs)
     except IdempotencyAlreadyInProgressError:
         raise StillRunning("相同的提交正在处理中，请稍后重试", {"Idempotency-Key": "处理中"}) from None
     except IdempotencyValidationError:

@@ -21,7 +21,7 @@ from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.identity import AuthError, bearer_token, numeric_times
 from chalicelib.adapters.sms import get_sender
-from chalicelib.domain.errors import DomainError, InvalidInput, RateLimited
+from chalicelib.domain.errors import DomainError, InvalidInput, Kind, RateLimited
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
 
@@ -39,7 +39,7 @@ _TOKEN_LEEWAY_SECONDS = 5  # our own Lambda hosts, whose clocks differ by millis
 
 
 class SmsUnavailable(DomainError):
-    status = 503
+    kind = Kind.UNAVAILABLE
     code = "sms_unavailable"
 
 

@@ -34,6 +34,7 @@ from pynamodb.models import Model
 
 from chalicelib.adapters.aws import botocore_session
 from chalicelib.settings import get_settings
+from chalicelib.storage import errors
 
 settings = get_settings()
 
@@ -41,6 +42,8 @@ settings = get_settings()
 # share one data loader (see adapters/aws.py), which saves a parse of the DynamoDB
 # description per model class on every cold start.
 pynamodb.connection.base.get_session = botocore_session
+# And each one's refusals for the moment become the domain's Unavailable (storage/errors.py).
+errors.install()
 
 LIST_FIELDS = [
     "created_at", "type", "category", "area", "state", "unit", "priority", "due_at", "round",

@@ -1,0 +1,154 @@
+"""The modules' imports keep the house's layers: no cycle, no botocore where HTTP is spoken, no protocol
+in the domain.
+
+Module-level imports only are counted (those under ``if TYPE_CHECKING:`` are left out, as they never
+run): an import inside a function is a deliberate late load (a cold start's cost, an optional
+dependency) and cannot make a module's loading depend on itself.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "chalicelib"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _top_level_imports(tree: ast.Module, name: str, is_package: bool) -> set[str]:
+    """Every module ``name`` imports when it loads (``from a import b`` counts a.b if that is a module)."""
+    found: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: resolved against this module's package
+                    package = name.split(".") if is_package else name.split(".")[:-1]
+                    base = ".".join(package[: len(package) - node.level + 1] + ([base] if base else []))
+                found.add(base)
+                found.update(f"{base}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.If) and not _is_type_checking(node):
+                visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                visit(node.body)
+                for handler in node.handlers:
+                    visit(handler.body)
+                visit(node.orelse)
+                visit(node.finalbody)
+
+    visit(tree.body)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    paths = {_module_name(p): p for p in (ROOT / PACKAGE).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = _top_level_imports(tree, name, path.name == "__init__.py")
+        graph[name] = {module for module in imported if module in paths and module != name}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle (its modules in order, the first repeated last), or None."""
+    done: set[str] = set()
+    for start in sorted(graph):
+        stack, path, on_path = [(start, iter(sorted(graph[start])))], [start], {start}
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                on_path.discard(node)
+                done.add(node)
+            elif child in on_path:
+                return path[path.index(child):] + [child]
+            elif child not in done:
+                stack.append((child, iter(sorted(graph[child]))))
+                path.append(child)
+                on_path.add(child)
+    return None
+
+
+def _parent_packages(name: str) -> set[str]:
+    parts = name.split(".")
+    return {".".join(parts[:n]) for n in range(1, len(parts))}
+
+
+def test_no_import_cycle_among_the_modules():
+    graph = _graph()
+    # A package's __init__ runs before any of its modules: importing a.b imports a too. An edge to
+    # a parent package is left out, as Python runs the parent first and a module may re-export.
+    pruned = {name: {m for m in imported if m not in _parent_packages(name)} for name, imported in graph.items()}
+    assert _cycle(pruned) is None, " → ".join(_cycle(pruned))
+
+
+def test_the_cycle_finder_finds_one():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every module a file names in an import, at any depth (a late import counts here)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_the_http_layer_reads_no_botocore_nor_pynamodb_error():
+    # AWS's "not now" is recognised at the storage and adapter boundary and reaches the handlers
+    # as the domain's Unavailable: the HTTP side knows no SDK.
+    for path in (ROOT / PACKAGE / "api").glob("*.py"):
+        sdk = {m for m in _all_imports(path) if m.split(".")[0] in ("botocore", "boto3", "pynamodb")}
+        assert not sdk, f"{path.name} imports {sorted(sdk)}"
+
+
+def test_the_domain_writes_no_wire_format():
+    # XML, form decoding and the HTTP layer are the API side's (api/open311_format.py).
+    for path in (ROOT / PACKAGE / "domain").glob("*.py"):
+        wire = {m for m in _all_imports(path) if m.split(".")[0] in ("xml", "urllib", "chalice")}
+        wire |= {m for m in _all_imports(path) if m.startswith(("chalicelib.api", "chalicelib.storage"))}
+        assert not wire, f"{path.name} imports {sorted(wire)}"
+
+
+def test_the_http_plumbing_imports_no_handler_module():
+    # A prefix's own error format (Open311's) is registered from the wiring (app.py), not imported.
+    handlers = {m for m in _all_imports(ROOT / PACKAGE / "api" / "http.py") if m.startswith("chalicelib.api.")}
+    assert handlers == set(), sorted(handlers)
+
+
+def test_domain_errors_carry_a_kind_and_no_status():
+    from chalicelib.api.http import STATUS
+    from chalicelib.domain.errors import DomainError, Kind
+    from chalicelib.services import channels, idempotency, intake, verification  # noqa: F401 - their errors
+
+    assert set(STATUS) == set(Kind)
+    classes, seen = [DomainError], []
+    while classes:
+        cls = classes.pop()
+        seen.append(cls)
+        classes.extend(cls.__subclasses__())
+        assert isinstance(cls.kind, Kind) and "status" not in vars(cls), cls
+    assert len(seen) > 8  # the domain's own and the services' (loaded by the app's import chain)

@@ -7,6 +7,7 @@ services against the city configuration.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -21,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from chalicelib.domain.actions import Action, Input, Kind, Rule
+from chalicelib.domain.actions import Input, Kind, Rule
 from chalicelib.domain.lifecycle import RULES
 from chalicelib.domain.orders import Role
 from chalicelib.domain.phones import to_e164
@@ -235,17 +236,17 @@ def _field(spec: Input) -> tuple[Any, Any]:
     return (bool, False) if kind is bool else (kind | None, None)
 
 
-def _model(action: Action, rule: Rule) -> type[_Action]:
+def _model(action: str, rule: Rule) -> type[_Action]:
     fields = {spec.name: _field(spec) for spec in rule.inputs}
     name = rule.model or action.title().replace("_", "")
-    return create_model(name, __base__=_Action, __doc__=rule.doc, action=(Literal[action.value], ...), **fields)
+    return create_model(name, __base__=_Action, __doc__=rule.doc, action=(Literal[str(action)], ...), **fields)
 
 
-# Every action a member of staff may take, one model each, in the order of the rules.
-ACTION_MODELS = {
-    action: _model(action, rule) for action, rule in RULES.items() if rule.roles & STAFF_ROLES
-}
+def staff_actions(rules: Mapping[str, Rule]) -> Any:
+    """The body of a staff action: one model for each rule a member of staff may take, in the rules' order."""
+    models = tuple(_model(name, rule) for name, rule in rules.items() if rule.roles & STAFF_ROLES)
+    return Annotated[Union[models], Field(discriminator="action")]
 
-StaffAction = Annotated[Union[tuple(ACTION_MODELS.values())], Field(discriminator="action")]
 
+StaffAction = staff_actions(RULES)
 STAFF_ACTION = TypeAdapter(StaffAction, config=ConfigDict(defer_build=True))

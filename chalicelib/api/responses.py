@@ -12,10 +12,12 @@ value) unless it says otherwise; no answer carries a key its model does not name
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.city import QuestionType
+from chalicelib.domain.actions import Kind
 from chalicelib.domain.orders import Level, Role, State
 
 Timestamp = dt.datetime  # ISO 8601 in the city's time, with its offset: 2026-11-21T09:30:00+08:00
@@ -320,6 +322,29 @@ class CategorySuggestion(_Answer):
     confidence: float | None
 
 
+FieldType = Literal[tuple(kind.value for kind in Kind)]
+
+
+class ActionField(_Answer):
+    """One field of an action's form (lifecycle.RULES declares it)."""
+
+    name: str
+    type: FieldType
+    label: str
+    required: bool
+    choices: list[str] | None = Field(description="unit and units: the codes of the units the form offers")
+    min: int | None
+    max: int | None = Field(description="integer: the largest value the city accepts")
+    max_length: int | None = Field(description="text: characters; units, files: items")
+    value: bool | int | str | list[str] | None = Field(description="What the form starts with for this order")
+
+
+class AllowedAction(_Answer):
+    action: str
+    label: str
+    fields: list[ActionField]
+
+
 class StaffDetail(_Classified, _StateShown):
     tracking_no: str
     version: int = Field(description="Send it back with an action")
@@ -356,7 +381,7 @@ class StaffDetail(_Classified, _StateShown):
     closed_at: Timestamp | None
     published_at: Timestamp | None
     case_title: str | None
-    allowed_actions: list[str]
+    allowed_actions: list[AllowedAction]
     trail: list[TrailEntry]
     media: list[MediaLink]
     result_media: list[MediaLink]

@@ -7,7 +7,8 @@ services against the city configuration.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -17,10 +18,17 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationInfo,
+    create_model,
     field_validator,
 )
 
+from chalicelib.domain.actions import Input, Kind, Rule
+from chalicelib.domain.lifecycle import RULES
+from chalicelib.domain.orders import Role
 from chalicelib.domain.phones import to_e164
+
+# The roles that act through POST /api/v1/staff/requests/{no}/actions: not the resident's rating.
+STAFF_ROLES = frozenset(Role) - {Role.RESIDENT, Role.SYSTEM}
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -204,117 +212,41 @@ class StatsQuery(_Body):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
-# ---- staff actions: one model per action, told apart by "action" ----------
+# ---- staff actions: one model per action (lifecycle.RULES), told apart by "action" ----------
 
 class _Action(_Body):
     # Strict: true or 2.0 is a client's mistake, not a version (true would pass for version 1).
     version: int = Field(strict=True, ge=1, description="The order's version the action was decided on")
 
 
-class Dispatch(_Action):
-    action: Literal["dispatch"]
-    unit: Code
+def _field(spec: Input) -> tuple[Any, Any]:
+    """The pydantic type and default of one of an action's inputs."""
+    if spec.kind in (Kind.TEXT, Kind.LONG_TEXT, Kind.UNIT):
+        kind: Any = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=spec.max_length)]
+    elif spec.kind is Kind.UNITS:
+        return list[Code], Field(max_length=spec.max_length)
+    elif spec.kind is Kind.UPLOADS:
+        return list[UploadId], Field(default_factory=list, max_length=spec.max_length)
+    elif spec.kind is Kind.INTEGER:
+        return int, Field(ge=spec.minimum, le=spec.maximum)
+    else:
+        kind = bool
+    if spec.required:
+        return kind, ...
+    return (bool, False) if kind is bool else (kind | None, None)
 
 
-class Reject(_Action):
-    action: Literal["reject"]
-    reason: ShortText
+def _model(action: str, rule: Rule) -> type[_Action]:
+    fields = {spec.name: _field(spec) for spec in rule.inputs}
+    name = rule.model or action.title().replace("_", "")
+    return create_model(name, __base__=_Action, __doc__=rule.doc, action=(Literal[str(action)], ...), **fields)
 
 
-class Merge(_Action):
-    action: Literal["merge"]
-    into: Code
+def staff_actions(rules: Mapping[str, Rule]) -> Any:
+    """The body of a staff action: one model for each rule a member of staff may take, in the rules' order."""
+    models = tuple(_model(name, rule) for name, rule in rules.items() if rule.roles & STAFF_ROLES)
+    return Annotated[Union[models], Field(discriminator="action")]
 
 
-class Sign(_Action):
-    action: Literal["sign"]
-
-
-class Return(_Action):
-    action: Literal["return"]
-    reason: ShortText
-
-
-class Forward(_Action):
-    action: Literal["forward"]
-    unit: Code
-
-
-class Progress(_Action):
-    action: Literal["progress"]
-    note: LongText
-    public: bool = False
-
-
-class RequestExtension(_Action):
-    action: Literal["request_extension"]
-    days: int = Field(ge=1, le=60)
-    reason: ShortText
-
-
-class ApproveExtension(_Action):
-    action: Literal["approve_extension"]
-
-
-class RefuseExtension(_Action):
-    action: Literal["refuse_extension"]
-    note: ShortText | None = None
-
-
-class Resolve(_Action):
-    action: Literal["resolve"]
-    reply: LongText
-    result_media: list[UploadId] = Field(default_factory=list, max_length=9)
-
-
-class Approve(_Action):
-    action: Literal["approve"]
-
-
-class SendBack(_Action):
-    action: Literal["send_back"]
-    reason: ShortText
-
-
-class SetPriority(_Action):
-    action: Literal["priority"]
-    on: bool
-
-
-class CoHandle(_Action):
-    action: Literal["co_handle"]
-    units: list[Code] = Field(max_length=10)
-
-
-class Instruction(_Action):
-    action: Literal["instruction"]
-    note: LongText
-
-
-class Reassign(_Action):
-    action: Literal["reassign"]
-    unit: Code
-    reason: ShortText
-
-
-class Publish(_Action):
-    """Into the case library (典型案例库); without a title, the category and the area name it."""
-
-    action: Literal["publish"]
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)] | None = None
-
-
-class Unpublish(_Action):
-    action: Literal["unpublish"]
-
-
-StaffAction = Annotated[
-    Union[
-        Dispatch, Reject, Merge, Sign, Return, Forward, Progress, RequestExtension, ApproveExtension,
-        RefuseExtension, Resolve, Approve, SendBack, SetPriority, CoHandle, Instruction, Reassign,
-        Publish, Unpublish,
-    ],
-    Field(discriminator="action"),
-]
-
+StaffAction = staff_actions(RULES)
 STAFF_ACTION = TypeAdapter(StaffAction, config=ConfigDict(defer_build=True))

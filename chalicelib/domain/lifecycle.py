@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chalicelib.city import City
 from chalicelib.domain import deadlines
+from chalicelib.domain.actions import NEW_ORDER, Action, Audience, Effect, Guard, Input, Kind, Notify, Outcome, Rule
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 from chalicelib.domain.orders import (  # noqa: F401 - the lifecycle's vocabulary, re-exported
     HANDLING_STATES,
@@ -53,28 +53,6 @@ _DATETIME_FIELDS = frozenset(
     f.name for f in dataclasses.fields(WorkOrder) if "datetime" in str(f.type)
 )
 _TUPLE_FIELDS = frozenset(f.name for f in dataclasses.fields(WorkOrder) if "tuple" in str(f.type))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    changes: dict[str, Any] = field(default_factory=dict)
-    to_state: State | None = None  # None: the rule's target
-    note: str | None = None
-    public: bool = False
-
-
-Effect = Callable[[WorkOrder, Actor, Mapping[str, Any], Context], Outcome]
-Guard = Callable[[WorkOrder, Context], str | None]
-
-
-@dataclass(frozen=True)
-class Rule:
-    label: str
-    roles: frozenset[Role]
-    sources: frozenset[State]
-    target: State | None  # None: the state does not change
-    effect: Effect
-    guard: Guard | None = None
 
 
 # ---- effects --------------------------------------------------------------
@@ -339,64 +317,176 @@ def _unpublish(order, actor, params, ctx):
     return Outcome({"published_at": None, "case_title": None}, note="移出典型案例库")
 
 
-_D, _H, _L = Role.DISPATCHER, Role.HANDLER, Role.LEADER
-_S = State
+def _all_units(order: WorkOrder, city: City) -> list[str]:
+    return [u.code for u in city.units]
 
-RULES: dict[str, Rule] = {
-    "auto_dispatch": Rule("自动派单", frozenset({Role.SYSTEM}), frozenset({_S.SUBMITTED}), _S.DISPATCHED, _dispatch),
-    "dispatch": Rule("派单", frozenset({_D}), frozenset({_S.SUBMITTED}), _S.DISPATCHED, _dispatch),
-    "reject": Rule("不予受理", frozenset({_D}), frozenset({_S.SUBMITTED}), _S.REJECTED, _reject),
-    "merge": Rule("并单", frozenset({_D}), frozenset({_S.SUBMITTED, _S.DISPATCHED}), _S.MERGED, _merge),
+
+def _other_units(order: WorkOrder, city: City) -> list[str]:
+    return [u.code for u in city.units if u.code != order.unit]
+
+
+def _units_below(order: WorkOrder, city: City) -> list[str]:
+    if order.unit is None:
+        return []
+    return [u.code for u in city.units if u.code != order.unit and city.is_within(u.code, order.unit)]
+
+
+SHORT_TEXT, LONG_TEXT = 500, 2000  # the characters of a reason, of a reply or a note
+
+
+def _reason(label: str) -> Input:
+    return Input("reason", label, Kind.LONG_TEXT, max_length=SHORT_TEXT)
+
+
+_D, _H, _L, _SYS = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.SYSTEM
+_S, _A = State, Action
+_TO_RESIDENT_AND_UNIT = (Notify("dispatched", Audience.RESIDENT), Notify(NEW_ORDER, Audience.UNIT))
+_DISPATCH_TO = Input("unit", "承办单位", Kind.UNIT, max_length=64, choices=_all_units)
+
+
+def _states(*states: State) -> frozenset[State]:
+    return frozenset(states)
+
+
+# Every action, declared once (domain/actions.py says what is made from it).
+RULES: dict[Action, Rule] = {
+    _A.AUTO_DISPATCH: Rule(
+        "自动派单", frozenset({_SYS}), _states(_S.SUBMITTED), _S.DISPATCHED, _dispatch,
+        notices=_TO_RESIDENT_AND_UNIT,
+    ),
+    _A.DISPATCH: Rule(
+        "派单", frozenset({_D}), _states(_S.SUBMITTED), _S.DISPATCHED, _dispatch,
+        inputs=(_DISPATCH_TO,), notices=_TO_RESIDENT_AND_UNIT,
+    ),
+    _A.REJECT: Rule(
+        "不予受理", frozenset({_D}), _states(_S.SUBMITTED), _S.REJECTED, _reject,
+        inputs=(_reason("理由（将告知群众）"),),
+    ),
+    _A.MERGE: Rule(
+        "并单", frozenset({_D}), _states(_S.SUBMITTED, _S.DISPATCHED), _S.MERGED, _merge,
+        inputs=(Input("into", "主工单编号", Kind.TEXT, max_length=64),),
+        notices=(Notify("merged", Audience.RESIDENT),),
+    ),
     # Taken with "merge", on the order merged into, in the same transaction.
-    "absorb": Rule("并入", frozenset({Role.SYSTEM}), OPEN_STATES, None, _absorb),
-    "sign": Rule("签收", frozenset({_H}), frozenset({_S.DISPATCHED}), _S.IN_PROGRESS, _sign),
-    "return": Rule("退单", frozenset({_H}), frozenset({_S.DISPATCHED}), _S.SUBMITTED, _return),
-    "forward": Rule("转派", frozenset({_H}), frozenset({_S.DISPATCHED}), _S.DISPATCHED, _forward),
-    "progress": Rule("办理进展", frozenset({_H}), frozenset({_S.IN_PROGRESS}), None, _progress),
-    "request_extension": Rule(
-        "申请延期", frozenset({_H}), frozenset({_S.IN_PROGRESS}), None, _request_extension,
-        _extension_can_be_requested,
+    _A.ABSORB: Rule("并入", frozenset({_SYS}), OPEN_STATES, None, _absorb),
+    _A.SIGN: Rule("签收", frozenset({_H}), _states(_S.DISPATCHED), _S.IN_PROGRESS, _sign),
+    _A.RETURN: Rule(
+        "退单", frozenset({_H}), _states(_S.DISPATCHED), _S.SUBMITTED, _return, inputs=(_reason("退单理由"),)
     ),
-    "approve_extension": Rule(
-        "同意延期", frozenset({_D}), frozenset({_S.IN_PROGRESS}), None, _approve_extension, _extension_is_pending
+    _A.FORWARD: Rule(
+        "转派", frozenset({_H}), _states(_S.DISPATCHED), _S.DISPATCHED, _forward,
+        inputs=(Input("unit", "转派给下级单位", Kind.UNIT, max_length=64, choices=_units_below),),
+        notices=(Notify(NEW_ORDER, Audience.UNIT),),
     ),
-    "refuse_extension": Rule(
-        "不同意延期", frozenset({_D}), frozenset({_S.IN_PROGRESS}), None, _refuse_extension, _extension_is_pending
+    _A.PROGRESS: Rule(
+        "办理进展", frozenset({_H}), _states(_S.IN_PROGRESS), None, _progress,
+        inputs=(
+            Input("note", "进展情况", Kind.LONG_TEXT, max_length=LONG_TEXT),
+            Input("public", "向群众公开", Kind.BOOLEAN, required=False),
+        ),
     ),
-    "resolve": Rule("办结", frozenset({_H}), frozenset({_S.IN_PROGRESS}), _S.RESOLVED, _resolve),
-    "approve": Rule("审核通过", frozenset({_D}), frozenset({_S.AWAITING_REVIEW}), _S.RESOLVED, _approve),
-    "send_back": Rule("审核退回", frozenset({_D}), frozenset({_S.AWAITING_REVIEW}), _S.IN_PROGRESS, _send_back),
-    "rate": Rule("评价", frozenset({Role.RESIDENT}), frozenset({_S.RESOLVED}), None, _rate),
-    "auto_close": Rule(
-        "自动办结", frozenset({Role.SYSTEM}), frozenset({_S.RESOLVED}), _S.CLOSED, _auto_close, _is_due("auto_close")
+    _A.REQUEST_EXTENSION: Rule(
+        "申请延期", frozenset({_H}), _states(_S.IN_PROGRESS), None, _request_extension, _extension_can_be_requested,
+        inputs=(
+            Input(
+                "days", "延期工作日数", Kind.INTEGER, minimum=1, maximum=60,
+                limit=lambda city: city.extensions.max_working_days,
+            ),
+            Input("reason", "延期理由", Kind.LONG_TEXT, max_length=SHORT_TEXT),
+        ),
     ),
-    "remind_signing": Rule(
-        "签收提醒", frozenset({Role.SYSTEM}), frozenset({_S.DISPATCHED}), None, _remind_signing,
-        _is_due("remind_signing"),
+    _A.APPROVE_EXTENSION: Rule(
+        "同意延期", frozenset({_D}), _states(_S.IN_PROGRESS), None, _approve_extension, _extension_is_pending,
+        notices=(Notify("extension_granted", Audience.RESIDENT),),
     ),
-    "return_unsigned": Rule(
-        "超时退回", frozenset({Role.SYSTEM}), frozenset({_S.DISPATCHED}), _S.SUBMITTED, _return_unsigned,
+    _A.REFUSE_EXTENSION: Rule(
+        "不同意延期", frozenset({_D}), _states(_S.IN_PROGRESS), None, _refuse_extension, _extension_is_pending,
+        inputs=(Input("note", "说明（选填）", Kind.LONG_TEXT, required=False, max_length=SHORT_TEXT),),
+    ),
+    _A.RESOLVE: Rule(
+        "办结", frozenset({_H}), _states(_S.IN_PROGRESS), _S.RESOLVED, _resolve,
+        inputs=(
+            Input("reply", "办理结果答复（将告知群众）", Kind.LONG_TEXT, max_length=LONG_TEXT),
+            Input("result_media", "办结照片", Kind.UPLOADS, required=False, max_length=9),
+        ),
+        # Not when the city reviews it first (awaiting_review): the approval tells the resident.
+        notices=(Notify("resolved", Audience.RESIDENT, when=_S.RESOLVED),),
+    ),
+    _A.APPROVE: Rule(
+        "审核通过", frozenset({_D}), _states(_S.AWAITING_REVIEW), _S.RESOLVED, _approve,
+        notices=(Notify("resolved", Audience.RESIDENT, when=_S.RESOLVED),),
+    ),
+    _A.SEND_BACK: Rule(
+        "审核退回", frozenset({_D}), _states(_S.AWAITING_REVIEW), _S.IN_PROGRESS, _send_back,
+        inputs=(_reason("退回理由"),),
+    ),
+    _A.RATE: Rule(
+        "评价", frozenset({Role.RESIDENT}), _states(_S.RESOLVED), None, _rate,
+        # 1–2 stars: 重办. "You were not satisfied": only the resident who rated hears it.
+        notices=(
+            Notify("reopened", Audience.OWN_RESIDENT, when=_S.IN_PROGRESS),
+            Notify("staff_reopened", Audience.UNIT, when=_S.IN_PROGRESS),
+        ),
+    ),
+    _A.AUTO_CLOSE: Rule(
+        "自动办结", frozenset({_SYS}), _states(_S.RESOLVED), _S.CLOSED, _auto_close, _is_due("auto_close")
+    ),
+    _A.REMIND_SIGNING: Rule(
+        "签收提醒", frozenset({_SYS}), _states(_S.DISPATCHED), None, _remind_signing, _is_due("remind_signing"),
+        notices=(Notify("staff_sign_reminder", Audience.UNIT),),
+    ),
+    _A.RETURN_UNSIGNED: Rule(
+        "超时退回", frozenset({_SYS}), _states(_S.DISPATCHED), _S.SUBMITTED, _return_unsigned,
         _is_due("return_unsigned"),
     ),
-    "warn": Rule(
-        "临期提醒", frozenset({Role.SYSTEM}), HANDLING_STATES, None,
+    _A.WARN: Rule(
+        "临期提醒", frozenset({_SYS}), HANDLING_STATES, None,
         _escalation(Level.WARNING, "办理时限即将届满"), _is_due("warn"),
+        notices=(Notify("staff_warning", Audience.UNIT),),
     ),
-    "urge": Rule(
-        "催办", frozenset({Role.SYSTEM}), HANDLING_STATES, None,
+    _A.URGE: Rule(
+        "催办", frozenset({_SYS}), HANDLING_STATES, None,
         _escalation(Level.YELLOW, "已超过办理时限，催办"), _is_due("urge"),
+        notices=(Notify("staff_yellow", Audience.UNIT), Notify("staff_yellow", Audience.PARENT_UNIT)),
     ),
-    "supervise": Rule(
-        "督办", frozenset({Role.SYSTEM}), HANDLING_STATES, None,
+    _A.SUPERVISE: Rule(
+        "督办", frozenset({_SYS}), HANDLING_STATES, None,
         _escalation(Level.RED, "超期未办结，列入领导督办"), _is_due("supervise"),
+        notices=(Notify("leader_red", Audience.LEADER),),
     ),
-    "priority": Rule("重点办理", frozenset({_D}), OPEN_STATES, None, _priority),
-    "co_handle": Rule("设置协办", frozenset({_D}), HANDLING_STATES, None, _co_handle),
-    "instruction": Rule("领导批示", frozenset({_L}), OPEN_STATES | {_S.RESOLVED}, None, _instruction),
-    "reassign": Rule("改派", frozenset({_L}), HANDLING_STATES, _S.DISPATCHED, _reassign),
-    "publish": Rule("发布案例", frozenset({_D}), frozenset({_S.CLOSED}), None, _publish, _not_published),
-    "unpublish": Rule("撤回案例", frozenset({_D}), frozenset({_S.CLOSED}), None, _unpublish, _is_published),
+    _A.PRIORITY: Rule(
+        "重点办理", frozenset({_D}), OPEN_STATES, None, _priority,
+        inputs=(Input("on", "列为重点办理", Kind.BOOLEAN, initial=lambda order: not order.priority),),
+        model="SetPriority",
+    ),
+    _A.CO_HANDLE: Rule(
+        "设置协办", frozenset({_D}), HANDLING_STATES, None, _co_handle,
+        inputs=(
+            Input(
+                "units", "协办单位", Kind.UNITS, max_length=10, choices=_other_units,
+                initial=lambda order: list(order.co_units),
+            ),
+        ),
+    ),
+    _A.INSTRUCTION: Rule(
+        "领导批示", frozenset({_L}), OPEN_STATES | {_S.RESOLVED}, None, _instruction,
+        inputs=(Input("note", "批示内容", Kind.LONG_TEXT, max_length=LONG_TEXT),),
+    ),
+    _A.REASSIGN: Rule(
+        "改派", frozenset({_L}), HANDLING_STATES, _S.DISPATCHED, _reassign,
+        inputs=(Input("unit", "新承办单位", Kind.UNIT, max_length=64, choices=_other_units), _reason("改派理由")),
+        notices=_TO_RESIDENT_AND_UNIT,
+    ),
+    _A.PUBLISH: Rule(
+        "发布到典型案例库", frozenset({_D}), _states(_S.CLOSED), None, _publish, _not_published,
+        inputs=(
+            Input("title", "案例标题（选填，默认为分类和区域）", Kind.TEXT, required=False, max_length=CASE_TITLE_MAX),
+        ),
+        doc="Into the case library (典型案例库); without a title, the category and the area name it.",
+    ),
+    _A.UNPUBLISH: Rule("撤回案例", frozenset({_D}), _states(_S.CLOSED), None, _unpublish, _is_published),
 }
+
 
 def _in_scope(order: WorkOrder, actor: Actor, city: City) -> bool:
     """A handler acts only on orders of its own unit or of the units below it."""

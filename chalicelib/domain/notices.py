@@ -29,13 +29,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.city import City, QuietHours
-from chalicelib.domain.orders import Event, State, WorkOrder
+from chalicelib.domain.actions import NEW_ORDER, Audience, Notify  # noqa: F401 - NEW_ORDER re-exported
+from chalicelib.domain.lifecycle import RULES
+from chalicelib.domain.orders import Event, WorkOrder
 
 RESIDENT = "resident"
 LEADER = "leader"
 UNIT_PREFIX = "unit:"
 FOLLOWER_PREFIX = "follower:"
-NEW_ORDER = "staff_new_order"
 DIGEST = "staff_digest"
 
 
@@ -68,32 +69,24 @@ def notices_for(event: Event, order: WorkOrder, city: City, has_contact: bool) -
     def to_unit(template: str, unit: str | None) -> list[Notice]:
         return [Notice(template, unit_audience(unit), urgent=round_the_clock)] if unit else []
 
-    action = event.action
-    if action == "submit":
+    def to(notify: Notify) -> list[Notice]:
+        if notify.to is Audience.LEADER:
+            return [Notice(notify.template, LEADER, urgent=True)]
+        if notify.to is Audience.UNIT:
+            return to_unit(notify.template, order.unit)
+        if notify.to is Audience.PARENT_UNIT:
+            return to_unit(notify.template, city.unit_by_code[order.unit].parent if order.unit else None)
+        return to_resident(notify.template, followers=notify.to is Audience.RESIDENT)
+
+    if event.action == "submit":  # not a rule: the order's first event (lifecycle.open_order)
         return to_resident("received")
-    if action in ("auto_dispatch", "dispatch", "reassign"):
-        return to_resident("dispatched") + to_unit(NEW_ORDER, order.unit)
-    if action == "forward":
-        return to_unit(NEW_ORDER, order.unit)
-    if action == "approve_extension":
-        return to_resident("extension_granted")
-    if action in ("resolve", "approve") and event.to_state is State.RESOLVED:
-        return to_resident("resolved")
-    if action == "merge":
-        return to_resident("merged")
-    if action == "rate" and event.to_state is State.IN_PROGRESS:  # 1–2 stars: 重办
-        # "You were not satisfied": only the resident who rated hears it.
-        return to_resident("reopened", followers=False) + to_unit("staff_reopened", order.unit)
-    if action == "remind_signing":
-        return to_unit("staff_sign_reminder", order.unit)
-    if action == "warn":
-        return to_unit("staff_warning", order.unit)
-    if action == "urge":
-        parent = city.unit_by_code[order.unit].parent if order.unit else None
-        return to_unit("staff_yellow", order.unit) + to_unit("staff_yellow", parent)
-    if action == "supervise":
-        return [Notice("leader_red", LEADER, urgent=True)]
-    return []
+    rule = RULES.get(event.action)
+    return [
+        notice
+        for notify in (rule.notices if rule else ())
+        if notify.when is None or event.to_state is notify.when
+        for notice in to(notify)
+    ]
 
 
 def quiet_until(now: dt.datetime, quiet: QuietHours, zone: ZoneInfo) -> dt.datetime | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from chalicelib import storage
-from chalicelib.api.schemas import Merge, Resolve, StaffListQuery
+from chalicelib.api.schemas import StaffListQuery
+from chalicelib.domain.actions import Action
 from chalicelib.domain.codes import parse_tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, StaleWrite
 from chalicelib.domain.lifecycle import HANDLING_STATES, OPEN_STATES, Actor, Role, State, check
@@ -133,10 +134,10 @@ def act(actor: Actor, tracking_no: str, action) -> dict:
     # whether an order it cannot see exists (merge), or make us copy uploads (resolve).
     check(order, action.action, actor, ctx)
     main, uploads = None, []
-    if isinstance(action, Merge):
+    if action.action == Action.MERGE:
         main = _merge_target(order.tracking_no, action.into)
         params["into"] = main.tracking_no
-    if isinstance(action, Resolve) and action.result_media:
+    if action.action == Action.RESOLVE and action.result_media:
         # The acting staff member's own uploads only: not a resident's, not a colleague's.
         uploads = verified_uploads(action.result_media, ctx.city, "result_media", uploader_tag(actor))
         attached = attachments(uploads, f"media/{order.tracking_no}/result-{order.round}-")

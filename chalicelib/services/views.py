@@ -16,6 +16,7 @@ from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.media import get_media_store
 from chalicelib.city import City
 from chalicelib.domain import deadlines, questions
+from chalicelib.domain.actions import Input
 from chalicelib.domain.geo import wgs84_of
 from chalicelib.domain.lifecycle import (
     PUBLIC_STATUS,
@@ -299,9 +300,30 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         "closed_at": iso(order.closed_at, city),
         "published_at": iso(order.published_at, city),
         "case_title": order.case_title,
-        "allowed_actions": allowed_actions(order, actor, ctx),
+        "allowed_actions": [_action_form(action, order, city) for action in allowed_actions(order, actor, ctx)],
         "trail": [_timeline_entry(e, city, staff=True) for e in events],
         **_media(item, order),
+    }
+
+
+def _action_form(action: str, order: WorkOrder, city: City) -> dict:
+    """An action the user may take now, with the fields its form asks for: the console builds it from this."""
+    rule = RULES[action]
+    return {"action": action, "label": rule.label, "fields": [_input(spec, order, city) for spec in rule.inputs]}
+
+
+def _input(spec: Input, order: WorkOrder, city: City) -> dict:
+    return {
+        "name": spec.name,
+        "type": spec.kind.value,
+        "label": spec.label,
+        "required": spec.required,
+        "choices": spec.choices(order, city) if spec.choices else None,
+        "min": spec.minimum,
+        # The city's own limit where it has one: the form offers what the effect accepts.
+        "max": spec.limit(city) if spec.limit else spec.maximum,
+        "max_length": spec.max_length,
+        "value": spec.initial(order) if spec.initial else None,
     }
 
 

@@ -81,6 +81,10 @@ def assert_error(answer, status: int, code: str | None = None, fields: set[str] 
     return error
 
 
+def action_names(detail: dict) -> list[str]:
+    return [offered["action"] for offered in detail["allowed_actions"]]
+
+
 class Desk:
     """Residents submit, staff list, open and act, all through the HTTP API."""
 
@@ -132,6 +136,12 @@ class Desk:
         answer = self.detail(no)
         assert answer.status == 200, answer
         return answer.json
+
+    def actions(self, no: str, who=DISPATCHER) -> list[str]:
+        """The names of the actions the detail offers ``who`` (each comes with its form)."""
+        answer = self.detail(no, who)
+        assert answer.status == 200, answer
+        return action_names(answer.json)
 
     def act(self, no: str, who, action: str, version: int | None = None, **params):
         """One action; without ``version``, on the order's current version."""

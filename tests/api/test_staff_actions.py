@@ -444,4 +444,4 @@ def test_sending_back_reopens_handling(desk, awaiting_review):
 
     assert result["state"] == "in_progress"
     assert desk.order(no)["reply"] is None
-    assert desk.detail(no, HANDLER_CG).json["allowed_actions"] == ["progress", "request_extension", "resolve"]
+    assert desk.actions(no, HANDLER_CG) == ["progress", "request_extension", "resolve"]

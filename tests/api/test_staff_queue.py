@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -19,6 +20,7 @@ from tests.api.staff_helpers import (  # noqa: F401
     aws_calls,
     clock,
     desk,
+    dispatched,
 )
 
 # The orders of the `queue` fixture, oldest first: label → (category, area, type, unit it lands in).
@@ -350,9 +352,9 @@ ACCOUNTS = [HANDLER_CG, HANDLER_LSQ, DISPATCHER, LEADER, ADMIN]
 def test_allowed_actions_follow_the_lifecycle(desk):
     no = desk.submit("sanitation", "220402")["tracking_no"]  # dispatched to lsq-cg
 
-    dispatched = {who: desk.detail(no, who).json["allowed_actions"] for who in ACCOUNTS}
+    dispatched = {who: desk.actions(no, who) for who in ACCOUNTS}
     desk.done(no, HANDLER_CG, "sign")
-    in_progress = {who: desk.detail(no, who).json["allowed_actions"] for who in ACCOUNTS}
+    in_progress = {who: desk.actions(no, who) for who in ACCOUNTS}
 
     assert dispatched == {
         HANDLER_CG: ["sign", "return", "forward"],
@@ -373,4 +375,51 @@ def test_allowed_actions_follow_the_lifecycle(desk):
 def test_allowed_actions_of_an_order_waiting_for_dispatch(desk):
     no = desk.submit()["tracking_no"]
 
-    assert desk.order(no)["allowed_actions"] == ["dispatch", "reject", "merge", "priority"]
+    assert desk.actions(no) == ["dispatch", "reject", "merge", "priority"]
+
+
+def test_each_allowed_action_comes_with_its_label_and_form(desk, dispatched):
+    actions = {a["action"]: a for a in desk.detail(dispatched, HANDLER_CG).json["allowed_actions"]}
+    desk.done(dispatched, HANDLER_CG, "sign")
+    handling = {a["action"]: a for a in desk.detail(dispatched, HANDLER_CG).json["allowed_actions"]}
+
+    assert actions["sign"] == {"action": "sign", "label": "签收", "fields": []}
+    (forward_to,) = actions["forward"]["fields"]
+    assert (forward_to["name"], forward_to["type"], forward_to["required"]) == ("unit", "unit", True)
+    assert forward_to["label"] == "转派给下级单位"
+    assert "lsq-cg" not in forward_to["choices"]  # the order's own unit: only those below it
+    days, reason = handling["request_extension"]["fields"]
+    # The city's own limit (extensions.max_working_days), not the API model's bound of 60.
+    assert (days["type"], days["min"], days["max"]) == ("integer", 1, 3)
+    assert (reason["name"], reason["type"], reason["max_length"]) == ("reason", "textarea", 500)
+
+
+def test_an_action_declared_once_is_offered_with_its_form_and_documented(desk, monkeypatch):
+    from chalicelib.api import openapi, operations, schemas
+    from chalicelib.domain import lifecycle
+    from chalicelib.domain.actions import Input, Kind, Outcome, Rule
+
+    tag = Rule(
+        "标记", frozenset({lifecycle.Role.DISPATCHER}), frozenset({lifecycle.State.SUBMITTED}), None,
+        lambda order, actor, params, ctx: Outcome(note=params["tag"]),
+        inputs=(Input("tag", "标记内容", Kind.TEXT, max_length=20),),
+    )
+    monkeypatch.setitem(lifecycle.RULES, "tag", tag)
+    no = desk.submit()["tracking_no"]
+
+    offered = desk.order(no)["allowed_actions"]
+    assert offered[-1] == {
+        "action": "tag", "label": "标记",
+        "fields": [{
+            "name": "tag", "type": "text", "label": "标记内容", "required": True, "choices": None,
+            "min": None, "max": None, "max_length": 20, "value": None,
+        }],
+    }
+    body = schemas.TypeAdapter(schemas.staff_actions(lifecycle.RULES))
+    ops = tuple(
+        dataclasses.replace(op, body=(body,)) if op.body == (schemas.STAFF_ACTION,) else op
+        for op in operations.OPERATIONS
+    )
+    tagged = openapi.build(ops)["components"]["schemas"]["Tag"]
+    assert tagged["properties"]["action"]["const"] == "tag"
+    assert tagged["properties"]["tag"]["maxLength"] == 20 and tagged["required"] == ["version", "action", "tag"]

@@ -97,6 +97,8 @@ def test_a_report_goes_from_a_phone_through_the_console_to_the_dashboard(open_pa
     handler.locator("details[data-action=sign] summary").click()
     handler.get_by_role("button", name="确认签收").click()
     expect(handler.locator("#detail h2")).to_contain_text("办理中")
+    # The extension form offers the city's limit (extensions.max_working_days), as the API gives it.
+    expect(handler.locator("#request_extension-days")).to_have_attribute("max", "3")
     handler.locator("details[data-action=resolve] summary").click()
     handler.get_by_label("办理结果答复（将告知群众）").fill("已电话告知所需材料：身份证、户口簿、准迁证，在区政务大厅3号窗口办理。")
     handler.get_by_label("办结照片", exact=True).set_input_files(photo)

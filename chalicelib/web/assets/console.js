@@ -168,7 +168,8 @@
   }
 
   function duplicates(d) {
-    const mayMerge = d.allowed_actions.includes("merge");
+    const merge = d.allowed_actions.find((offered) => offered.action === "merge");
+    const mayMerge = Boolean(merge);
     return h("section", { class: "notice", "aria-labelledby": "dup-title" },
       h("h3", { id: "dup-title" }, "疑似重复诉求"),
       mayMerge ? null : h("p", { class: "hint" }, "只有待派单的工单可以并单。"),
@@ -176,76 +177,53 @@
         h("button", { type: "button", class: "link", onclick: () => open(no) }, no), " ",
         h("button", {
           type: "button", class: "secondary", disabled: !mayMerge, "aria-label": `并单：并入 ${no}`,
-          onclick: () => send(d, "merge", { into: no }, null),
+          onclick: () => send(d, merge, { into: no }, null),
         }, "并单")))));
   }
 
-  // ---- actions: one form each, with exactly the fields its API model has ---------------------------------
-  const text = (name, label, required) => ({ name, label, kind: "text", required });
-  const long = (name, label, required = true) => ({ name, label, kind: "textarea", required });
-  const ACTIONS = {
-    dispatch: { label: "派单", fields: [{ name: "unit", label: "承办单位", kind: "unit" }] },
-    reject: { label: "不予受理", fields: [long("reason", "理由（将告知群众）")] },
-    merge: { label: "并单", fields: [text("into", "主工单编号", true)] },
-    sign: { label: "签收", fields: [] },
-    return: { label: "退单", fields: [long("reason", "退单理由")] },
-    forward: { label: "转派", fields: [{ name: "unit", label: "转派给下级单位", kind: "subunit" }] },
-    progress: { label: "办理进展", fields: [long("note", "进展情况"), { name: "public", label: "向群众公开", kind: "checkbox" }] },
-    request_extension: { label: "申请延期", fields: [{ name: "days", label: "延期工作日数", kind: "number", min: 1, max: 3 }, long("reason", "延期理由")] },
-    approve_extension: { label: "同意延期", fields: [] },
-    refuse_extension: { label: "不同意延期", fields: [long("note", "说明（选填）", false)] },
-    resolve: { label: "办结", fields: [long("reply", "办理结果答复（将告知群众）"), { name: "result_media", label: "办结照片", kind: "files" }] },
-    approve: { label: "审核通过", fields: [] },
-    send_back: { label: "审核退回", fields: [long("reason", "退回理由")] },
-    priority: { label: "重点办理", fields: [{ name: "on", label: "列为重点办理", kind: "checkbox", value: (d) => !d.priority }] },
-    co_handle: { label: "设置协办", fields: [{ name: "units", label: "协办单位", kind: "units" }] },
-    instruction: { label: "领导批示", fields: [long("note", "批示内容")] },
-    reassign: { label: "改派", fields: [{ name: "unit", label: "新承办单位", kind: "unit" }, long("reason", "改派理由")] },
-    publish: { label: "发布到典型案例库", fields: [text("title", "案例标题（选填，默认为分类和区域）", false)] },
-    unpublish: { label: "撤回案例", fields: [] },
-  };
-
+  // ---- actions: one form each, built from the fields the API gives with the action (allowed_actions) ----------
   function actionForms(d) {
     const box = h("div", { class: "action-forms" });
     if (!d.allowed_actions.length) box.append(h("p", { class: "hint" }, "当前状态下您没有可执行的操作。"));
-    for (const action of d.allowed_actions) {
-      const spec = ACTIONS[action];
-      if (!spec) continue;
-      box.append(h("details", { "data-action": action }, h("summary", {}, spec.label), actionForm(d, action, spec)));
+    for (const offered of d.allowed_actions) {
+      box.append(h("details", { "data-action": offered.action }, h("summary", {}, offered.label), actionForm(d, offered)));
     }
     return box;
   }
 
-  function actionForm(d, action, spec) {
+  function actionForm(d, offered) {
+    const action = offered.action;
     const form = h("form", { novalidate: true, "data-action": action });
     form.append(h("p", { class: "form-error", "data-form-error": true, tabindex: "-1", role: "alert" }));
     const collectors = [];
-    for (const field of spec.fields) {
+    for (const field of offered.fields) {
       const id = `${action}-${field.name}`;
       const error = h("p", { class: "field-error", id: id + "-error", "data-error-for": field.name });
       let input;
-      if (field.kind === "unit" || field.kind === "subunit") {
-        const units = field.kind === "subunit" ? unitTree().filter(([u]) => d.unit && isBelow(u.code, d.unit.code)) : unitTree();
-        const preselect = action === "dispatch" && d.suggested_unit ? d.suggested_unit.code : null;
+      const offers = new Set(field.choices || []);
+      if (field.type === "unit") {
+        const units = unitTree().filter(([u]) => offers.has(u.code));
+        // An order no unit has yet: what routing suggests for it comes preselected.
+        const preselect = !d.unit && d.suggested_unit && offers.has(d.suggested_unit.code) ? d.suggested_unit.code : null;
         input = unitOptions(h("select", { id, "aria-describedby": error.id }), units, preselect, "请选择");
         form.append(h("label", { for: id }, field.label), input);
         if (preselect) form.append(h("p", { class: "hint" }, `已按分类和区域预选：${d.suggested_unit.name}`));
         collectors.push(() => [field.name, input.value]);
-      } else if (field.kind === "units") {
-        const chosen = new Set(d.co_units.map((u) => u.code));
-        const boxes = unitTree().filter(([u]) => !d.unit || u.code !== d.unit.code).map(([u, depth]) =>
+      } else if (field.type === "units") {
+        const chosen = new Set(field.value || []);
+        const boxes = unitTree().filter(([u]) => offers.has(u.code)).map(([u, depth]) =>
           h("label", { class: "check" }, h("input", { type: "checkbox", value: u.code, checked: chosen.has(u.code) }), "\u3000".repeat(depth) + u.name));
         input = h("fieldset", { "aria-describedby": error.id }, h("legend", {}, field.label), h("div", { class: "table-wrap" }, boxes));
         form.append(input);
         collectors.push(() => [field.name, S.$$("input:checked", input).map((c) => c.value)]);
-      } else if (field.kind === "checkbox") {
-        input = h("input", { type: "checkbox", id, checked: field.value ? field.value(d) : false });
+      } else if (field.type === "boolean") {
+        input = h("input", { type: "checkbox", id, checked: Boolean(field.value) });
         form.append(h("label", { class: "check", for: id }, input, field.label));
         collectors.push(() => [field.name, input.checked]);
-      } else if (field.kind === "files") {
+      } else if (field.type === "files") {
         const list = h("ul", { class: "files", "aria-label": "已选办结照片" });
         // Asked for with the token: a result photo must be the resolving member's own upload.
-        const uploader = new S.Uploader(list, 9, null, S.auth.call);
+        const uploader = new S.Uploader(list, field.max_length, null, S.auth.call);
         input = h("input", { type: "file", id, multiple: true, accept: "image/*", "aria-describedby": error.id });
         input.addEventListener("change", () => { uploader.add(input.files); input.value = ""; });
         form.append(h("label", { for: id }, field.label), input, list);
@@ -255,19 +233,21 @@
         });
       } else {
         const attrs = { id, "aria-describedby": error.id, required: field.required };
-        if (field.kind === "number") Object.assign(attrs, { type: "number", min: field.min, max: field.max, value: "1" });
-        if (field.kind === "text" && field.name === "into" && d.duplicates && d.duplicates.length) attrs.value = d.duplicates[0];
-        input = h(field.kind === "textarea" ? "textarea" : "input", attrs);
+        if (field.type === "integer") Object.assign(attrs, { type: "number", min: field.min, max: field.max, value: String(field.value ?? field.min) });
+        else attrs.maxlength = field.max_length;
+        // The main order of a merge: the most likely suspected duplicate, if the API found one.
+        if (field.name === "into" && d.duplicates && d.duplicates.length) attrs.value = d.duplicates[0];
+        input = h(field.type === "textarea" ? "textarea" : "input", attrs);
         form.append(h("label", { for: id }, field.label), input);
         collectors.push(() => {
           const value = input.value.trim();
-          if (field.kind === "number") return [field.name, Number(value)];
+          if (field.type === "integer") return [field.name, Number(value)];
           return [field.name, value || (field.required ? "" : undefined)];
         });
       }
       form.append(error);
     }
-    form.append(h("div", { class: "actions" }, h("button", { type: "submit" }, `确认${spec.label}`)));
+    form.append(h("div", { class: "actions" }, h("button", { type: "submit" }, `确认${offered.label}`)));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       S.clearErrors(form);
@@ -278,17 +258,17 @@
         S.showErrors(form, problem);
         return;
       }
-      send(d, action, params, form);
+      send(d, offered, params, form);
     });
     return form;
   }
 
-  async function send(d, action, params, form) {
+  async function send(d, offered, params, form) {
     try {
       const answer = await S.auth.call(`staff/requests/${encodeURIComponent(d.tracking_no)}/actions`, {
-        method: "POST", body: Object.assign({ action, version: d.version }, params),
+        method: "POST", body: Object.assign({ action: offered.action, version: d.version }, params),
       });
-      S.toast(`${ACTIONS[action].label}成功：${answer.state_label}`);
+      S.toast(`${offered.label}成功：${answer.state_label}`);
       await Promise.all([open(d.tracking_no, true), loadQueue(false)]);
     } catch (error) {
       if (error.status === 409) {

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from pathlib import Path
+
+import yaml
 
 from bench.awscalls import AwsCallCounter
 from bench.bill import CapacityMeter
+from chalicelib.city import CITIES_DIR
 from infra.testenv import TEST_ENV
+
+RAISED = 1000  # how many times the demo city's rate limits the bench's city allows
 
 # What the seeded orders are: spread over units and states like a real queue.
 _MIX = [
@@ -114,3 +120,19 @@ class Bench:
             Bucket=self.bucket, Key=upload["fields"]["key"], Body=b"\xff\xd8\xff" + b"x" * 2045, ContentType="image/jpeg"
         )
         return upload["upload_id"]
+
+
+def uncapped_city(directory: Path) -> Path:
+    """The demo city, its rate limits' caps ``RAISED`` times higher, written in ``directory``.
+
+    The bench sends hundreds of codes and submissions a minute from one address, a flood the
+    demo city answers with 429; each request still takes the same windows (and makes the same
+    AWS calls) as under the real caps.
+    """
+    city = yaml.safe_load((CITIES_DIR / "liaoyuan.yaml").read_text(encoding="utf-8"))
+    for limits in city["limits"].values():
+        for caps in limits.values():
+            caps.update({span: cap * RAISED for span, cap in caps.items()})
+    path = directory / "liaoyuan-bench.yaml"
+    path.write_text(yaml.safe_dump(city, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

@@ -72,3 +72,20 @@ def test_every_bench_module_imports_in_a_fresh_interpreter():
         [sys.executable, "-c", script, *MODULES], cwd=BENCH.parent, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_bench_city_takes_the_same_windows_with_caps_its_flood_never_reaches(tmp_path):
+    """The bench sends hundreds of codes and submissions a minute from one address: the demo city's
+    caps would answer 429 (they did), so it runs on a copy whose caps are far higher, each limit
+    with the same windows (so each request makes the AWS calls a real one makes)."""
+    from bench.harness import uncapped_city
+    from chalicelib.city import load_city
+
+    demo, bench = load_city("liaoyuan.yaml"), load_city(str(uncapped_city(tmp_path)))
+
+    for kind in ("otp", "submissions", "query_codes"):
+        for scope, caps in getattr(demo.limits, kind):
+            raised = getattr(getattr(bench.limits, kind), scope)
+            assert [span for span, _ in raised.windows] == [span for span, _ in caps.windows]
+            assert all(cap >= 1000 * low for (_, cap), (_, low) in zip(raised.windows, caps.windows))
+    assert bench.model_dump(exclude={"limits"}) == demo.model_dump(exclude={"limits"})

@@ -20,6 +20,8 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 
+from bench.measure import summary  # one percentile rule for every latency in the bench
+
 ROUNDS = 20
 STAFF = "/api/v1/staff/requests"
 HUKOU = "想咨询一下办理户口迁移需要带哪些材料，第{n}次"
@@ -27,8 +29,6 @@ HUKOU = "想咨询一下办理户口迁移需要带哪些材料，第{n}次"
 
 def measure(b, rounds: int = ROUNDS) -> tuple[dict[str, Counter], dict[str, list[float]]]:
     """(calls per action, latency samples in ms per action)."""
-    from bench.run import summary  # one percentile rule for every latency in the bench
-
     calls: dict[str, Counter] = {}
     samples: dict[str, list[float]] = defaultdict(list)
     roles = {

@@ -36,6 +36,8 @@ class Settings:
     upload_ttl_seconds: int
     media_link_ttl_seconds: int
     notify_queue: str  # the SQS queue of outgoing SMS; its dead-letter queue is "<name>-dlq"
+    sms_sender: str  # who sends the SMS: "sns", "yunpian" (aws-cn) or "console" (adapters/sms.py)
+    sms_api_key_parameter: str  # the SMS provider's API key, an SSM SecureString; empty for SNS
     outbox_stream_arn: str  # the outbox table's stream, which feeds that queue (known after the table is made)
     # A raster tile layer under the dashboard's map ("https://…/{z}/{x}/{y}.png", WGS-84 / Web
     # Mercator), and its attribution; empty: the city's shapes alone, which need no internet.
@@ -72,6 +74,8 @@ def get_settings() -> Settings:
         upload_ttl_seconds=int(env.get("UPLOAD_TTL_SECONDS", "900")),
         media_link_ttl_seconds=int(env.get("MEDIA_LINK_TTL_SECONDS", "300")),
         notify_queue=env.get("NOTIFY_QUEUE") or f"{prefix}-notify",
+        sms_sender=env.get("SMS_SENDER", "sns"),
+        sms_api_key_parameter=env.get("SMS_API_KEY_PARAMETER", ""),
         # The placeholder serves the local stack and the tests, which find the stream themselves.
         outbox_stream_arn=env.get("OUTBOX_STREAM_ARN") or f"arn:aws:dynamodb:::table/{prefix}-outbox/stream/local",
         map_tile_url=env.get("MAP_TILE_URL", ""),

@@ -34,9 +34,9 @@ import hashlib
 import hmac
 import json
 import os
-import time
 from typing import Any
 
+from chalicelib.adapters.secrets import forget_secrets, secret
 from chalicelib.settings import get_settings
 
 _NONCE_BYTES = 12
@@ -301,31 +301,35 @@ class FieldCipher:
         return self._token_key
 
 
-def _load_ring() -> KeyRing:
+def _ring_text(fresh: bool = False) -> str:
+    """The ring as stored: SSM's (kept RING_SECONDS, unless ``fresh``) or, off the cloud, FIELD_KEY."""
     settings = get_settings()
     if settings.field_key_parameter:
-        from chalicelib.adapters.aws import boto3_client  # only in the cloud path
-
-        response = boto3_client("ssm").get_parameter(Name=settings.field_key_parameter, WithDecryption=True)
-        return KeyRing.parse(response["Parameter"]["Value"])
+        return secret(settings.field_key_parameter, RING_SECONDS, fresh=fresh)
     if settings.field_key:
-        return KeyRing.parse(settings.field_key)
+        return settings.field_key
     raise KeyUnavailable("set FIELD_KEY_PARAMETER (SSM SecureString) or FIELD_KEY")
 
 
-_cached: tuple[float, FieldCipher] | None = None
+_cached: tuple[str, FieldCipher] | None = None  # the cipher, and the ring text it was made from
 
 
 def get_cipher() -> FieldCipher:
-    """The stack's cipher; from SSM, read again after RING_SECONDS (a rotation's new key reaches every container)."""
+    """The stack's cipher, made again when the ring read (from SSM: again after RING_SECONDS) changed."""
     global _cached
-    now = time.monotonic()
-    if _cached is None or (get_settings().field_key_parameter and now - _cached[0] > RING_SECONDS):
-        _cached = (now, FieldCipher(_load_ring(), suite_named(get_settings().crypto_suite), reload=_load_ring))
+    text = _ring_text()
+    if _cached is None or _cached[0] != text:
+        _cached = (text, FieldCipher(KeyRing.parse(text), suite_named(get_settings().crypto_suite), reload=_ring_now))
     return _cached[1]
+
+
+def _ring_now() -> KeyRing:
+    """The ring SSM holds now, for a value sealed under a key this container does not know yet."""
+    return KeyRing.parse(_ring_text(fresh=True))
 
 
 def forget_cipher() -> None:
     """The next get_cipher reads the settings and the ring again (tests that change them)."""
     global _cached
     _cached = None
+    forget_secrets()

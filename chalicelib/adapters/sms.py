@@ -9,7 +9,6 @@ local stack prints each message on one console line: ``SMS <number> <text>``.
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,6 +17,8 @@ from functools import lru_cache
 from typing import Protocol
 
 from chalicelib.adapters.aws import boto3_client
+from chalicelib.adapters.secrets import secret
+from chalicelib.settings import get_settings
 
 
 class SmsSender(Protocol):
@@ -37,6 +38,9 @@ class SnsSender:
         )
 
 
+API_KEY_SECONDS = 300  # how long a container keeps the SMS provider's key it read from SSM
+
+
 class SmsRefused(RuntimeError):
     """The provider answered that it did not send (its code and message; never the number)."""
 
@@ -47,7 +51,8 @@ class YunpianSender:
     Yunpian sends only texts that match a template registered (报备) with it, signature
     included: register each template of the city file's ``sms.templates`` (and ``otp``) as the
     city's signature 【…】 followed by the text, placeholders as Yunpian's #name# variables.
-    The API key is an SSM SecureString (``SMS_API_KEY_PARAMETER``), read on the first send.
+    The API key is an SSM SecureString (``SMS_API_KEY_PARAMETER``), read on the first send and
+    again after ``API_KEY_SECONDS``, so a key changed at Yunpian reaches every container.
     """
 
     URL = "https://sms.yunpian.com/v2/sms/single_send.json"
@@ -82,11 +87,6 @@ def _https_post(url: str, body: bytes) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-@lru_cache(maxsize=1)
-def _secret_parameter(name: str) -> str:
-    return boto3_client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
-
-
 class ConsoleSender:
     """The dev stack's SMS: one line on the console per message."""
 
@@ -96,12 +96,12 @@ class ConsoleSender:
 
 @lru_cache(maxsize=1)
 def get_sender() -> SmsSender:
-    choice = os.environ.get("SMS_SENDER", "sns")
-    if choice == "console":
+    settings = get_settings()
+    if settings.sms_sender == "console":
         return ConsoleSender()
-    if choice == "yunpian":
-        parameter = os.environ.get("SMS_API_KEY_PARAMETER", "")
+    if settings.sms_sender == "yunpian":
+        parameter = settings.sms_api_key_parameter
         if not parameter:
             raise RuntimeError("SMS_SENDER=yunpian needs SMS_API_KEY_PARAMETER (an SSM SecureString)")
-        return YunpianSender(lambda: _secret_parameter(parameter))
+        return YunpianSender(lambda: secret(parameter, API_KEY_SECONDS))
     return SnsSender()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,41 +48,53 @@ def _weight(per: dict[int, int], docs: list[int]) -> float:
     return 1.0 - entropy / math.log(k) if k > 1 else 1.0
 
 
-class _Sparse(dict):
-    """The stored counts, each n-gram's flat list turned into {category index: count} on first use."""
+class Counts:
+    """Per kept n-gram, how many training texts of each category contain it ({category index: count}).
+
+    Stored as a flat [category index, count, …] list per n-gram, each decoded on first use: a cold
+    start parses the JSON only. Not a dict: a dict whose missing keys are filled behind its back
+    answers ``in``, ``[]`` and iteration from what happens to be decoded, so it offers just these.
+    """
+
+    __slots__ = ("_flat", "_decoded")
 
     def __init__(self, flat: dict[str, list[int]]):
-        super().__init__()
         self._flat = flat
+        self._decoded: dict[str, dict[int, int]] = {}
 
-    def get(self, gram, default=None):
-        per = super().get(gram)
+    def of(self, gram: str) -> dict[int, int] | None:
+        """The n-gram's counts per category, or None for an n-gram the model did not keep."""
+        per = self._decoded.get(gram)
         if per is None:
             flat = self._flat.get(gram)
             if flat is None:
-                return default
-            per = {flat[j]: flat[j + 1] for j in range(0, len(flat), 2)}
-            self[gram] = per
+                return None
+            per = self._decoded[gram] = _decoded(flat)
         return per
 
     def __len__(self) -> int:
         return len(self._flat)
 
-    def values(self):  # for the totals: decoded on the fly, not kept
-        return ({f[j]: f[j + 1] for j in range(0, len(f), 2)} for f in self._flat.values())
+    def every(self) -> Iterator[dict[int, int]]:
+        """Every n-gram's counts (for the totals): decoded on the fly, not kept."""
+        return (_decoded(flat) for flat in self._flat.values())
+
+
+def _decoded(flat: list[int]) -> dict[int, int]:
+    return {flat[j]: flat[j + 1] for j in range(0, len(flat), 2)}
 
 
 class Classifier:
-    """Scores from per-category document counts: ``counts[gram][i]`` texts of category i contain gram."""
+    """Scores from per-category document counts: ``counts.of(gram)[i]`` texts of category i contain gram."""
 
-    def __init__(self, categories: list[str], docs: list[int], counts: dict[str, dict[int, int]], grams: int):
+    def __init__(self, categories: list[str], docs: list[int], counts: Counts, grams: int):
         self.categories = list(categories)
         total_docs = sum(docs)
         k = len(categories)
         self._prior = [math.log((d + 1) / (total_docs + k)) for d in docs]
         # Multinomial: each category's feature total, smoothed over the kept vocabulary.
         totals = [0] * k
-        for per in counts.values():
+        for per in counts.every():
             for i, c in per.items():
                 totals[i] += c
         vocab = max(len(counts), 1)
@@ -95,7 +108,7 @@ class Classifier:
         """The n-gram's weighted log-likelihood per category, or None for an n-gram the model did not keep."""
         row = self._log.get(gram)
         if row is None:
-            per = self._counts.get(gram)
+            per = self._counts.of(gram)
             if per is None:
                 return None
             weight = _weight(per, self._docs)
@@ -108,14 +121,14 @@ class Classifier:
 
         An n-gram the model did not keep (seen in too few texts) counts as the rarest.
         """
-        per = self._counts.get(gram)
+        per = self._counts.of(gram)
         total = sum(self._docs)
         return math.log((total + 1) / (sum(per.values()) + 1 if per else 1)) + 1
 
     @classmethod
     def from_model(cls, model: dict) -> "Classifier":
         """From the stored form: per n-gram a flat [category index, count, …] list, decoded when met."""
-        return cls(model["categories"], model["docs"], _Sparse(model["counts"]), len(model["counts"]))
+        return cls(model["categories"], model["docs"], Counts(model["counts"]), len(model["counts"]))
 
     def probabilities(self, description: str) -> list[tuple[str, float]]:
         """Every category with its probability (summing to 1), most likely first; ties by code."""

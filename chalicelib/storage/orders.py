@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from chalicelib.storage.claims import Claim, ClaimTaken, claim_item
 from chalicelib.storage.mapping import copy_lifecycle, event_item
 from chalicelib.storage.models import EventModel, Location, MediaItem, OrderModel, connection
 from chalicelib.storage.otp import OtpRejected, OtpUse, otp_use
+from chalicelib.storage.retries import TimingConflict, retry_conflicts
 from chalicelib.storage.stats import tally_actions, tally_item
 from chalicelib.storage.tables import ClaimModel, CounterModel, OtpModel, OutboxModel
 
@@ -137,11 +137,7 @@ class _Write:
 # A transaction that touched an item while another transaction was writing it (a day's counters
 # are shared by every change of that day) is cancelled whole, and is simply tried again: its
 # conditions are checked afresh, so a change computed from a stale version then fails them.
-_CONFLICT_PAUSES = (0.02, 0.05, 0.1)
-
-
-class _TimingConflict(Exception):
-    """Nothing failed in the transaction but the timing (TransactionConflict only)."""
+_CONFLICT_PAUSES = (0.02, 0.05, 0.1)  # the bounds of the random pauses (storage/retries.py)
 
 
 def _write(writes: Sequence[_Write], otp: OtpUse | None = None, claims: Sequence[Claim] = ()) -> None:
@@ -149,13 +145,10 @@ def _write(writes: Sequence[_Write], otp: OtpUse | None = None, claims: Sequence
         write.item.updated_at = write.events[-1].at
         told = [e.note for e in write.events if e.public and e.note and e.action not in RESIDENTS_WORDS]
         write.item.public_note = told[-1] if told else write.item.public_note
-    for pause in (*_CONFLICT_PAUSES, None):
-        try:
-            return _transact(writes, otp, claims)
-        except _TimingConflict:
-            if pause is None:
-                raise StaleWrite("工单已被他人修改，请刷新后重试") from None
-            time.sleep(pause)
+    try:
+        return retry_conflicts(lambda: _transact(writes, otp, claims), _CONFLICT_PAUSES)
+    except TimingConflict:
+        raise StaleWrite("工单已被他人修改，请刷新后重试") from None
 
 
 def _transact(writes: Sequence[_Write], otp: OtpUse | None, claims: Sequence[Claim]) -> None:
@@ -188,7 +181,7 @@ def _transact(writes: Sequence[_Write], otp: OtpUse | None, claims: Sequence[Cla
         # first: a retry of a stored submission, whose code the first run used up.
         reasons = [r.code if r is not None else None for r in exc.cancellation_reasons or ()]
         if exc.cause_response_code == "TransactionCanceledException" and set(reasons) - {None} == {"TransactionConflict"}:
-            raise _TimingConflict() from None
+            raise TimingConflict() from None
         taken = [c for c, reason in zip(claims, reasons[1:]) if reason == "ConditionalCheckFailed"]
         if taken:
             raise ClaimTaken(taken[0]) from None

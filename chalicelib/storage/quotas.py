@@ -10,7 +10,6 @@ none, so a refused request uses up nothing.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Unavailable
 from chalicelib.storage.models import connection
+from chalicelib.storage.retries import TimingConflict, retry_conflicts
 from chalicelib.storage.tables import CounterModel
 
 
@@ -73,25 +73,21 @@ class Quota:
 
 # A window's counter is shared by every request of the window (the city's above all): a
 # transaction that met another one on it is cancelled whole and simply tried again.
-_CONFLICT_PAUSES = (0.01, 0.03, 0.08)
+_CONFLICT_PAUSES = (0.01, 0.03, 0.08)  # the bounds of the random pauses (storage/retries.py)
 
 
 def take_quotas(quotas: Sequence[Quota]) -> list[Quota]:
     """Count one use in every window at once, unless one of them is full; the full ones ([]: counted)."""
     if len(quotas) == 1:  # no transaction needed, nor its conflicts
         return [] if take_quota(quotas[0].name, quotas[0].cap, quotas[0].ends_at) else list(quotas)
-    for pause in (*_CONFLICT_PAUSES, None):
-        full = _take_all(quotas)
-        if full is not None:
-            return full
-        if pause is None:
-            raise Unavailable("服务繁忙，请稍后重试")
-        time.sleep(pause)
-    return []  # not reached: the last pass returns or raises
+    try:
+        return retry_conflicts(lambda: _take_all(quotas), _CONFLICT_PAUSES)
+    except TimingConflict:
+        raise Unavailable("服务繁忙，请稍后重试") from None
 
 
-def _take_all(quotas: Sequence[Quota]) -> list[Quota] | None:
-    """The full windows ([]: every one counted); None when the transaction met another one."""
+def _take_all(quotas: Sequence[Quota]) -> list[Quota]:
+    """The full windows ([]: every one counted); TimingConflict when the transaction met another one."""
     try:
         with TransactWrite(connection=connection()) as transaction:
             for quota in quotas:  # pynamodb sends the updates in this order: the reasons come in it
@@ -106,7 +102,7 @@ def _take_all(quotas: Sequence[Quota]) -> list[Quota] | None:
         if full:
             return full
         if exc.cause_response_code == "TransactionCanceledException" and "TransactionConflict" in reasons:
-            return None
+            raise TimingConflict() from None
         raise
     return []
 

@@ -10,6 +10,10 @@ from moto.sns import sns_backends
 
 from chalicelib.adapters import sms
 from chalicelib.adapters.aws import boto3_client
+from chalicelib.adapters.secrets import forget_secrets
+from chalicelib.settings import get_settings
+from tests.api.resident_helpers import clock  # noqa: F401 - fixture
+from tests.api.staff_helpers import aws_calls  # noqa: F401 - fixture
 
 TEXT = "【辽源民生诉求】您的验证码是123456，5分钟内有效。"
 
@@ -69,10 +73,13 @@ def test_the_console_sender_prints_one_line(capsys):
 
 @pytest.fixture
 def fresh_sender(monkeypatch):
+    """The sender made again from the settings, which the test sets (SMS_SENDER…) before it asks."""
+    get_settings.cache_clear()
     sms.get_sender.cache_clear()
     yield monkeypatch
+    get_settings.cache_clear()
     sms.get_sender.cache_clear()
-    sms._secret_parameter.cache_clear()
+    forget_secrets()
 
 
 def test_the_sender_is_chosen_by_setting(fresh_sender):
@@ -100,3 +107,24 @@ def test_yunpian_reads_its_key_from_ssm_on_the_first_send(aws, fresh_sender):
     assert post.posted == []  # nothing read or sent until a text goes out
     sender.send("+8613904371234", TEXT)
     assert post.posted[0][1]["apikey"] == "from-ssm"
+
+
+def test_yunpian_keeps_its_key_for_its_max_age_then_reads_it_again(aws, fresh_sender, clock, aws_calls):  # noqa: F811
+    """A key changed at Yunpian reaches a running container, which does not ask SSM on every send."""
+    ssm = boto3_client("ssm")
+    ssm.put_parameter(Name="/suqiu/test/yunpian", Value="old-key", Type="SecureString")
+    fresh_sender.setenv("SMS_SENDER", "yunpian")
+    fresh_sender.setenv("SMS_API_KEY_PARAMETER", "/suqiu/test/yunpian")
+    post = FakeYunpian()
+    fresh_sender.setattr(sms, "_https_post", post)
+    sender = sms.get_sender()
+    sender.send("+8613904371234", TEXT)
+    ssm.put_parameter(Name="/suqiu/test/yunpian", Value="new-key", Type="SecureString", Overwrite=True)
+
+    clock.tick(sms.API_KEY_SECONDS - 1)
+    sender.send("+8613904371234", TEXT)
+    clock.tick(2)
+    sender.send("+8613904371234", TEXT)
+
+    assert [fields["apikey"] for _, fields in post.posted] == ["old-key", "old-key", "new-key"]
+    assert [name for name, _ in aws_calls].count("GetParameter") == 2

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from chalicelib.domain import classifier
-from chalicelib.domain.classifier import MODEL_PATH, Classifier, features, suggest
+from chalicelib.domain.classifier import MODEL_PATH, Classifier, Counts, features, suggest
 
 CATEGORIES = {
     "sanitation", "municipal", "traffic", "public_security", "pollution", "greening",
@@ -76,6 +76,18 @@ def test_the_shipped_model_loads_and_is_small():
     model = _shipped()
     assert set(model["categories"]) == CATEGORIES
     assert classifier.model() is classifier.model()  # loaded once per process
+
+
+def test_the_stored_counts_answer_the_same_whether_decoded_yet_or_not():
+    """Each n-gram's counts are decoded when first asked for; what is asked never depends on that."""
+    flat = {"路灯": [1, 3, 4, 2], "垃圾": [0, 7]}
+    counts = Counts(flat)
+    assert not isinstance(counts, dict)  # no ``in``, ``[]`` or iteration over what happens to be decoded
+    assert len(counts) == 2 and list(counts.every()) == [{1: 3, 4: 2}, {0: 7}]
+    assert counts.of("路灯") == {1: 3, 4: 2}
+    assert counts.of("路灯") is counts.of("路灯")  # decoded once
+    assert len(counts) == 2 and list(counts.every()) == [{1: 3, 4: 2}, {0: 7}]  # the same after
+    assert counts.of("井盖") is None and len(counts) == 2  # an n-gram not kept adds nothing
 
 
 def _shipped() -> dict:

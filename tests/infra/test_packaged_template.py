@@ -28,7 +28,9 @@ REQUIRED = {
 OPTIONAL = {"AUTH_JWKS_URL", "AUTH_ROLES_CLAIM", "AUTH_UNIT_CLAIM", "UPLOAD_TTL_SECONDS", "MEDIA_LINK_TTL_SECONDS",
             # The staff pages: their sign-in (empty: not configured, they say so), the ID tokens'
             # client (default: the audience), a map tile layer (default: none).
-            "AUTH_AUTHORIZE_URL", "AUTH_TOKEN_URL", "AUTH_CLIENT_ID", "MAP_TILE_URL", "MAP_TILE_ATTRIBUTION"}
+            "AUTH_AUTHORIZE_URL", "AUTH_TOKEN_URL", "AUTH_CLIENT_ID", "MAP_TILE_URL", "MAP_TILE_ATTRIBUTION",
+            # The SMS provider (default: SNS, which needs no key parameter).
+            "SMS_SENDER", "SMS_API_KEY_PARAMETER"}
 # The key in clear: for the dev stack and the tests only, never in a deployed environment.
 FORBIDDEN = {"FIELD_KEY"}
 SETTINGS_SOURCE = ROOT / "chalicelib" / "settings.py"
@@ -165,6 +167,16 @@ def test_every_setting_is_classified():
     """A new variable in settings.py must be added to REQUIRED or OPTIONAL here (and to the template)."""
     read = set(re.findall(r"""env(?:\.get\(|\[)\s*["']([A-Z0-9_]+)["']""", SETTINGS_SOURCE.read_text()))
     assert read == REQUIRED | OPTIONAL | FORBIDDEN
+
+
+def test_only_the_settings_read_the_environment():
+    """Else a variable read elsewhere escapes the classification above (and the template's check)."""
+    sources = [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]
+    readers = [
+        str(path.relative_to(ROOT)) for path in sources
+        if path != SETTINGS_SOURCE and re.search(r"\bos\.environ\b|\bgetenv\b|\benviron\b", path.read_text())
+    ]
+    assert readers == []
 
 
 def test_every_function_gets_the_settings_it_needs_and_no_key(packaged):

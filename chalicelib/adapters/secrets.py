@@ -6,11 +6,12 @@ container within it, and a busy one does not pay an SSM call per request.
 """
 from __future__ import annotations
 
-from chalicelib.adapters.aws import boto3_client
+from chalicelib.adapters.aws import boto3_client, refusals_as_unavailable
 
 _provider = None
 
 
+@refusals_as_unavailable()  # SSM throttled: a 503 with Retry-After, as for any AWS call of a request
 def secret(name: str, max_age: int, *, fresh: bool = False) -> str:
     """The parameter's decrypted value: the one kept when younger than ``max_age`` seconds, unless ``fresh``."""
     return _ssm().get(name, max_age=max_age, decrypt=True, force_fetch=fresh)

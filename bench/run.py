@@ -106,9 +106,9 @@ def main() -> int:
     counter = AwsCallCounter()
     counter.install()  # before anything makes a botocore client
 
-    from infra.issuer import LocalIssuer
+    from tests.token_issuer import TokenIssuer
 
-    issuer = LocalIssuer(audience=TEST_ENV["AUTH_AUDIENCE"]).start()
+    issuer = TokenIssuer(audience=TEST_ENV["AUTH_AUDIENCE"])
     os.environ["AUTH_ISSUER"] = issuer.issuer
     note(f"cold start to the first answer: {COLD_RUNS} fresh interpreters per route …")
     cold = coldstart.measure(

@@ -1,12 +1,13 @@
 """The local stack: everything `make run` starts, in one process, with no AWS account.
 
-- a moto server on 127.0.0.1 standing in for DynamoDB and S3 (data lives in memory:
-  a restart starts from an empty city);
+- a moto server on 127.0.0.1 standing in for DynamoDB, S3 and Cognito (data lives in
+  memory: a restart starts from an empty city);
 - the tables and the media bucket, created as the code declares them;
-- the local token issuer (JWKS and a sign-in for the demo accounts, which the staff
-  pages use), whose demo tokens are written to ``<state dir>/tokens.json``, with an
-  API key of the 12345 hotline's partner channel as ``"api_key:hotline"`` (for its
-  native submissions and Open311 under http://127.0.0.1:8000/open311/v2);
+- the staff user pool in moto's Cognito with the demo accounts (infra/staff_pool.py),
+  whose ID tokens (moto's, valid an hour) are written to ``<state dir>/tokens.json``,
+  with an API key of the 12345 hotline's partner channel as ``"api_key:hotline"`` (for
+  its native submissions and Open311 under http://127.0.0.1:8000/open311/v2);
+- the sign-in page moto lacks (infra/issuer.py), which the staff pages use;
 - the API and the web pages at http://127.0.0.1:8000 (``/``, ``/staff``,
   ``/dashboard``, ``/cases``), served by Chalice's local server from the very ``app``
   object that deploys;
@@ -29,8 +30,10 @@ import signal
 import sys
 from pathlib import Path
 
+from infra.issuer import SignInPage
+from infra.staff_pool import StaffPool, create_staff_pool
+
 DEMO_HANDLER_UNITS = ("lsq", "lsq-cg", "lsq-xy", "xaq-cg", "cgj", "jj")
-AUDIENCE = "suqiu-local"
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -38,32 +41,41 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="the API (default 8000)")
     parser.add_argument("--aws-port", type=int, default=4566, help="the moto server (default 4566)")
-    parser.add_argument("--issuer-port", type=int, default=8001, help="the token issuer (default 8001)")
-    parser.add_argument("--state-dir", type=Path, default=Path(".local"), help="keys and demo tokens")
+    parser.add_argument("--issuer-port", type=int, default=8001, help="the staff sign-in page (default 8001)")
+    parser.add_argument("--state-dir", type=Path, default=Path(".local"), help="the demo tokens")
     return parser.parse_args(argv)
 
 
-def _configure_environment(args: argparse.Namespace, issuer_url: str) -> None:
-    aws = f"http://{args.host}:{args.aws_port}"
+def _aws_environment(args: argparse.Namespace) -> None:
     os.environ.update(
         {
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             # boto3 and pynamodb both send every call to the moto server.
-            "AWS_ENDPOINT_URL": aws,
+            "AWS_ENDPOINT_URL": f"http://{args.host}:{args.aws_port}",
             # moto does not match botocore's account-based endpoints.
             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        }
+    )
+
+
+def _app_environment(pool: StaffPool, sign_in: SignInPage) -> None:
+    os.environ.update(
+        {
             "STAGE": "local",
             "TABLE_PREFIX": "suqiu-local",
             "MEDIA_BUCKET": "suqiu-local-media",
             # A new key each run: moto keeps nothing across restarts, so nothing needs the old one.
             "FIELD_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-            "AUTH_ISSUER": issuer_url,
-            "AUTH_AUDIENCE": AUDIENCE,
-            # The staff pages sign in through the issuer's own authorization code flow.
-            "AUTH_AUTHORIZE_URL": f"{issuer_url}/authorize",
-            "AUTH_TOKEN_URL": f"{issuer_url}/token",
+            # What moto's Cognito puts in its tokens: the cloud's issuer, the app client as audience;
+            # the key set, though, is on the moto server.
+            "AUTH_ISSUER": pool.issuer,
+            "AUTH_AUDIENCE": pool.client_id,
+            "AUTH_JWKS_URL": pool.jwks_url(os.environ["AWS_ENDPOINT_URL"]),
+            # The staff pages sign in through the sign-in page's authorization code flow.
+            "AUTH_AUTHORIZE_URL": sign_in.authorize_url,
+            "AUTH_TOKEN_URL": sign_in.token_url,
             "POWERTOOLS_SERVICE_NAME": "suqiu",
             "POWERTOOLS_METRICS_NAMESPACE": "SuqiuLocal",
             # Metrics go to CloudWatch in the cloud; locally they would only flood the console.
@@ -101,19 +113,13 @@ def main(argv: list[str] | None = None) -> None:
 
     from moto.server import ThreadedMotoServer
 
-    from infra.issuer import LocalIssuer
-
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log would drown the API's
     moto_server = ThreadedMotoServer(ip_address=args.host, port=args.aws_port, verbose=False)
     moto_server.start()
-    issuer = LocalIssuer(
-        host=args.host,
-        port=args.issuer_port,
-        audience=AUDIENCE,
-        key_file=args.state_dir / "issuer-key.pem",
-        demo_handler_units=DEMO_HANDLER_UNITS,
-    ).start()
-    _configure_environment(args, issuer.issuer)
+    _aws_environment(args)
+    pool = create_staff_pool(DEMO_HANDLER_UNITS)
+    sign_in = SignInPage(pool, host=args.host, port=args.issuer_port).start()
+    _app_environment(pool, sign_in)
 
     # Imported only now: the settings, pynamodb and Powertools read the environment at import.
     from chalice.config import Config
@@ -133,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     for pump in pumps:
         pump.start()
-    tokens = {**issuer.demo_tokens(), f"api_key:{DEMO_CHANNEL}": demo_api_key()}
+    tokens = {**pool.demo_tokens(), f"api_key:{DEMO_CHANNEL}": demo_api_key()}
     tokens_file = args.state_dir / "tokens.json"
     tokens_file.write_text(json.dumps(tokens, indent=2, ensure_ascii=False))
 
@@ -148,8 +154,9 @@ Suqiu local stack
   API            {api}/api/v1/catalog
   Open311        {api}/open311/v2/discovery.json
   AWS (moto)     http://{args.host}:{args.aws_port}   tables {settings.table_prefix}-*, bucket {settings.media_bucket}
-  token issuer   {issuer.issuer}   sign in: POST /login {{"username": "dispatcher", "password": "demo"}}
-  demo tokens    {tokens_file}
+  staff pool     {pool.pool_id}   app client {pool.client_id}   demo accounts' password: demo
+  sign-in page   {sign_in.authorize_url}
+  demo tokens    {tokens_file}   (valid an hour: restart for new ones)
 {token_lines}
 
 Try:
@@ -170,7 +177,7 @@ Try:
     finally:
         for pump in pumps:
             pump.stop()
-        issuer.stop()
+        sign_in.stop()
         moto_server.stop()
         print("stopped", file=sys.stderr)
 

@@ -1,4 +1,4 @@
-"""Test set-up: moto for AWS, the local issuer for staff tokens.
+"""Test set-up: moto for AWS, a key pair of the tests' own for staff tokens (tests/token_issuer.py).
 
 Powertools, pynamodb and the settings read the environment when imported, so
 it is set here, at the top, before anything imports ``app`` or ``chalicelib``.
@@ -13,9 +13,9 @@ from infra.testenv import TEST_ENV, from_address, source_addresses
 os.environ.update(TEST_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-from infra.issuer import LocalIssuer  # noqa: E402
+from tests.token_issuer import TokenIssuer  # noqa: E402
 
-ISSUER = LocalIssuer(audience=TEST_ENV["AUTH_AUDIENCE"]).start()
+ISSUER = TokenIssuer(audience=TEST_ENV["AUTH_AUDIENCE"])
 os.environ["AUTH_ISSUER"] = ISSUER.issuer
 
 # Modules that define pydantic models with date or datetime fields are imported here, at
@@ -143,7 +143,7 @@ def app_operations(api) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def issuer() -> LocalIssuer:
+def issuer() -> TokenIssuer:
     return ISSUER
 
 

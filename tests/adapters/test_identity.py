@@ -2,33 +2,33 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import socket
-import stat
 import time
-import urllib.error
-import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from moto.server import ThreadedMotoServer
 
 from chalicelib.adapters.identity import AuthError, Principal, TokenVerifier, token_use_for
-from infra.issuer import LocalIssuer
+from infra.issuer import SignInPage
+from infra.staff_pool import DEMO_PASSWORD, StaffPool, create_staff_pool
+from tests.token_issuer import TokenIssuer
 
 KNOWN_UNITS = {"U-WATER", "U-ROADS"}
 
 
 @pytest.fixture(scope="module")
 def issuer():
-    local = LocalIssuer(demo_handler_units=["U-WATER"]).start()
+    """The tests' own key pair: the verifier's refusals need tokens no real issuer would sign."""
+    local = TokenIssuer(audience="suqiu-local")
     yield local
     local.stop()
 
 
-def make_verifier(issuer: LocalIssuer, **overrides) -> TokenVerifier:
+def make_verifier(issuer: TokenIssuer, **overrides) -> TokenVerifier:
     settings = {
         "issuer": issuer.issuer,
         "audience": issuer.audience,
@@ -184,83 +184,70 @@ def test_handler_needs_an_existing_unit(issuer, verifier, unit):
 
 def test_key_set_is_fetched_once_for_many_verifications(issuer):
     verifier = make_verifier(issuer)
-    tokens = issuer.demo_tokens(["U-WATER", "U-ROADS"])
+    tokens = {role: issuer.mint(f"user-{role}", role, "U-WATER") for role in ("dispatcher", "handler", "admin")}
     before = issuer.jwks_requests
 
     for _ in range(10):
-        for username, token in tokens.items():
-            assert verifier.verify(bearer(token)).role == username.partition(":")[0]
+        for role, token in tokens.items():
+            assert verifier.verify(bearer(token)).role == role
 
     assert issuer.jwks_requests - before == 1
 
 
-def post_login(issuer: LocalIssuer, username: str, password: str):
-    request = urllib.request.Request(
-        f"{issuer.issuer}/login",
-        data=json.dumps({"username": username, "password": password}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.headers, json.load(response)
-    except urllib.error.HTTPError as refused:
-        with refused:
-            return refused.code, refused.headers, json.load(refused)
+# ---- moto's Cognito: the local stack's identity provider (infra/staff_pool.py) ---------------
 
 
-def test_login_with_demo_account_returns_a_verifiable_token(issuer, verifier):
-    status, headers, body = post_login(issuer, "handler:U-WATER", "demo")
-
-    assert status == 200
-    assert headers["Access-Control-Allow-Origin"] == "*"
-    assert (body["role"], body["unit"]) == ("handler", "U-WATER")
-    principal = verifier.verify(bearer(body["id_token"]))
-    assert (principal.role, principal.unit) == ("handler", "U-WATER")
-
-
-@pytest.mark.parametrize(("username", "password"), [("admin", "wrong"), ("handler:U-ROADS", "demo")])
-def test_login_refuses_wrong_password_or_unknown_account(issuer, username, password):
-    status, headers, body = post_login(issuer, username, password)
-
-    assert status == 401
-    assert headers["Access-Control-Allow-Origin"] == "*"
-    assert body == {"error": {"code": "login_failed", "message": "用户名或密码错误", "fields": {}}}
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
 
 
-def test_login_preflight_is_allowed(issuer):
-    request = urllib.request.Request(f"{issuer.issuer}/login", method="OPTIONS")
-    with urllib.request.urlopen(request, timeout=5) as response:
-        assert response.status == 204
-        assert response.headers["Access-Control-Allow-Origin"] == "*"
-        assert "POST" in response.headers["Access-Control-Allow-Methods"]
+@pytest.fixture(scope="module")
+def pool(moto_endpoint) -> StaffPool:
+    return create_staff_pool(["U-WATER"], endpoint_url=moto_endpoint)
 
 
-def test_discovery_document_points_at_the_key_set(issuer):
-    with urllib.request.urlopen(f"{issuer.issuer}/.well-known/openid-configuration", timeout=5) as response:
-        config = json.load(response)
-
-    assert config == {
-        "issuer": issuer.issuer,
-        "authorization_endpoint": issuer.authorize_url,
-        "token_endpoint": issuer.token_url,
-        "jwks_uri": issuer.jwks_url,
-        "response_types_supported": ["code"],
-        "code_challenge_methods_supported": ["S256", "plain"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-    }
+@pytest.fixture(scope="module")
+def pool_verifier(pool, moto_endpoint) -> TokenVerifier:
+    """The app's verifier as the local stack configures it for moto's Cognito."""
+    return TokenVerifier(issuer=pool.issuer, audience=pool.client_id, jwks_url=pool.jwks_url(moto_endpoint),
+                         unit_exists=lambda code: code in KNOWN_UNITS, token_use=token_use_for(pool.issuer))
 
 
-def test_key_file_keeps_the_signing_key_across_restarts(tmp_path):
-    key_file = tmp_path / "issuer-key.pem"
-    first = LocalIssuer(key_file=key_file)
-    second = LocalIssuer(key_file=key_file)
-
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert second.public_jwk == first.public_jwk
+def _subject(pool: StaffPool, username: str) -> str:
+    user = pool.cognito.admin_get_user(UserPoolId=pool.pool_id, Username=username)
+    return next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
 
 
-# ---- the issuer's authorization code flow (what the staff pages use) -------------------------
+def test_moto_issues_the_cloud_issuer_and_an_id_token_the_verifier_takes(pool, pool_verifier):
+    token = pool.sign_in("handler:U-WATER", DEMO_PASSWORD)
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["iss"], claims["aud"], claims["token_use"]) == (pool.issuer, pool.client_id, "id")
+    assert token_use_for(pool.issuer) == "id"  # a Cognito issuer: its access tokens are refused
+    assert pool_verifier.verify(bearer(token)) == Principal(_subject(pool, "handler:U-WATER"), "handler", "U-WATER",
+                                                            "演示承办人（U-WATER）")
+
+
+def test_every_demo_account_gets_a_token_of_its_role(pool, pool_verifier):
+    tokens = pool.demo_tokens()
+
+    assert list(tokens) == ["dispatcher", "leader", "admin", "handler:U-WATER"]
+    for username, token in tokens.items():
+        principal = pool_verifier.verify(bearer(token))
+        assert (principal.role, principal.unit) == (username.partition(":")[0], username.partition(":")[2] or None)
+
+
+@pytest.mark.parametrize(("username", "password"), [("admin", "wrong"), ("handler:U-ROADS", "demo"), ("", "demo")])
+def test_moto_refuses_a_wrong_password_or_an_unknown_account(pool, username, password):
+    assert pool.sign_in(username, password) is None
+
+
+# ---- the sign-in page's authorization code flow (what the staff pages use) --------------------
 
 REDIRECT = "http://127.0.0.1:8000/staff"
 VERIFIER = "a-long-random-verifier-0123456789abcdefghijklmnop"
@@ -270,17 +257,24 @@ def _challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
-def _authorize(issuer, **overrides) -> dict:
+@pytest.fixture(scope="module")
+def page(pool):
+    sign_in_page = SignInPage(pool).start()
+    yield sign_in_page
+    sign_in_page.stop()
+
+
+def _authorize(page, **overrides) -> dict:
     params = {
-        "response_type": "code", "client_id": issuer.audience, "redirect_uri": REDIRECT, "scope": "openid",
+        "response_type": "code", "client_id": page.pool.client_id, "redirect_uri": REDIRECT, "scope": "openid",
         "state": "s-1", "code_challenge": _challenge(VERIFIER), "code_challenge_method": "S256",
     }
     return {**params, **overrides}
 
 
-def _sign_in(issuer, username="dispatcher", password="demo", **overrides):
-    params = _authorize(issuer, **overrides)
-    return requests.post(issuer.authorize_url, data={**params, "username": username, "password": password},
+def _sign_in(page, username="dispatcher", password="demo", **overrides):
+    params = _authorize(page, **overrides)
+    return requests.post(page.authorize_url, data={**params, "username": username, "password": password},
                          allow_redirects=False, timeout=5)
 
 
@@ -293,30 +287,30 @@ def _code(answer) -> str:
     return query["code"][0]
 
 
-def _redeem(issuer, code: str, verifier: str = VERIFIER, **overrides):
+def _redeem(page, code: str, verifier: str = VERIFIER, **overrides):
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-            "client_id": issuer.audience, "code_verifier": verifier, **overrides}
-    return requests.post(issuer.token_url, data=form, timeout=5)
+            "client_id": page.pool.client_id, "code_verifier": verifier, **overrides}
+    return requests.post(page.token_url, data=form, timeout=5)
 
 
-def test_the_sign_in_page_offers_the_demo_accounts_and_keeps_the_request(issuer):
-    page = requests.get(issuer.authorize_url, params=_authorize(issuer), timeout=5)
-    assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
-    assert '<label for="username">用户名</label>' in page.text and 'value="handler:U-WATER"' in page.text
-    assert f'name="code_challenge" value="{_challenge(VERIFIER)}"' in page.text
+def test_the_sign_in_page_offers_the_demo_accounts_and_keeps_the_request(page):
+    form = requests.get(page.authorize_url, params=_authorize(page), timeout=5)
+    assert form.status_code == 200 and form.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert '<label for="username">用户名</label>' in form.text and 'value="handler:U-WATER"' in form.text
+    assert f'name="code_challenge" value="{_challenge(VERIFIER)}"' in form.text
 
 
-def test_a_signed_in_account_gets_a_code_that_its_verifier_trades_once_for_an_id_token(issuer, verifier):
-    code = _code(_sign_in(issuer, "handler:U-WATER"))
+def test_a_signed_in_account_gets_a_code_that_its_verifier_trades_once_for_an_id_token(page, pool, pool_verifier):
+    code = _code(_sign_in(page, "handler:U-WATER"))
 
-    answer = _redeem(issuer, code)
+    answer = _redeem(page, code)
 
     assert answer.status_code == 200 and answer.headers["Access-Control-Allow-Origin"] == "*"
     tokens = answer.json()
     assert tokens["token_type"] == "Bearer"
-    assert verifier.verify(f"Bearer {tokens['id_token']}") == Principal("demo-handler-U-WATER", "handler", "U-WATER",
-                                                                          "演示承办人（U-WATER）")
-    assert _redeem(issuer, code).json()["error"] == "invalid_grant"  # used
+    assert pool_verifier.verify(f"Bearer {tokens['id_token']}") == Principal(
+        _subject(pool, "handler:U-WATER"), "handler", "U-WATER", "演示承办人（U-WATER）")
+    assert _redeem(page, code).json()["error"] == "invalid_grant"  # used
 
 
 @pytest.mark.parametrize(
@@ -325,20 +319,22 @@ def test_a_signed_in_account_gets_a_code_that_its_verifier_trades_once_for_an_id
      {"client_id": "another-client"}, {"grant_type": "password"}],
     ids=["wrong-verifier", "other-redirect", "other-client", "other-grant"],
 )
-def test_a_code_is_refused_to_anyone_but_who_asked_for_it(issuer, overrides):
-    answer = _redeem(issuer, _code(_sign_in(issuer)), **overrides)
+def test_a_code_is_refused_to_anyone_but_who_asked_for_it(page, overrides):
+    answer = _redeem(page, _code(_sign_in(page)), **overrides)
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
 
 
-def test_a_wrong_password_shows_the_form_again_and_gives_no_code(issuer):
-    answer = _sign_in(issuer, password="wrong")
+def test_a_wrong_password_shows_the_form_again_and_gives_no_code(page):
+    answer = _sign_in(page, password="wrong")
     assert answer.status_code == 401 and "用户名或密码错误" in answer.text and "Location" not in answer.headers
 
 
 @pytest.mark.parametrize(
-    "overrides", [{"client_id": "another-client"}, {"code_challenge": ""}, {"response_type": "token"}],
-    ids=["unknown-client", "no-pkce", "implicit"],
+    "overrides",
+    [{"client_id": "another-client"}, {"code_challenge": ""}, {"response_type": "token"},
+     {"code_challenge": VERIFIER, "code_challenge_method": "plain"}, {"code_challenge_method": ""}],
+    ids=["unknown-client", "no-pkce", "implicit", "plain-pkce", "pkce-without-method"],
 )
-def test_an_authorization_request_the_issuer_does_not_serve_is_refused(issuer, overrides):
-    assert requests.get(issuer.authorize_url, params=_authorize(issuer, **overrides), timeout=5).status_code == 400
-    assert _sign_in(issuer, **overrides).status_code == 400
+def test_an_authorization_request_the_sign_in_page_does_not_serve_is_refused(page, overrides):
+    assert requests.get(page.authorize_url, params=_authorize(page, **overrides), timeout=5).status_code == 400
+    assert _sign_in(page, **overrides).status_code == 400

@@ -1,7 +1,7 @@
 """The environment the tests and the benchmark run the app in: moto, no AWS account.
 
 Set it before importing ``app``: the settings, pynamodb and Powertools read it at
-import. ``AUTH_ISSUER`` is added by whoever starts the local issuer.
+import. ``AUTH_ISSUER`` is added by whoever starts the token issuer (tests/token_issuer.py).
 """
 import base64
 from contextlib import contextmanager

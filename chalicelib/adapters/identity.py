@@ -1,8 +1,8 @@
 """Verification of staff bearer tokens.
 
-Staff sign in with the identity provider (Cognito in the cloud, the local
-issuer in ``infra/issuer.py`` in the dev stack), which issues RS256-signed ID
-tokens. Every staff request is checked here and turned into a ``Principal``:
+Staff sign in with the identity provider (Cognito in the cloud, moto's Cognito
+in the dev stack, with the sign-in page of ``infra/issuer.py``), which issues
+RS256-signed ID tokens. Every staff request is checked here and turned into a ``Principal``:
 who the caller is, the one role they act in and, for handlers, their unit.
 
 PyJWT (and the RSA code of ``cryptography`` under it) is loaded when the first

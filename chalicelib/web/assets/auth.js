@@ -26,7 +26,7 @@
 
   async function challengeFor(verifier) {
     // crypto.subtle exists only in secure contexts (https, localhost); over plain http on a LAN
-    // only "plain" is possible, which the local issuer accepts and real providers refuse.
+    // only "plain" is possible, which Cognito and the local sign-in page both refuse with their error.
     if (!crypto.subtle) return { challenge: verifier, method: "plain" };
     const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
     return { challenge: base64url(digest), method: "S256" };

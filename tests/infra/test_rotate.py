@@ -111,25 +111,37 @@ def test_the_old_key_stays_while_messages_sealed_under_it_wait_in_the_queue(api,
         )
 
 
-def test_a_value_changed_during_the_pass_is_not_overwritten_and_is_passed_again(api, staff, clock, ring_in_ssm, monkeypatch):
-    requests = Requests(api, staff)
+def _when_its_contact_is_resealed(api, staff, monkeypatch, meddle, before: bool) -> str:
+    """A stored keyed order whose contact, the first time the pass re-seals it, is saved again by
+    ``meddle(item, sealed)``: ``before`` the pass writes it, or after. Its tracking number."""
+    tracking_no = Requests(api, staff).keyed["tracking_no"]
     Loop().run()
-    tracking_no = requests.keyed["tracking_no"]
-    replace = sealed_fields.replace_sealed
+    replace, meddled = sealed_fields.replace_sealed, []
+
+    def meddling(sealed, value):
+        ours = sealed.field == "orders" and sealed.key == tracking_no and not meddled
+        if ours and before:
+            meddled.append(meddle(storage.OrderModel.get(tracking_no), sealed))
+        done = replace(sealed, value)
+        if ours and not before:
+            meddled.append(meddle(storage.OrderModel.get(tracking_no), sealed))
+        return done
+
+    monkeypatch.setattr(sealed_fields, "replace_sealed", meddling)
+    return tracking_no
+
+
+def test_a_value_changed_during_the_pass_is_not_overwritten_and_is_passed_again(api, staff, clock, ring_in_ssm, monkeypatch):
     changed = []
 
-    def changed_meanwhile(sealed, value):
-        """The first time the order's contact is re-sealed, a request saves the order first (an old ciphertext)."""
-        if sealed.field == "orders" and sealed.key == tracking_no and not changed:
-            item = storage.OrderModel.get(tracking_no)
-            item.contact = FieldCipher(KeyRing(base64.b64decode(TEST_ENV["FIELD_KEY"])), suite_named(ring_in_ssm)).seal(
-                {"name": "改过", "phone": "+8613904379999"}, tracking_no
-            )
-            item.save()
-            changed.append(item.contact)
-        return replace(sealed, value)
+    def change(item, sealed):
+        """A request saves the order first, with a contact sealed under the old key."""
+        old = FieldCipher(KeyRing(base64.b64decode(TEST_ENV["FIELD_KEY"])), suite_named(ring_in_ssm))
+        item.contact = old.seal({"name": "改过", "phone": "+8613904379999"}, item.tracking_no)
+        item.save()
+        changed.append(item.contact)
 
-    monkeypatch.setattr(sealed_fields, "replace_sealed", changed_meanwhile)
+    tracking_no = _when_its_contact_is_resealed(api, staff, monkeypatch, change, before=True)
     ring, waits = _rotate(ring_in_ssm, clock)
 
     assert waits.seconds == [rotate.SETTLE_SECONDS] * 3  # the ring; a pass for the changed value; a last one
@@ -168,23 +180,12 @@ def test_a_container_reads_the_ring_again_after_ring_seconds(api, clock, ring_in
 
 
 def test_an_order_saved_whole_with_its_old_contact_after_the_reseal_is_resealed_again(api, staff, clock, ring_in_ssm, monkeypatch):
-    requests = Requests(api, staff)
-    Loop().run()
-    tracking_no = requests.keyed["tracking_no"]
-    replace = sealed_fields.replace_sealed
-    reverted = []
-
-    def then_saved_by_a_request_that_read_it_before(sealed, value):
+    def revert(item, sealed):
         """A staff action loaded the order before its re-seal and saves it whole after it: the old contact is back."""
-        done = replace(sealed, value)
-        if sealed.field == "orders" and sealed.key == tracking_no and not reverted:
-            item = storage.OrderModel.get(tracking_no)
-            item.contact = sealed.value
-            item.save()
-            reverted.append(sealed.value)
-        return done
+        item.contact = sealed.value
+        item.save()
 
-    monkeypatch.setattr(sealed_fields, "replace_sealed", then_saved_by_a_request_that_read_it_before)
+    tracking_no = _when_its_contact_is_resealed(api, staff, monkeypatch, revert, before=False)
     ring, waits = _rotate(ring_in_ssm, clock)
 
     assert set(ring.keys) == {1} and len(waits.seconds) == 3  # the ring; the pass that found it back; a last one

@@ -109,6 +109,12 @@ def errors_of(answer, fmt: str, status: int) -> list[str]:
     return [e["description"] for e in found]
 
 
+def assert_bad_parameter(answer, fmt: str, named: str) -> None:
+    """A 400 in the specification's format whose description names the parameter ``named``."""
+    descriptions = errors_of(answer, fmt, 400)
+    assert any(d.startswith(f"{named}:") for d in descriptions), descriptions
+
+
 @pytest.fixture
 def o311(api) -> Open311:
     return Open311(api)

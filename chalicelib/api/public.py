@@ -7,16 +7,9 @@ from chalice.app import Request, Response
 from pydantic import ValidationError
 
 from chalicelib.api.http import ApiError, endpoint, json_body, query, respond, source_ip
-from chalicelib.api.schemas import (
-    IDEMPOTENCY_KEY,
-    CasesQuery,
-    PartnerSubmitRequest,
-    RatingRequest,
-    SubmitRequest,
-    SuggestRequest,
-    TrackQuery,
-    UploadRequest,
-)
+from chalicelib.api.schemas import IDEMPOTENCY_KEY, TrackQuery
+from chalicelib.commands.bodies import PartnerSubmitRequest, RatingRequest, SubmitRequest, SuggestRequest, UploadRequest
+from chalicelib.commands.queries import CasesQuery
 from chalicelib.services import cases, channels, intake, limits, residents, runtime, suggestions, views
 
 

@@ -22,6 +22,7 @@ from chalicelib.api.schemas import OwnRequestsQuery, TrackQuery
 from chalicelib.commands import bodies as into
 from chalicelib.commands.actions import STAFF_ACTION
 from chalicelib.commands.queries import CasesQuery, ExportQuery, PageQuery, StaffListQuery, StatsQuery
+from chalicelib.domain.bounds import MIN_STARS, SATISFIED_FROM
 from chalicelib.domain.orders import Role
 
 STAFF = (Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN)
@@ -136,7 +137,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST", f"{V1}/requests/{{tracking_no}}/rating", "rate_request", "residents",
-        "Rate a resolved request (1-2 stars send it back to be redone)",
+        f"Rate a resolved request ({MIN_STARS}-{SATISFIED_FROM - 1} stars send it back to be redone)",
         {200: out.RatingResult}, body=(into.RatingRequest,), errors=(409, 429),
         notes={409: "The request is not resolved, or was rated meanwhile", 429: _CODE_TRIES},
     ),

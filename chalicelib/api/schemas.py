@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import ConfigDict, StringConstraints, TypeAdapter
 
 from chalicelib.commands.base import Body
+from chalicelib.commands.queries import PageQuery
 
 
 # The Idempotency-Key header of a submission. The key is the only thing that ties a retry to
@@ -27,6 +28,5 @@ class TrackQuery(Body):
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-class OwnRequestsQuery(Body):
-    cursor: Annotated[str, StringConstraints(max_length=400)] | None = None
-    limit: int = Field(default=20, ge=1, le=50)
+class OwnRequestsQuery(PageQuery):
+    """GET /api/v1/me/requests: a page of the resident's own requests, newest first."""

@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
 from chalicelib.commands.base import Body, Code, UploadId
+from chalicelib.domain.bounds import MAX_STARS, MIN_STARS
 from chalicelib.domain.phones import to_e164
 
 
@@ -14,6 +15,10 @@ def _e164(value: str) -> str:
     if number is None:
         raise ValueError("请填写有效的手机号码（可接收短信）")
     return number
+
+
+# What the resident says happened: the same bounds while typing (suggestions) as when submitting.
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
 
 
 # A mainland mobile or an E.164 number, given back in E.164 (+8613812341234): SMS go
@@ -50,7 +55,7 @@ class Contact(Body):
 class SuggestRequest(Body):
     """What the residents' page sends while the resident types (智能预判)."""
 
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+    description: Description
     location: Location | None = None
     area: Code | None = None
 
@@ -63,7 +68,7 @@ Answer = Union[AnswerText, Annotated[list[AnswerText], Field(max_length=20)]]
 class SubmitRequest(Body):
     type: Code
     category: Code
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+    description: Description
     location: Location
     area: Code | None = None
     media: list[UploadId] = Field(default_factory=list, max_length=20)
@@ -97,7 +102,7 @@ class ApiKeyRequest(Body):
 
 class RatingRequest(Body):
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)]
-    stars: int = Field(strict=True, ge=1, le=5)  # strict: true must not count as one star
+    stars: int = Field(strict=True, ge=MIN_STARS, le=MAX_STARS)  # strict: true must not count as one star
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from chalicelib.city import City
 from chalicelib.domain import deadlines
 from chalicelib.domain.actions import NEW_ORDER, Action, Audience, Effect, Guard, Input, Kind, Notify, Outcome, Rule
+from chalicelib.domain.bounds import CASE_TITLE_MAX, EXTENSION_DAYS_MAX, MAX_STARS, MIN_STARS, SATISFIED_FROM
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 from chalicelib.domain.orders import (  # noqa: F401 - the lifecycle's vocabulary, re-exported
     HANDLING_STATES,
@@ -216,10 +217,10 @@ def _send_back(order, actor, params, ctx):
 
 def _rate(order, actor, params, ctx):
     stars = params.get("stars")
-    if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
-        raise InvalidInput("评价须为1至5星", {"stars": "1至5星"})
+    if not isinstance(stars, int) or isinstance(stars, bool) or not MIN_STARS <= stars <= MAX_STARS:
+        raise InvalidInput(f"评价须为{MIN_STARS}至{MAX_STARS}星", {"stars": f"{MIN_STARS}至{MAX_STARS}星"})
     comment = (params.get("comment") or "").strip() or None
-    if stars <= 2:
+    if stars < SATISFIED_FROM:
         # 不满意重办: back to the same unit, a new round with a fresh deadline.
         changes = _handling_starts(order, order.unit, ctx) | {
             "signed_at": ctx.now,
@@ -288,9 +289,6 @@ def _reassign(order, actor, params, ctx):
     # A fresh deadline for the new unit: the old unit's pending extension request lapses.
     changes = _handling_starts(order, unit, ctx) | {"co_units": (), "pending_extension_days": None}
     return Outcome(changes, note=f"改派至{_unit_name(ctx, unit)}：{reason}", public=True)
-
-
-CASE_TITLE_MAX = 60
 
 
 def _not_published(order, ctx):
@@ -389,7 +387,7 @@ RULES: dict[Action, Rule] = {
         "申请延期", frozenset({_H}), _states(_S.IN_PROGRESS), None, _request_extension, _extension_can_be_requested,
         inputs=(
             Input(
-                "days", "延期工作日数", Kind.INTEGER, minimum=1, maximum=60,
+                "days", "延期工作日数", Kind.INTEGER, minimum=1, maximum=EXTENSION_DAYS_MAX,
                 limit=lambda city: city.extensions.max_working_days,
             ),
             Input("reason", "延期理由", Kind.LONG_TEXT, max_length=SHORT_TEXT),

@@ -15,8 +15,12 @@ from chalicelib.commands.queries import PageQuery
 # The Idempotency-Key header of a submission. The key is the only thing that ties a retry to
 # its first answer (which holds the query code), so it must be unguessable: a UUID or 16+
 # random characters, printable ASCII.
+IDEMPOTENCY_KEY_MIN, IDEMPOTENCY_KEY_MAX = 16, 128  # the 422's message says them too
 IdempotencyKey = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=16, max_length=128, pattern=r"^[ -~]+$")
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=IDEMPOTENCY_KEY_MIN, max_length=IDEMPOTENCY_KEY_MAX, pattern=r"^[ -~]+$"
+    ),
 ]
 IDEMPOTENCY_KEY = TypeAdapter(IdempotencyKey, config=ConfigDict(defer_build=True))
 

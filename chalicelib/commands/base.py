@@ -5,7 +5,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+from chalicelib.domain.bounds import CODE_MAX
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CODE_MAX)]
 UploadId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
 from chalicelib.commands.base import Body, Code, UploadId
-from chalicelib.domain.bounds import MAX_STARS, MIN_STARS
+from chalicelib.domain.bounds import MAX_STARS, MEDIA_MAX, MIN_STARS
 from chalicelib.domain.phones import to_e164
 
 
@@ -71,7 +71,7 @@ class SubmitRequest(Body):
     description: Description
     location: Location
     area: Code | None = None
-    media: list[UploadId] = Field(default_factory=list, max_length=20)
+    media: list[UploadId] = Field(default_factory=list, max_length=MEDIA_MAX)
     anonymous: bool = False
     contact: Contact | None = Field(default=None, validate_default=True)
     # The category's extra questions (catalogue: categories[].questions), by question code.

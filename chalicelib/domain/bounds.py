@@ -14,5 +14,12 @@ SATISFIED_FROM = 3
 # the city's own extensions.max_working_days may not exceed it.
 EXTENSION_DAYS_MAX = 60
 
+# The characters of a code: a category's, an area's, a unit's (and a tracking number given as one).
+CODE_MAX = 64
+
+# The most attachments one submission may carry, whatever the city file says: its own
+# media.max_per_request may not exceed it.
+MEDIA_MAX = 20
+
 # The characters of a case's title in the public case library (典型案例库).
 CASE_TITLE_MAX = 60

@@ -30,7 +30,7 @@ from typing import Any
 from chalicelib.city import City
 from chalicelib.domain import deadlines
 from chalicelib.domain.actions import NEW_ORDER, Action, Audience, Effect, Guard, Input, Kind, Notify, Outcome, Rule
-from chalicelib.domain.bounds import CASE_TITLE_MAX, EXTENSION_DAYS_MAX, MAX_STARS, MIN_STARS, SATISFIED_FROM
+from chalicelib.domain.bounds import CASE_TITLE_MAX, CODE_MAX, EXTENSION_DAYS_MAX, MAX_STARS, MIN_STARS, SATISFIED_FROM
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 from chalicelib.domain.orders import (  # noqa: F401 - the lifecycle's vocabulary, re-exported
     HANDLING_STATES,
@@ -339,7 +339,7 @@ def _reason(label: str) -> Input:
 _D, _H, _L, _SYS = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.SYSTEM
 _S, _A = State, Action
 _TO_RESIDENT_AND_UNIT = (Notify("dispatched", Audience.RESIDENT), Notify(NEW_ORDER, Audience.UNIT))
-_DISPATCH_TO = Input("unit", "承办单位", Kind.UNIT, max_length=64, choices=_all_units)
+_DISPATCH_TO = Input("unit", "承办单位", Kind.UNIT, max_length=CODE_MAX, choices=_all_units)
 
 
 def _states(*states: State) -> frozenset[State]:
@@ -362,7 +362,7 @@ RULES: dict[Action, Rule] = {
     ),
     _A.MERGE: Rule(
         "并单", frozenset({_D}), _states(_S.SUBMITTED, _S.DISPATCHED), _S.MERGED, _merge,
-        inputs=(Input("into", "主工单编号", Kind.TEXT, max_length=64),),
+        inputs=(Input("into", "主工单编号", Kind.TEXT, max_length=CODE_MAX),),
         notices=(Notify("merged", Audience.RESIDENT),),
     ),
     # Taken with "merge", on the order merged into, in the same transaction.
@@ -373,7 +373,7 @@ RULES: dict[Action, Rule] = {
     ),
     _A.FORWARD: Rule(
         "转派", frozenset({_H}), _states(_S.DISPATCHED), _S.DISPATCHED, _forward,
-        inputs=(Input("unit", "转派给下级单位", Kind.UNIT, max_length=64, choices=_units_below),),
+        inputs=(Input("unit", "转派给下级单位", Kind.UNIT, max_length=CODE_MAX, choices=_units_below),),
         notices=(Notify(NEW_ORDER, Audience.UNIT),),
     ),
     _A.PROGRESS: Rule(
@@ -472,7 +472,7 @@ RULES: dict[Action, Rule] = {
     ),
     _A.REASSIGN: Rule(
         "改派", frozenset({_L}), HANDLING_STATES, _S.DISPATCHED, _reassign,
-        inputs=(Input("unit", "新承办单位", Kind.UNIT, max_length=64, choices=_other_units), _reason("改派理由")),
+        inputs=(Input("unit", "新承办单位", Kind.UNIT, max_length=CODE_MAX, choices=_other_units), _reason("改派理由")),
         notices=_TO_RESIDENT_AND_UNIT,
     ),
     _A.PUBLISH: Rule(

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from chalicelib.domain.bounds import EXTENSION_DAYS_MAX, MEDIA_MAX
 from chalicelib.domain.media_types import unchecked
 
 CITIES_DIR = Path(__file__).parent / "cities"
@@ -164,7 +165,7 @@ class MediaKind(_Strict):
 
 
 class MediaPolicy(_Strict):
-    max_per_request: int = Field(default=9, ge=0, le=20)
+    max_per_request: int = Field(default=9, ge=0, le=MEDIA_MAX)  # the submission model's bound
     kinds: dict[Literal["photo", "video", "audio"], MediaKind]
 
 
@@ -249,7 +250,7 @@ class IntakePolicy(_Strict):
 
 class ExtensionPolicy(_Strict):
     max_count: int = Field(default=3, ge=0)
-    max_working_days: int = Field(default=3, ge=1)
+    max_working_days: int = Field(default=3, ge=1, le=EXTENSION_DAYS_MAX)  # the API model's bound
 
 
 def _working_days(days: int):

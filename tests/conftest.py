@@ -22,8 +22,8 @@ os.environ["AUTH_ISSUER"] = ISSUER.issuer
 # start-up: pydantic resolves field types at import, and a first import under freezegun would
 # capture its FakeDate/FakeDatetime for the whole session (the app imports them lazily).
 import aws_lambda_powertools.utilities.batch  # noqa: E402,F401
-import chalicelib.api.schemas  # noqa: E402,F401
 import chalicelib.city  # noqa: E402
+import chalicelib.commands.queries  # noqa: E402,F401
 from tests.openapi_conformance import conformance  # noqa: E402
 
 # The city's models build on first use (defer_build): build them now, before any test freezes time.

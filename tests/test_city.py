@@ -169,6 +169,10 @@ def set_template(name, text):
     return lambda data: data["sms"]["templates"].__setitem__(name, text)
 
 
+def set_extensions(**policy):
+    return lambda data: data["extensions"].update(policy)
+
+
 def set_staff_digest(**digest):
     return lambda data: data["sms"].__setitem__("staff_digest", digest)
 
@@ -213,6 +217,8 @@ BROKEN_FILES = [
     (set_template("staff_new_order", "新工单{tracking_no}{query_code}"), "templates.staff_new_order: unknown placeholder"),
     (set_staff_digest(after=0, minutes=10), "sms.staff_digest.after"),
     (set_staff_digest(after=5, minutes=16), "sms.staff_digest.minutes"),  # SQS delays a message 15 minutes at most
+    # More days than the extension request's API model takes: the form would offer what is refused.
+    (set_extensions(max_working_days=61), "extensions.max_working_days"),
     (add_media_type("photo", "image/gif"), "media.kinds.photo.types: Value error, no content check for image/gif"),
 ]
 

@@ -106,7 +106,10 @@ def test_the_cycle_finder_finds_one():
 
 
 def _all_imports(path: Path) -> set[str]:
-    """Every module a file names in an import, at any depth (a late import counts here)."""
+    """Every module a file names in an import, at any depth (a late import counts here).
+
+    ``from a import b`` counts a and a.b: b may be a module (``from chalicelib import api``).
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -114,6 +117,7 @@ def _all_imports(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
@@ -152,3 +156,12 @@ def test_domain_errors_carry_a_kind_and_no_status():
         classes.extend(cls.__subclasses__())
         assert isinstance(cls.kind, Kind) and "status" not in vars(cls), cls
     assert len(seen) > 8  # the domain's own and the services' (loaded by the app's import chain)
+
+
+def test_below_the_http_layer_nothing_imports_it():
+    # The request models a use case takes live in chalicelib/commands/: a service called from a queue,
+    # a schedule or a new channel must not load (nor depend on) the HTTP handlers.
+    for layer in ("services", "domain", "storage", "adapters", "commands"):
+        for path in (ROOT / PACKAGE / layer).rglob("*.py"):
+            http = {m for m in _all_imports(path) if m == "chalicelib.api" or m.startswith("chalicelib.api.")}
+            assert not http, f"{layer}/{path.name} imports {sorted(http)}"

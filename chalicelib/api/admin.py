@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice.app import Request, Response
 
 from chalicelib.api.http import endpoint, json_body, respond
-from chalicelib.api.schemas import ApiKeyRequest
+from chalicelib.commands.bodies import ApiKeyRequest
 from chalicelib.api.staff import actor
 from chalicelib.services import channels
 

@@ -23,7 +23,7 @@ from chalice.app import Request, Response
 
 from chalicelib.api import open311_format as wire
 from chalicelib.api.http import ApiError, Refusal, answering, source_ip, validate
-from chalicelib.api.schemas import PartnerSubmitRequest
+from chalicelib.commands.bodies import PartnerSubmitRequest
 from chalicelib.domain import open311
 from chalicelib.domain.errors import NotFound
 from chalicelib.services import channels, limits, runtime

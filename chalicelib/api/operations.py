@@ -1,7 +1,7 @@
 """Every operation under /api/v1, in one list: what the OpenAPI document is made of.
 
 Each entry names the route (method, path, and the Chalice view that serves it), the
-pydantic models its handler validates the body and the query with (api/schemas.py),
+pydantic models its handler validates the body and the query with (chalicelib/commands/, api/schemas.py),
 the models of its answers (api/responses.py), who may call it, and the errors it
 may answer besides those its inputs imply. The document (api/openapi.py) is built
 from this list only, and a test holds the list to ``app.routes``: a route added to
@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, TypeAdapter
 
 from chalicelib.api import responses as out
-from chalicelib.api import schemas as into
+from chalicelib.api.schemas import OwnRequestsQuery, TrackQuery
+from chalicelib.commands import bodies as into
+from chalicelib.commands.actions import STAFF_ACTION
+from chalicelib.commands.queries import CasesQuery, ExportQuery, PageQuery, StaffListQuery, StatsQuery
+from chalicelib.domain.bounds import MIN_STARS, SATISFIED_FROM
 from chalicelib.domain.orders import Role
 
 STAFF = (Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN)
@@ -125,7 +129,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", f"{V1}/requests/{{tracking_no}}", "track_request", "residents",
         "A request's progress, with its query code",
-        {200: out.PublicDetail}, query=into.TrackQuery, errors=(429,),
+        {200: out.PublicDetail}, query=TrackQuery, errors=(429,),
         notes={
             404: "No such request, or a wrong query code: the two answer alike",
             429: _CODE_TRIES,
@@ -133,14 +137,14 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST", f"{V1}/requests/{{tracking_no}}/rating", "rate_request", "residents",
-        "Rate a resolved request (1-2 stars send it back to be redone)",
+        f"Rate a resolved request ({MIN_STARS}-{SATISFIED_FROM - 1} stars send it back to be redone)",
         {200: out.RatingResult}, body=(into.RatingRequest,), errors=(409, 429),
         notes={409: "The request is not resolved, or was rated meanwhile", 429: _CODE_TRIES},
     ),
     Operation(
         "GET", f"{V1}/cases", "list_cases", "residents",
         "The public case library (典型案例库), newest first, optionally by keyword",
-        {200: out.CasePage}, query=into.CasesQuery,
+        {200: out.CasePage}, query=CasesQuery,
     ),
     Operation(
         "POST", f"{V1}/otp", "send_otp", "residents",
@@ -161,13 +165,13 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", f"{V1}/me/requests", "my_requests", "residents",
         "The requests made with the verified phone, newest first",
-        {200: out.OwnRequestPage}, query=into.OwnRequestsQuery, resident=True,
+        {200: out.OwnRequestPage}, query=OwnRequestsQuery, resident=True,
     ),
     # ---- staff ----
     Operation(
         "GET", f"{V1}/staff/requests", "staff_list_requests", "staff",
         "The queue, newest first (a handler sees its unit and the units below it)",
-        {200: out.QueuePage}, query=into.StaffListQuery, roles=STAFF,
+        {200: out.QueuePage}, query=StaffListQuery, roles=STAFF,
     ),
     Operation(
         "GET", f"{V1}/staff/requests/{{tracking_no}}", "staff_request_detail", "staff",
@@ -177,13 +181,13 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", f"{V1}/staff/requests/{{tracking_no}}/actions", "staff_act", "staff",
         "Act on an order: one action, decided on the order's version",
-        {200: out.ActionResult}, body=(into.STAFF_ACTION,), roles=STAFF, errors=(409,),
+        {200: out.ActionResult}, body=(STAFF_ACTION,), roles=STAFF, errors=(409,),
         notes={409: "The order changed since that version, or its state does not allow the action"},
     ),
     Operation(
         "GET", f"{V1}/staff/hotspots", "staff_hotspots", "staff",
         "Hotspot alerts (未诉先办), the latest raised first",
-        {200: out.HotspotPage}, query=into.PageQuery, roles=COMMAND_CENTRE,
+        {200: out.HotspotPage}, query=PageQuery, roles=COMMAND_CENTRE,
     ),
     # ---- the staff pages ----
     Operation(
@@ -199,12 +203,12 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", f"{V1}/staff/stats", "staff_stats", "staff",
         "The dashboard's figures for a period of days of receipt, from counters kept with every change",
-        {200: out.Stats}, query=into.StatsQuery, roles=(Role.DISPATCHER, Role.LEADER, Role.ADMIN),
+        {200: out.Stats}, query=StatsQuery, roles=(Role.DISPATCHER, Role.LEADER, Role.ADMIN),
     ),
     Operation(
         "GET", f"{V1}/staff/export", "staff_export", "staff",
         "The queue's orders as CSV for Excel; X-Next-Cursor resumes after the last row",
-        {200: out.Csv}, query=into.ExportQuery, roles=STAFF, media_type="text/csv",
+        {200: out.Csv}, query=ExportQuery, roles=STAFF, media_type="text/csv",
     ),
     # ---- administrators ----
     Operation(

@@ -7,16 +7,9 @@ from chalice.app import Request, Response
 from pydantic import ValidationError
 
 from chalicelib.api.http import ApiError, endpoint, json_body, query, respond, source_ip
-from chalicelib.api.schemas import (
-    IDEMPOTENCY_KEY,
-    CasesQuery,
-    PartnerSubmitRequest,
-    RatingRequest,
-    SubmitRequest,
-    SuggestRequest,
-    TrackQuery,
-    UploadRequest,
-)
+from chalicelib.api.schemas import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_MIN, TrackQuery
+from chalicelib.commands.bodies import PartnerSubmitRequest, RatingRequest, SubmitRequest, SuggestRequest, UploadRequest
+from chalicelib.commands.queries import CasesQuery
 from chalicelib.services import cases, channels, intake, limits, residents, runtime, suggestions, views
 
 
@@ -80,6 +73,6 @@ def _idempotency_key(request: Request) -> str | None:
         raise ApiError(
             422,
             "validation_failed",
-            "Idempotency-Key 须为 16 至 128 个可打印 ASCII 字符（建议使用 UUID）",
+            f"Idempotency-Key 须为 {IDEMPOTENCY_KEY_MIN} 至 {IDEMPOTENCY_KEY_MAX} 个可打印 ASCII 字符（建议使用 UUID）",
             {"Idempotency-Key": "格式不正确"},
         ) from None

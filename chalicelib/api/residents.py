@@ -4,7 +4,8 @@ from __future__ import annotations
 from chalice.app import Request, Response
 
 from chalicelib.api.http import endpoint, json_body, query, respond, source_ip
-from chalicelib.api.schemas import OtpRequest, OtpVerifyRequest, OwnRequestsQuery
+from chalicelib.api.schemas import OwnRequestsQuery
+from chalicelib.commands.bodies import OtpRequest, OtpVerifyRequest
 from chalicelib.services import limits, verification
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.city import QuestionType
 from chalicelib.domain.actions import Kind
+from chalicelib.domain.bounds import MAX_STARS, SATISFIED_FROM
 from chalicelib.domain.orders import Level, Role, State
 
 Timestamp = dt.datetime  # ISO 8601 in the city's time, with its offset: 2026-11-21T09:30:00+08:00
@@ -460,7 +461,7 @@ class Counters(_Answer):
     redo: int = Field(description="Sent back by a bad rating (重办)")
     rated: int
     stars: int
-    satisfied: int = Field(description="Rated 3 to 5 stars")
+    satisfied: int = Field(description=f"Rated {SATISFIED_FROM} to {MAX_STARS} stars")
     handling_seconds: int = Field(description="From receipt to resolution, summed")
 
 

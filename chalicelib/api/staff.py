@@ -5,7 +5,8 @@ from __future__ import annotations
 from chalice.app import Request, Response
 
 from chalicelib.api.http import endpoint, json_body, query, respond
-from chalicelib.api.schemas import STAFF_ACTION, ExportQuery, PageQuery, StaffListQuery, StatsQuery
+from chalicelib.commands.actions import STAFF_ACTION
+from chalicelib.commands.queries import ExportQuery, PageQuery, StaffListQuery, StatsQuery
 from chalicelib.services import console, export, nearby, runtime, staff, stats
 
 

@@ -3,8 +3,8 @@
 A ``Rule`` (the table is ``lifecycle.RULES``) names who may take the action, from
 which states, to which state, its guard and its effect, the notices it causes
 (``Notify``), its Chinese label, and the fields its request carries (``Input``).
-Everything else is made from it: the API's request models and their union
-(api/schemas.py), the notices (domain/notices.py), and the forms of the staff
+Everything else is made from it: the request models and their union
+(commands/actions.py), the notices (domain/notices.py), and the forms of the staff
 console, which the detail of an order lists in ``allowed_actions``
 (services/views.py); a new action is one more entry in the table.
 """

@@ -30,6 +30,7 @@ from typing import Any
 from chalicelib.city import City
 from chalicelib.domain import deadlines
 from chalicelib.domain.actions import NEW_ORDER, Action, Audience, Effect, Guard, Input, Kind, Notify, Outcome, Rule
+from chalicelib.domain.bounds import CASE_TITLE_MAX, CODE_MAX, EXTENSION_DAYS_MAX, MAX_STARS, MIN_STARS, SATISFIED_FROM
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 from chalicelib.domain.orders import (  # noqa: F401 - the lifecycle's vocabulary, re-exported
     HANDLING_STATES,
@@ -216,10 +217,10 @@ def _send_back(order, actor, params, ctx):
 
 def _rate(order, actor, params, ctx):
     stars = params.get("stars")
-    if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
-        raise InvalidInput("评价须为1至5星", {"stars": "1至5星"})
+    if not isinstance(stars, int) or isinstance(stars, bool) or not MIN_STARS <= stars <= MAX_STARS:
+        raise InvalidInput(f"评价须为{MIN_STARS}至{MAX_STARS}星", {"stars": f"{MIN_STARS}至{MAX_STARS}星"})
     comment = (params.get("comment") or "").strip() or None
-    if stars <= 2:
+    if stars < SATISFIED_FROM:
         # 不满意重办: back to the same unit, a new round with a fresh deadline.
         changes = _handling_starts(order, order.unit, ctx) | {
             "signed_at": ctx.now,
@@ -290,9 +291,6 @@ def _reassign(order, actor, params, ctx):
     return Outcome(changes, note=f"改派至{_unit_name(ctx, unit)}：{reason}", public=True)
 
 
-CASE_TITLE_MAX = 60
-
-
 def _not_published(order, ctx):
     return "该工单已在典型案例库中" if order.published_at is not None else None
 
@@ -341,7 +339,7 @@ def _reason(label: str) -> Input:
 _D, _H, _L, _SYS = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.SYSTEM
 _S, _A = State, Action
 _TO_RESIDENT_AND_UNIT = (Notify("dispatched", Audience.RESIDENT), Notify(NEW_ORDER, Audience.UNIT))
-_DISPATCH_TO = Input("unit", "承办单位", Kind.UNIT, max_length=64, choices=_all_units)
+_DISPATCH_TO = Input("unit", "承办单位", Kind.UNIT, max_length=CODE_MAX, choices=_all_units)
 
 
 def _states(*states: State) -> frozenset[State]:
@@ -364,7 +362,7 @@ RULES: dict[Action, Rule] = {
     ),
     _A.MERGE: Rule(
         "并单", frozenset({_D}), _states(_S.SUBMITTED, _S.DISPATCHED), _S.MERGED, _merge,
-        inputs=(Input("into", "主工单编号", Kind.TEXT, max_length=64),),
+        inputs=(Input("into", "主工单编号", Kind.TEXT, max_length=CODE_MAX),),
         notices=(Notify("merged", Audience.RESIDENT),),
     ),
     # Taken with "merge", on the order merged into, in the same transaction.
@@ -375,7 +373,7 @@ RULES: dict[Action, Rule] = {
     ),
     _A.FORWARD: Rule(
         "转派", frozenset({_H}), _states(_S.DISPATCHED), _S.DISPATCHED, _forward,
-        inputs=(Input("unit", "转派给下级单位", Kind.UNIT, max_length=64, choices=_units_below),),
+        inputs=(Input("unit", "转派给下级单位", Kind.UNIT, max_length=CODE_MAX, choices=_units_below),),
         notices=(Notify(NEW_ORDER, Audience.UNIT),),
     ),
     _A.PROGRESS: Rule(
@@ -389,7 +387,7 @@ RULES: dict[Action, Rule] = {
         "申请延期", frozenset({_H}), _states(_S.IN_PROGRESS), None, _request_extension, _extension_can_be_requested,
         inputs=(
             Input(
-                "days", "延期工作日数", Kind.INTEGER, minimum=1, maximum=60,
+                "days", "延期工作日数", Kind.INTEGER, minimum=1, maximum=EXTENSION_DAYS_MAX,
                 limit=lambda city: city.extensions.max_working_days,
             ),
             Input("reason", "延期理由", Kind.LONG_TEXT, max_length=SHORT_TEXT),
@@ -474,7 +472,7 @@ RULES: dict[Action, Rule] = {
     ),
     _A.REASSIGN: Rule(
         "改派", frozenset({_L}), HANDLING_STATES, _S.DISPATCHED, _reassign,
-        inputs=(Input("unit", "新承办单位", Kind.UNIT, max_length=64, choices=_other_units), _reason("改派理由")),
+        inputs=(Input("unit", "新承办单位", Kind.UNIT, max_length=CODE_MAX, choices=_other_units), _reason("改派理由")),
         notices=_TO_RESIDENT_AND_UNIT,
     ),
     _A.PUBLISH: Rule(

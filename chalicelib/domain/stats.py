@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from chalicelib.domain import geocells
+from chalicelib.domain.bounds import SATISFIED_FROM
 from chalicelib.domain.duplicates import CELL_PRECISION
 from chalicelib.domain.orders import WorkOrder
 
@@ -50,7 +51,6 @@ COUNTERS = (
 DIMENSIONS = ("all", "state", "type", "category", "area", "unit")
 CELL = "cell"
 ALL = "-"
-SATISFIED_FROM = 3  # 3–5 stars close the order; 1–2 send it back (不满意重办)
 
 
 @dataclass(frozen=True, order=True)

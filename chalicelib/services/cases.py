@@ -7,7 +7,7 @@ Mobile and ID numbers typed into the description, the reply or the title are mas
 from __future__ import annotations
 
 from chalicelib import storage
-from chalicelib.api.schemas import CasesQuery
+from chalicelib.commands.queries import CasesQuery
 from chalicelib.city import City
 from chalicelib.domain.privacy import mask_free_text
 from chalicelib.services import runtime, views

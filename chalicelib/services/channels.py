@@ -26,7 +26,7 @@ from typing import Any
 
 from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
-from chalicelib.api.schemas import PartnerSubmitRequest
+from chalicelib.commands.bodies import PartnerSubmitRequest
 from chalicelib.city import Channel
 from chalicelib.domain.errors import DomainError, Forbidden, Kind, NotFound
 from chalicelib.domain.lifecycle import Actor, Role

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 
-from chalicelib.api.schemas import ExportQuery
+from chalicelib.commands.queries import ExportQuery
 from chalicelib.domain.lifecycle import STATE_LABELS, Actor, State
 from chalicelib.services import runtime, staff, views
 

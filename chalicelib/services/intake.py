@@ -56,7 +56,7 @@ from typing import Any
 from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.media import UPLOAD_PREFIX, get_media_store
-from chalicelib.api.schemas import SubmitRequest, UploadRequest
+from chalicelib.commands.bodies import SubmitRequest, UploadRequest
 from chalicelib.city import WEB_CHANNEL, City
 from chalicelib.domain import questions
 from chalicelib.domain.codes import new_query_code, tracking_number

@@ -22,7 +22,7 @@ import datetime as dt
 
 from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
-from chalicelib.api.schemas import SubmitRequest
+from chalicelib.commands.bodies import SubmitRequest
 from chalicelib.city import WEB_CHANNEL, Caps, City
 from chalicelib.domain.errors import InvalidInput, RateLimited
 from chalicelib.domain.limits import seconds_until, wait_text, window

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from chalicelib import storage
 from chalicelib.adapters.media import get_media_store
-from chalicelib.api.schemas import PartnerSubmitRequest
+from chalicelib.commands.bodies import PartnerSubmitRequest
 from chalicelib.domain import open311
 from chalicelib.domain.codes import parse_tracking_number
 from chalicelib.domain.errors import InvalidInput, NotFound

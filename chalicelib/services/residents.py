@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 
 from chalicelib import storage
-from chalicelib.api.schemas import RatingRequest
+from chalicelib.commands.bodies import RatingRequest
 from chalicelib.domain.codes import normalise_query_code, parse_tracking_number
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.lifecycle import RESIDENT

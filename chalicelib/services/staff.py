@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from chalicelib import storage
-from chalicelib.api.schemas import StaffListQuery
+from chalicelib.commands.queries import StaffListQuery
 from chalicelib.domain.actions import Action
 from chalicelib.domain.codes import parse_tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, StaleWrite

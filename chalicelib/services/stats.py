@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from chalicelib import storage
-from chalicelib.api.schemas import StatsQuery
+from chalicelib.commands.queries import StatsQuery
 from chalicelib.city import City
 from chalicelib.domain import geocells, stats
 from chalicelib.domain.duplicates import CELL_PRECISION

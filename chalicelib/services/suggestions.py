@@ -1,7 +1,7 @@
 """Category suggestion for the residents' page (智能预判): ranked categories and the unit."""
 from __future__ import annotations
 
-from chalicelib.api.schemas import SuggestRequest
+from chalicelib.commands.bodies import SuggestRequest
 from chalicelib.city import City
 from chalicelib.domain import classifier
 from chalicelib.domain.errors import InvalidInput

@@ -148,7 +148,7 @@ def test_the_checker_refuses_a_dated_answer_whose_time_is_not_iso_8601():
 
 
 def test_the_checker_refuses_a_handler_that_validates_with_a_model_the_list_does_not_name():
-    from chalicelib.api.schemas import CasesQuery, PageQuery
+    from chalicelib.commands.queries import CasesQuery, PageQuery
 
     conformance().check("GET", "/api/v1/staff/hotspots", [PageQuery], 200, JSON, '{"items": [], "cursor": null}')
     with pytest.raises(AssertionError, match=r"validated with \['CasesQuery'\]"):

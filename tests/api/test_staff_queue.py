@@ -395,7 +395,8 @@ def test_each_allowed_action_comes_with_its_label_and_form(desk, dispatched):
 
 
 def test_an_action_declared_once_is_offered_with_its_form_and_documented(desk, monkeypatch):
-    from chalicelib.api import openapi, operations, schemas
+    from chalicelib.api import openapi, operations
+    from chalicelib.commands import actions
     from chalicelib.domain import lifecycle
     from chalicelib.domain.actions import Input, Kind, Outcome, Rule
 
@@ -415,9 +416,9 @@ def test_an_action_declared_once_is_offered_with_its_form_and_documented(desk, m
             "min": None, "max": None, "max_length": 20, "value": None,
         }],
     }
-    body = schemas.TypeAdapter(schemas.staff_actions(lifecycle.RULES))
+    body = actions.TypeAdapter(actions.staff_actions(lifecycle.RULES))
     ops = tuple(
-        dataclasses.replace(op, body=(body,)) if op.body == (schemas.STAFF_ACTION,) else op
+        dataclasses.replace(op, body=(body,)) if op.body == (actions.STAFF_ACTION,) else op
         for op in operations.OPERATIONS
     )
     tagged = openapi.build(ops)["components"]["schemas"]["Tag"]

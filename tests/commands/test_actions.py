@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from chalicelib.api.schemas import StaffAction
+from chalicelib.commands.actions import StaffAction
 from chalicelib.domain.lifecycle import RULES, Role
 
 STAFF = {Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN}

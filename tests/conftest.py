@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from infra.testenv import TEST_ENV, from_address, source_addresses
 
@@ -36,9 +37,15 @@ from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from app import app  # noqa: E402
+from chalicelib.adapters import crypto  # noqa: E402
 from chalicelib.api import http  # noqa: E402
+from chalicelib.settings import get_settings  # noqa: E402
 from infra.local import create_local_resources  # noqa: E402
+from freezegun import freeze_time  # noqa: E402
+
 from tests import personal  # noqa: E402
+from tests.api.resident_helpers import FRIDAY_10AM  # noqa: E402
+from tests.sealed_stack import use_suite  # noqa: E402
 
 
 # Every log line of the run is kept, and what the app holds as personal noted (tests/personal.py).
@@ -155,3 +162,55 @@ def staff():
         return {"Authorization": f"Bearer {ISSUER.mint(f'test-{role}-{unit or 0}', role, unit)}"}
 
     return headers
+
+
+@pytest.fixture
+def clock(request):
+    """A frozen clock that only moves when told to: at the test module's ``CLOCK_START`` if it names one
+    (the staff and Open311 tests: Monday 10:00), else Friday 2026-11-20 10:00 (FRIDAY_10AM)."""
+    with freeze_time(getattr(request.module, "CLOCK_START", FRIDAY_10AM)) as frozen:
+        yield frozen
+
+
+@pytest.fixture
+def aws_calls(monkeypatch):
+    """Every AWS operation the test makes, with its parameters.
+
+    None may be a Scan, and no Query may give BETWEEN its bounds the wrong way
+    round: DynamoDB rejects that with a ValidationException, moto answers it.
+    """
+    calls: list[tuple[str, dict]] = []
+    original = BaseClient._make_api_call
+
+    def recording(self, operation_name, api_params):
+        calls.append((operation_name, api_params))
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    yield calls
+    assert "Scan" not in [name for name, _ in calls], f"a Scan was made: {calls}"
+    refused = [params for name, params in calls if name == "Query" and _reversed_between(params)]
+    assert not refused, f"DynamoDB would refuse these queries: {refused}"
+
+
+def _reversed_between(params: dict) -> bool:
+    values = params.get("ExpressionAttributeValues", {})
+    for low, high in re.findall(r"BETWEEN (:\w+) AND (:\w+)", params.get("KeyConditionExpression", "")):
+        if values[low]["S"] > values[high]["S"]:
+            return True
+    return False
+
+
+@pytest.fixture
+def settings_changed(monkeypatch):
+    """The test changes the settings: afterwards, the run's own are read again."""
+    yield monkeypatch
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    crypto.forget_cipher()
+
+
+@pytest.fixture(params=["aes", "gm"])
+def suite(request, settings_changed):
+    use_suite(settings_changed, request.param)
+    return request.param

@@ -34,7 +34,7 @@ from app import app
 from chalicelib import storage
 from chalicelib.observability import metrics
 from infra.drivers import ScheduleDriver
-from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
+from tests.api.resident_helpers import (
     FRIDAY_DAY,
     OTP_TABLE,
     PHONE,
@@ -42,13 +42,12 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     act,
     assert_error,
     body,
-    clock,
     counter,
     order_count,
     request_otp,
     verified,
 )
-from tests.services.test_notify import Loop, outbox, sms
+from tests.sms_loop import Loop, outbox, sms
 
 WAIT_SECONDS = 30  # a racer held longer than this is a hang: the barrier breaks and the test fails
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from chalicelib.adapters.media import get_media_store
-from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
+from tests.api.resident_helpers import (
     FRIDAY_DAY,
     IDEMPOTENCY,
     REQUESTS,
@@ -20,7 +20,6 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     assert_error,
     body,
     bucket_keys,
-    clock,
     counter,
     grant_upload,
     put_object,

@@ -20,17 +20,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
-    FRIDAY_DAY,
-    REQUESTS,
-    act,
-    body,
-    clock,
-    forget_otp,
-    rate,
-    request_otp,
-    verified,
-)
+from tests.api.resident_helpers import FRIDAY_DAY, REQUESTS, act, body, forget_otp, rate, request_otp, verified
 from tests.open311.helpers import FORMATS, issue_key
 from tests.personal import TYPED, found_in
 

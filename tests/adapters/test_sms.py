@@ -12,8 +12,8 @@ from chalicelib.adapters import sms
 from chalicelib.adapters.aws import boto3_client
 from chalicelib.adapters.secrets import forget_secrets
 from chalicelib.settings import get_settings
-from tests.api.resident_helpers import clock  # noqa: F401 - fixture
-from tests.api.staff_helpers import aws_calls  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.usefixtures("aws_calls")
 
 TEXT = "【辽源民生诉求】您的验证码是123456，5分钟内有效。"
 

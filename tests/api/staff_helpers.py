@@ -1,17 +1,12 @@
-"""Shared set-up for the staff API tests (test_staff_*.py).
+"""Shared helpers for the staff API tests (test_staff_*.py); their fixtures are in the conftest.py files.
 
-Not a conftest: the residents' API tests live in the same folder and keep their
-own set-up. Each staff test module imports the fixtures it uses from here,
-including the two autouse ones (a frozen clock and the AWS-call guard).
+A staff test module runs every test on the frozen clock at START and under the AWS-call guard:
+``CLOCK_START = START`` and ``pytestmark = pytest.mark.usefixtures("clock", "aws_calls")``.
 """
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
-import botocore.client
-import pytest
-from freezegun import freeze_time
 
 from tests.api.resident_helpers import OTHER_DESCRIPTION, put_object, verified
 
@@ -28,42 +23,6 @@ HANDLER_XY = ("handler", "lsq-xy")  # 向阳街道 (parent of two communities)
 HANDLER_XAQ_CG = ("handler", "xaq-cg")
 
 CONTACT = {"name": "张三", "phone": "13812341234"}
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    """Every staff test runs on a frozen clock that only moves when told to."""
-    with freeze_time(START) as frozen:
-        yield frozen
-
-
-@pytest.fixture(autouse=True)
-def aws_calls(monkeypatch):
-    """Every AWS operation the test makes, with its parameters.
-
-    None may be a Scan, and no Query may give BETWEEN its bounds the wrong way
-    round: DynamoDB rejects that with a ValidationException, moto answers it.
-    """
-    calls: list[tuple[str, dict]] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self, operation_name, api_params):
-        calls.append((operation_name, api_params))
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    yield calls
-    assert "Scan" not in [name for name, _ in calls], f"a Scan was made: {calls}"
-    refused = [params for name, params in calls if name == "Query" and _reversed_between(params)]
-    assert not refused, f"DynamoDB would refuse these queries: {refused}"
-
-
-def _reversed_between(params: dict) -> bool:
-    values = params.get("ExpressionAttributeValues", {})
-    for low, high in re.findall(r"BETWEEN (:\w+) AND (:\w+)", params.get("KeyConditionExpression", "")):
-        if values[low]["S"] > values[high]["S"]:
-            return True
-    return False
 
 
 def assert_error(answer, status: int, code: str | None = None, fields: set[str] | None = None) -> dict:
@@ -161,28 +120,3 @@ class Desk:
         answer = self.api.get(f"{API}/requests/{no}?code={code}")
         assert answer.status == 200, answer
         return answer.json
-
-
-@pytest.fixture
-def desk(api, staff) -> Desk:
-    return Desk(api, staff)
-
-
-# ---- orders in a known state (START: Monday 10:00) -----------------------------
-
-@pytest.fixture
-def dispatched(desk) -> str:
-    """A sanitation complaint in 龙山区, auto-dispatched to lsq-cg (version 2)."""
-    return desk.submit("sanitation", "220402")["tracking_no"]
-
-
-@pytest.fixture
-def in_progress(desk, dispatched) -> str:
-    desk.done(dispatched, HANDLER_CG, "sign")
-    return dispatched
-
-
-@pytest.fixture
-def waiting(desk) -> str:
-    """An order no rule routes: it waits in the dispatcher's queue (version 1)."""
-    return desk.submit()["tracking_no"]

@@ -5,14 +5,7 @@ import datetime as dt
 
 import pytest
 
-from tests.api.resident_helpers import (  # noqa: F401 - fixtures
-    PHONE,
-    act,
-    assert_error,
-    clock,
-    rate,
-    submit,
-)
+from tests.api.resident_helpers import PHONE, act, assert_error, rate, submit
 from tests.api.staff_helpers import action_names
 
 CASES = "/api/v1/cases"

@@ -7,14 +7,10 @@ import pytest
 from chalicelib.domain.geo import contains
 from chalicelib.services.runtime import city
 from chalicelib.settings import get_settings
-from tests.api.staff_helpers import (  # noqa: F401
-    API,
-    DISPATCHER,
-    HANDLER_CG,
-    aws_calls,
-    clock,
-    desk,
-)
+from tests.api.staff_helpers import API, DISPATCHER, HANDLER_CG, START
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
 
 
 @pytest.fixture

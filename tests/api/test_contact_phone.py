@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.adapters.crypto import get_cipher
-from tests.api.resident_helpers import NAME, REQUESTS, assert_error, body, clock, raw_order, submit  # noqa: F401
+from tests.api.resident_helpers import NAME, REQUESTS, assert_error, body, raw_order, submit
 
 
 @pytest.mark.parametrize("phone", ["139 0437 1234", "+86 139-0437-1234", "008613904371234", "１３９０４３７１２３４"])

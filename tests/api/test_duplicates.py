@@ -10,8 +10,8 @@ from chalicelib import storage
 from chalicelib.domain.duplicates import CELL_PRECISION
 from chalicelib.domain.geo import to_wgs84
 from chalicelib.domain.geocells import EARTH_RADIUS_M, cells_within
-from tests.api.resident_helpers import PHONE, act, assert_error, body, clock, rate, submit, track  # noqa: F401 - clock
-from tests.services.test_notify import Loop, texts_to
+from tests.api.resident_helpers import PHONE, act, assert_error, body, rate, submit, track
+from tests.sms_loop import Loop, texts_to
 
 STAFF = "/api/v1/staff/requests"
 HOTSPOTS = "/api/v1/staff/hotspots"

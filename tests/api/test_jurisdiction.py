@@ -9,7 +9,6 @@ from tests.api.resident_helpers import (
     REQUESTS,
     assert_error,
     body,
-    clock,  # noqa: F401 - fixture
     counter,
     order_count,
     staff_view,

@@ -18,7 +18,7 @@ import pytest
 
 from chalicelib.domain.phones import to_e164
 from chalicelib.services import runtime
-from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
+from tests.api.resident_helpers import (
     COUNTERS,
     FRIDAY_10AM,
     OTP,
@@ -27,7 +27,6 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     act,
     assert_error,
     body,
-    clock,
     forget_otp,
     order_count,
     rate,

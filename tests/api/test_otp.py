@@ -11,7 +11,7 @@ import pytest
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.observability import logger
 from chalicelib.services import verification
-from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
+from tests.api.resident_helpers import (
     FRIDAY_10AM,
     OTP,
     OTP_TABLE,
@@ -20,7 +20,6 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     assert_error,
     body,
     bucket_keys,
-    clock,
     forget_otp,
     grant_upload,
     order_count,

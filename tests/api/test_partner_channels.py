@@ -12,13 +12,12 @@ import boto3
 import pytest
 
 from chalicelib import storage
-from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
+from tests.api.resident_helpers import (
     NAME,
     PHONE,
     REQUESTS,
     assert_error,
     body,
-    clock,
     order_count,
     raw_order,
     staff_view,

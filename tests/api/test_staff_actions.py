@@ -5,7 +5,7 @@ import boto3
 import pytest
 
 from chalicelib.city import load_city
-from tests.api.staff_helpers import (  # noqa: F401
+from tests.api.staff_helpers import (
     ADMIN,
     API,
     DISPATCHER,
@@ -14,14 +14,12 @@ from tests.api.staff_helpers import (  # noqa: F401
     HANDLER_XAQ_CG,
     HANDLER_XY,
     LEADER,
+    START,
     assert_error,
-    aws_calls,
-    clock,
-    desk,
-    dispatched,
-    in_progress,
-    waiting,
 )
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
 
 DUE = "2025-03-10T10:00:00+08:00"  # a sanitation complaint dispatched on START: 5 working days
 

@@ -7,7 +7,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.api.staff_helpers import API, DISPATCHER, assert_error, aws_calls, clock, desk  # noqa: F401
+from tests.api.staff_helpers import API, DISPATCHER, START, assert_error
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
 
 ENDPOINTS = ["list", "detail", "act"]
 

@@ -4,16 +4,12 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.api.staff_helpers import (  # noqa: F401
-    API,
-    DISPATCHER,
-    HANDLER_CG,
-    HANDLER_XAQ_CG,
-    assert_error,
-    aws_calls,
-    clock,
-    desk,
-)
+import pytest
+
+from tests.api.staff_helpers import API, DISPATCHER, HANDLER_CG, HANDLER_XAQ_CG, START, assert_error
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
 
 EXPORT = f"{API}/staff/export"
 

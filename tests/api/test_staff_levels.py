@@ -11,16 +11,10 @@ import datetime as dt
 import pytest
 
 from chalicelib.services.escalation import sweep
-from tests.api.staff_helpers import (  # noqa: F401
-    DISPATCHER,
-    HANDLER_CG,
-    HANDLER_XAQ_CG,
-    LEADER,
-    assert_error,
-    aws_calls,
-    clock,
-    desk,
-)
+from tests.api.staff_helpers import DISPATCHER, HANDLER_CG, HANDLER_XAQ_CG, LEADER, START, assert_error
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
 
 CST = dt.timezone(dt.timedelta(hours=8))
 HANDLER_HEAT = ("handler", "heat")

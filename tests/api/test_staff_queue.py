@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from tests.api.staff_helpers import (  # noqa: F401
+from tests.api.staff_helpers import (
     ADMIN,
     CONTACT,
     DISPATCHER,
@@ -16,12 +16,12 @@ from tests.api.staff_helpers import (  # noqa: F401
     HANDLER_XAQ_CG,
     HANDLER_XY,
     LEADER,
+    START,
     assert_error,
-    aws_calls,
-    clock,
-    desk,
-    dispatched,
 )
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
 
 # The orders of the `queue` fixture, oldest first: label → (category, area, type, unit it lands in).
 QUEUE = {

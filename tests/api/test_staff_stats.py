@@ -18,18 +18,10 @@ from chalicelib.domain import geocells
 from chalicelib.domain.stats import COUNTERS
 from chalicelib.storage import StatsModel
 from tests.aws_faults import refuse
-from tests.api.staff_helpers import (  # noqa: F401
-    ADMIN,
-    API,
-    DISPATCHER,
-    HANDLER_CG,
-    HANDLER_XAQ_CG,
-    LEADER,
-    assert_error,
-    aws_calls,
-    clock,
-    desk,
-)
+from tests.api.staff_helpers import ADMIN, API, DISPATCHER, HANDLER_CG, HANDLER_XAQ_CG, LEADER, START, assert_error
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
 
 CST = dt.timezone(dt.timedelta(hours=8))
 STATS = f"{API}/staff/stats"

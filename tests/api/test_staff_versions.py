@@ -5,19 +5,11 @@ import pytest
 
 from chalicelib import storage
 from chalicelib.domain.lifecycle import replay
-from tests.api.staff_helpers import (  # noqa: F401
-    API,
-    DISPATCHER,
-    HANDLER_CG,
-    LEADER,
-    assert_error,
-    aws_calls,
-    clock,
-    desk,
-    dispatched,
-    in_progress,
-)
+from tests.api.staff_helpers import API, DISPATCHER, HANDLER_CG, LEADER, START, assert_error
 from tests.aws_faults import refuse
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
 
 
 def trail_length(desk, no: str) -> int:

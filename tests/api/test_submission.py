@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
-from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
+from tests.api.resident_helpers import (
     BUCKET,
     FRIDAY_DAY,
     IDEMPOTENCY,
@@ -25,7 +25,6 @@ from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
     assert_error,
     body,
     bucket_keys,
-    clock,
     counter,
     grant_upload,
     idempotency_records,

@@ -8,14 +8,13 @@ import pytest
 
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
-from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
+from tests.api.resident_helpers import (
     NAME,
     PHONE,
     REQUESTS,
     SANITATION_DUE,
     act,
     assert_error,
-    clock,
     rate,
     raw_order,
     staff_view,

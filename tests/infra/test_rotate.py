@@ -18,14 +18,9 @@ from chalicelib.adapters.crypto import FieldCipher, KeyRing, UnknownKey, suite_n
 from chalicelib.settings import get_settings
 from infra import rotate
 from infra.testenv import TEST_ENV
-from tests.adapters.test_crypto_stack import (  # noqa: F401 - fixtures
-    Requests,
-    settings_changed,
-    stored_sealed,
-    suite,
-)
-from tests.api.resident_helpers import body, clock, verified, REQUESTS  # noqa: F401
-from tests.services.test_notify import Loop
+from tests.sealed_stack import Requests, stored_sealed
+from tests.api.resident_helpers import REQUESTS, body, verified
+from tests.sms_loop import Loop
 
 PARAMETER = "/suqiu/test/field-key"
 QUEUES = [get_settings().notify_queue, f"{get_settings().notify_queue}-dlq"]

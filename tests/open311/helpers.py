@@ -11,7 +11,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import urlencode
 
-import pytest
 from jsonschema import Draft7Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
@@ -113,11 +112,6 @@ def assert_bad_parameter(answer, fmt: str, named: str) -> None:
     """A 400 in the specification's format whose description names the parameter ``named``."""
     descriptions = errors_of(answer, fmt, 400)
     assert any(d.startswith(f"{named}:") for d in descriptions), descriptions
-
-
-@pytest.fixture
-def o311(api) -> Open311:
-    return Open311(api)
 
 
 def issue_key(api, staff, channel: str = "hotline", label: str = "测试") -> dict:

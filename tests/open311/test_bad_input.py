@@ -9,8 +9,11 @@ from __future__ import annotations
 import pytest
 
 from tests.api.resident_helpers import order_count
-from tests.api.staff_helpers import clock  # noqa: F401 - autouse fixture: a frozen Monday morning
-from tests.open311.helpers import FORMATS, assert_bad_parameter, errors_of, issue_key, o311  # noqa: F401 - fixture
+from tests.api.staff_helpers import START
+from tests.open311.helpers import FORMATS, assert_bad_parameter, errors_of, issue_key
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock")
 
 FORM = {
     "service_code": "sanitation",

@@ -6,8 +6,11 @@ import datetime as dt
 import pytest
 
 from chalicelib.domain import open311
-from tests.api.staff_helpers import HANDLER_CG, Desk, clock  # noqa: F401 - autouse fixture: Monday 10:00
-from tests.open311.helpers import check_schema, issue_key, o311  # noqa: F401 - fixture
+from tests.api.staff_helpers import HANDLER_CG, START, Desk
+from tests.open311.helpers import check_schema, issue_key
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock")
 
 FORM = {"lat": "42.902", "long": "125.145", "description": "小区门口的垃圾已经三天没有清运了"}
 DAY = dt.timedelta(days=1)

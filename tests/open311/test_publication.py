@@ -20,8 +20,11 @@ from chalicelib.city import CITIES_DIR, CityConfigError, parse_city
 from chalicelib.domain import open311
 from chalicelib.domain.geocells import distance_m
 from tests.api.resident_helpers import upload
-from tests.api.staff_helpers import DISPATCHER, HANDLER_CG, HANDLER_XY, Desk, aws_calls, clock  # noqa: F401 - autouse
-from tests.open311.helpers import FORMATS, check_schema, children, errors_of, issue_key, o311, xml_of  # noqa: F401
+from tests.api.staff_helpers import DISPATCHER, HANDLER_CG, HANDLER_XY, START, Desk
+from tests.open311.helpers import FORMATS, check_schema, children, errors_of, issue_key, xml_of
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
 
 LAT, LNG = 42.902, 125.145  # in 龙山区向阳街道 (220402001), WGS-84
 ADDRESS = "龙山区向阳街道人民大街8号3单元502"

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from tests.api.staff_helpers import HANDLER_CG, Desk, aws_calls, clock  # noqa: F401 - autouse fixtures
+from tests.api.staff_helpers import HANDLER_CG, START, Desk
 from tests.open311.helpers import (
     ATTRIBUTE_FIELDS,
     FORMATS,
@@ -22,9 +22,11 @@ from tests.open311.helpers import (
     children,
     fields,
     issue_key,
-    o311,  # noqa: F401 - fixture
     xml_of,
 )
+
+CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
+pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
 
 # START (tests/api/staff_helpers.py) is Monday 3 March 2025, 10:00 in Liaoyuan.
 SUBMITTED_AT = "2025-03-03T10:00:00+08:00"

@@ -15,8 +15,6 @@ import boto3
 import botocore.client
 import pytest
 from botocore.exceptions import ClientError
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.sns import sns_backends
 
 from app import app
 from chalicelib import storage
@@ -28,10 +26,11 @@ from chalicelib.domain.orders import Actor, Role
 from chalicelib.observability import logger
 from chalicelib.services import notify, runtime
 from chalicelib.settings import get_settings
-from infra.drivers import QueueDriver, ScheduleDriver, StreamDriver
+from infra.drivers import ScheduleDriver
 from chalicelib.city import City
-from tests.api.resident_helpers import NAME, PHONE, act, clock, rate, submit  # noqa: F401 - clock: Friday 10:00
+from tests.api.resident_helpers import NAME, PHONE, act, rate, submit
 from tests.aws_faults import refuse
+from tests.sms_loop import Loop, outbox, sms, texts_to
 
 RESIDENT = "+86" + PHONE
 LSQ_CG, LSQ, LEADER = "+8613700000016", "+8613700000012", "+8613700009999"  # 龙山区城市管理局, 龙山区, 值班市领导
@@ -39,46 +38,14 @@ HEAT = "+8613700000011"  # 辽源市供热公司
 SIGN = "【辽源民生诉求】"
 NO = "LY202611200001"  # the first request of Friday 2026-11-20
 DISPATCHED = f"{SIGN}您的诉求(编号{NO})已由龙山区城市管理局受理,预计11月27日前办结。"
-OTP_TEXT = f"{SIGN}您的验证码"  # sent by POST /otp before a named submission, not through the queue
 NEW_ORDER = f"{SIGN}新工单{NO}（环境卫生，龙山区，投诉），请于11月23日10:00前签收。"
 
 
 # ---- the loop ------------------------------------------------------------------
 
-class Loop:
-    """The outbox's stream and the notify queue, driven as Lambda drives them."""
-
-    def __init__(self):
-        self.stream = StreamDriver(app, storage.OutboxModel.Meta.table_name)
-        self.queue = QueueDriver(app, get_settings().notify_queue, visibility_timeout=0)
-
-    def run(self) -> None:
-        """Relay everything, then deliver until the queue has nothing visible."""
-        self.stream.drain()
-        for _ in range(20):
-            if not self.queue.poll():
-                return
-        raise AssertionError("the queue never emptied")
-
-
 @pytest.fixture
 def loop(api):
     return Loop()
-
-
-def sms() -> list[tuple[str, str]]:
-    """Every notification SMS sent so far, as (number, text), in order (not the verification codes)."""
-    sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()
-    return [(to, text) for to, text in sent if not text.startswith(OTP_TEXT)]
-
-
-def texts_to(number: str) -> list[str]:
-    return [text for to, text in sms() if to == number]
-
-
-def outbox() -> list[dict]:
-    items = boto3.client("dynamodb").scan(TableName=storage.OutboxModel.Meta.table_name)["Items"]
-    return [storage.OutboxModel.from_raw_data(item).to_simple_dict() for item in items]
 
 
 def stream_records() -> list[dict]:

@@ -11,17 +11,7 @@ import pytest
 from chalicelib import storage
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import verification
-from tests.api.resident_helpers import (  # noqa: F401 - clock is a fixture
-    PHONE,
-    REQUESTS,
-    body,
-    bucket_keys,
-    clock,
-    order_count,
-    request_otp,
-    upload,
-    verified,
-)
+from tests.api.resident_helpers import PHONE, REQUESTS, body, bucket_keys, order_count, request_otp, upload, verified
 
 E164 = "+86" + PHONE
 

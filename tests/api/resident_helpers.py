@@ -11,8 +11,6 @@ import itertools
 import re
 
 import boto3
-import pytest
-from freezegun import freeze_time
 
 from tests.media_samples import file_of
 
@@ -221,11 +219,3 @@ def idempotency_records() -> list[dict]:
 def bucket_keys(prefix: str) -> list[str]:
     listing = boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=prefix)
     return [o["Key"] for o in listing.get("Contents", [])]
-
-
-# ---- fixtures ------------------------------------------------------------------
-
-@pytest.fixture
-def clock():
-    with freeze_time(FRIDAY_10AM) as frozen:
-        yield frozen

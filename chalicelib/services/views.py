@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import replace
 
 from chalicelib.adapters.crypto import get_cipher
+from chalicelib.answers import Followed, MediaLink, OwnRequest, PublicDetail, TimelineEntry, TrailEntry
 from chalicelib.adapters.media import get_media_store
 from chalicelib.city import City
 from chalicelib.domain import deadlines, questions
@@ -87,14 +88,14 @@ def _suggested_unit(item, city: City) -> str | None:
     return next((unit for c in categories if c in city.category_by_code and (unit := route(city, c, item.area))), None)
 
 
-def _media_links(keys_and_kinds: list[tuple[str, str]]) -> list[dict]:
+def _media_links(keys_and_kinds: list[tuple[str, str]]) -> list[MediaLink]:
     if not keys_and_kinds:
         return []  # no S3 client for an order without media
     store, ttl = get_media_store(), get_settings().media_link_ttl_seconds
-    return [{"kind": kind, "url": store.link(key, ttl), "expires_in": ttl} for key, kind in keys_and_kinds]
+    return [MediaLink(kind=kind, url=store.link(key, ttl), expires_in=ttl) for key, kind in keys_and_kinds]
 
 
-def _media(item, order: WorkOrder) -> dict:
+def _media(item, order: WorkOrder) -> dict[str, list[MediaLink]]:
     return {
         "media": _media_links([(m.key, m.kind) for m in item.media]),
         "result_media": _media_links([(key, "photo") for key in order.result_media]),
@@ -112,7 +113,7 @@ def submitted(order: WorkOrder, query_code: str, city: City) -> dict:
     }
 
 
-def _timeline_entry(event: Event, city: City, staff: bool) -> dict:
+def _timeline_entry(event: Event, city: City, staff: bool) -> TimelineEntry:
     entry = {
         "at": iso(event.at, city),
         "action": event.action,
@@ -120,56 +121,59 @@ def _timeline_entry(event: Event, city: City, staff: bool) -> dict:
         "state_label": STATE_LABELS[event.to_state],
         "note": event.note if staff else mask_free_text(event.note),
     }
-    if staff:
-        entry |= {
-            "seq": event.seq,
-            "actor": {"role": event.actor.role.value, "id": event.actor.id, "unit": unit_ref(city, event.actor.unit)},
-            "from_state": event.from_state.value if event.from_state else None,
-            "to_state": event.to_state.value,
-            "public": event.public,
-        }
-    return entry
+    if not staff:
+        return TimelineEntry(**entry)
+    return TrailEntry(
+        **entry,
+        seq=event.seq,
+        actor={"role": event.actor.role.value, "id": event.actor.id, "unit": unit_ref(city, event.actor.unit)},
+        from_state=event.from_state.value if event.from_state else None,
+        to_state=event.to_state.value,
+        public=event.public,
+    )
 
 
-def public_detail(item, order: WorkOrder, events: list[Event], city: City) -> dict:
-    return {
-        "tracking_no": order.tracking_no,
+def public_detail(item, order: WorkOrder, events: list[Event], city: City, main: Followed | None) -> PublicDetail:
+    """``main``: on a merged request (并单), the order it follows (``followed``)."""
+    return PublicDetail(
+        tracking_no=order.tracking_no,
         **classification(item, city),
-        "description": mask_free_text(item.description),
-        "address": mask_free_text(item.location.address),
-        "created_at": iso(order.created_at, city),
+        description=mask_free_text(item.description),
+        address=mask_free_text(item.location.address),
+        created_at=iso(order.created_at, city),
         **_state(order.state),
-        "unit": unit_ref(city, order.unit),
-        "due_at": iso(order.due_at, city),
-        "reply": mask_free_text(order.reply) if order.resolved_at else None,
-        "merged_into": order.merged_into,
-        "rating": order.rating,
-        "can_rate": order.state.value == "resolved",
-        "timeline": [_timeline_entry(e, city, staff=False) for e in events if e.public],
+        unit=unit_ref(city, order.unit),
+        due_at=iso(order.due_at, city),
+        reply=mask_free_text(order.reply) if order.resolved_at else None,
+        merged_into=order.merged_into,
+        rating=order.rating,
+        can_rate=order.state.value == "resolved",
+        timeline=[_timeline_entry(e, city, staff=False) for e in events if e.public],
         **_media(item, order),
-    }
+        main=main,
+    )
 
 
-def followed(item, order: WorkOrder, events: list[Event], city: City) -> dict:
+def followed(item, order: WorkOrder, events: list[Event], city: City) -> Followed:
     """The order a merged one was merged into (并单), as its resident follows it.
 
     Its progress and reply only: the description, address, photos and contact are another
     resident's report.
     """
-    return {
-        "tracking_no": order.tracking_no,
+    return Followed(
+        tracking_no=order.tracking_no,
         **_state(order.state),
-        "unit": unit_ref(city, order.unit),
-        "due_at": iso(order.due_at, city),
-        "reply": mask_free_text(order.reply) if order.resolved_at else None,
+        unit=unit_ref(city, order.unit),
+        due_at=iso(order.due_at, city),
+        reply=mask_free_text(order.reply) if order.resolved_at else None,
         # The steps, but not the other resident's words (a rating's comment): only the units'.
-        "timeline": [
+        timeline=[
             _timeline_entry(replace(e, note=None) if e.actor.role is Role.RESIDENT else e, city, staff=False)
             for e in events
             if e.public
         ],
-        "result_media": _media_links([(key, "photo") for key in order.result_media]),
-    }
+        result_media=_media_links([(key, "photo") for key in order.result_media]),
+    )
 
 
 def level_ref(code: str | None) -> dict:
@@ -225,17 +229,17 @@ def list_item(item, city: City) -> dict:
     }
 
 
-def own_request(item, city: City) -> dict:
+def own_request(item, city: City) -> OwnRequest:
     """One of a verified resident's own requests, in their list: no contact, no query code."""
-    return {
-        "tracking_no": item.tracking_no,
+    return OwnRequest(
+        tracking_no=item.tracking_no,
         **classification(item, city),
-        "summary": mask_free_text(item.description)[:60],  # masked first: a cut number would escape it
+        summary=mask_free_text(item.description)[:60],  # masked first: a cut number would escape it
         **_state(State(item.state)),
-        "unit": unit_ref(city, item.unit),
-        "created_at": iso(item.created_at, city),
-        "due_at": iso(item.due_at, city),
-    }
+        unit=unit_ref(city, item.unit),
+        created_at=iso(item.created_at, city),
+        due_at=iso(item.due_at, city),
+    )
 
 
 def may_see_contact(actor: Actor, order: WorkOrder) -> bool:

@@ -1,12 +1,12 @@
 """The API answers, as pydantic models: what the views build and the OpenAPI document's response schemas.
 
-Each shape is written once, here. The resident's views of an order (services/views.py:
-public_detail, followed, own_request) and the timeline, trail and media entries every
-view of an order shows are built as these models, so a view that leaves out a field or
-adds one the model does not name fails where it is built; api/http.py dumps them. The
-other answers are still built as dicts that these models describe (for the document,
-api/openapi.py), and the tests hold every answer the API tests receive to the document's
-schemas, so a field added to an answer without its model fails there.
+Each shape is written once, here. The views of an order (services/views.py: the resident's
+detail, followed order and own list, the staff queue and detail, an action's result) and the
+case library (services/cases.py) build these models, so a view that leaves out a field or adds
+one the model does not name fails where it is built; api/http.py dumps them, in the order the
+fields are declared here (the document's). The other answers are still dicts these models
+describe (for the document, api/openapi.py); the tests hold every answer the API tests receive
+to the document's schemas, so a field added to one of those without its model fails there.
 
 Every field is required (an answer always carries every key, null when it has no
 value) unless it says otherwise; no answer carries a key its model does not name.

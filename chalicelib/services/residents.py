@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 
 from chalicelib import storage
-from chalicelib.answers import PublicDetail
+from chalicelib.answers import PublicDetail, RatingResult
 from chalicelib.commands.bodies import RatingRequest
 from chalicelib.domain.codes import normalise_query_code, parse_tracking_number
 from chalicelib.domain.errors import NotFound
@@ -41,7 +41,7 @@ def track(tracking_no: str, code: str, ip: str | None) -> PublicDetail:
     return views.public_detail(item, order, storage.trail(order.tracking_no), city, followed)
 
 
-def rate(tracking_no: str, request: RatingRequest, ip: str | None) -> dict:
+def rate(tracking_no: str, request: RatingRequest, ip: str | None) -> RatingResult:
     item = _order_for_code(tracking_no, request.code, ip)
     ctx = runtime.domain_context()
     params = {"stars": request.stars, "comment": request.comment}
@@ -49,7 +49,7 @@ def rate(tracking_no: str, request: RatingRequest, ip: str | None) -> dict:
     count("RequestRated")
     logger.info("request rated", tracking_no=order.tracking_no, stars=request.stars, state=order.state.value)
     reopened = order.state.value == "in_progress"
-    return {
-        **views.action_result(order, ctx.city),
-        "message": "已退回承办单位重新办理" if reopened else "感谢您的评价",
-    }
+    return RatingResult(
+        **dict(views.action_result(order, ctx.city)),
+        message="已退回承办单位重新办理" if reopened else "感谢您的评价",
+    )

@@ -13,7 +13,17 @@ import datetime as dt
 from dataclasses import replace
 
 from chalicelib.adapters.crypto import get_cipher
-from chalicelib.answers import Followed, MediaLink, OwnRequest, PublicDetail, TimelineEntry, TrailEntry
+from chalicelib.answers import (
+    ActionResult,
+    Followed,
+    MediaLink,
+    OwnRequest,
+    PublicDetail,
+    QueueItem,
+    StaffDetail,
+    TimelineEntry,
+    TrailEntry,
+)
 from chalicelib.adapters.media import get_media_store
 from chalicelib.city import City
 from chalicelib.domain import deadlines, questions
@@ -212,21 +222,21 @@ def _amount(amount: dt.timedelta, working_day: dt.timedelta | None) -> str:
     return "".join(f"{n}{unit}" for n, unit in parts[first:first + 2] if n)
 
 
-def list_item(item, city: City) -> dict:
-    return {
-        "tracking_no": item.tracking_no,
+def list_item(item, city: City) -> QueueItem:
+    return QueueItem(
+        tracking_no=item.tracking_no,
         **classification(item, city),
-        "summary": item.description[:60],
-        "state": item.state,
-        "state_label": STATE_LABELS[item.state],
-        "unit": unit_ref(city, item.unit),
-        "priority": bool(item.priority),
-        "verified": bool(item.verified),
-        "round": int(item.round),
-        "created_at": iso(item.created_at, city),
-        "due_at": iso(item.due_at, city),
-        "level": level_ref(item.level),
-    }
+        summary=item.description[:60],
+        state=item.state,
+        state_label=STATE_LABELS[item.state],
+        unit=unit_ref(city, item.unit),
+        priority=bool(item.priority),
+        verified=bool(item.verified),
+        round=int(item.round),
+        created_at=iso(item.created_at, city),
+        due_at=iso(item.due_at, city),
+        level=level_ref(item.level),
+    )
 
 
 def own_request(item, city: City) -> OwnRequest:
@@ -257,17 +267,17 @@ def _contact(item, order: WorkOrder, actor: Actor) -> dict | None:
     return {"name": mask_name(contact["name"]), "phone": mask_phone(contact["phone"]), "masked": True}
 
 
-def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx: Context) -> dict:
+def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx: Context) -> StaffDetail:
     city = ctx.city
-    return {
-        "tracking_no": order.tracking_no,
-        "version": order.version,
-        "channel": item.channel,
-        "external_id": item.external_id,
+    return StaffDetail(
+        tracking_no=order.tracking_no,
+        version=order.version,
+        channel=item.channel,
+        external_id=item.external_id,
         **classification(item, city),
-        "answers": questions.labelled(city.category_by_code[item.category], item.answers or {}),
-        "description": item.description,
-        "location": {
+        answers=questions.labelled(city.category_by_code[item.category], item.answers or {}),
+        description=item.description,
+        location={
             "lat": float(item.location.lat),
             "lng": float(item.location.lng),
             "coord_system": item.location.coord_system,
@@ -275,39 +285,39 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
             # Where the map pin goes: the city's shapes are WGS-84.
             "wgs84": point_ref(*wgs84_of(item.location)),
         },
-        "anonymous": item.anonymous,
-        "verified": bool(item.verified),
-        "contact": _contact(item, order, actor),
-        "created_at": iso(order.created_at, city),
+        anonymous=item.anonymous,
+        verified=bool(item.verified),
+        contact=_contact(item, order, actor),
+        created_at=iso(order.created_at, city),
         **_state(order.state),
-        "unit": unit_ref(city, order.unit),
-        "co_units": [unit_ref(city, u) for u in order.co_units],
-        "priority": order.priority,
-        "round": order.round,
-        "dispatched_at": iso(order.dispatched_at, city),
-        "signed_at": iso(order.signed_at, city),
-        "sign_due_at": iso(order.sign_due_at, city),
-        "due_at": iso(order.due_at, city),
-        "level": level_ref(order.level),
-        "supervised_at": iso(order.supervised_at, city),
-        "time_left": time_left(order, ctx),
-        "extensions_used": order.extensions_used,
-        "pending_extension_days": order.pending_extension_days,
-        "suggestion": _suggestion(item, city),
-        "suggested_unit": unit_ref(city, _suggested_unit(item, city)),
-        "duplicates": list(item.duplicates or ()),  # suspected at intake (并单), most likely first
-        "merged_into": order.merged_into,
-        "merged_from": list(order.followers),
-        "reply": order.reply,
-        "rating": order.rating,
-        "resolved_at": iso(order.resolved_at, city),
-        "closed_at": iso(order.closed_at, city),
-        "published_at": iso(order.published_at, city),
-        "case_title": order.case_title,
-        "allowed_actions": [_action_form(action, order, city) for action in allowed_actions(order, actor, ctx)],
-        "trail": [_timeline_entry(e, city, staff=True) for e in events],
+        unit=unit_ref(city, order.unit),
+        co_units=[unit_ref(city, u) for u in order.co_units],
+        priority=order.priority,
+        round=order.round,
+        dispatched_at=iso(order.dispatched_at, city),
+        signed_at=iso(order.signed_at, city),
+        sign_due_at=iso(order.sign_due_at, city),
+        due_at=iso(order.due_at, city),
+        level=level_ref(order.level),
+        supervised_at=iso(order.supervised_at, city),
+        time_left=time_left(order, ctx),
+        extensions_used=order.extensions_used,
+        pending_extension_days=order.pending_extension_days,
+        suggestion=_suggestion(item, city),
+        suggested_unit=unit_ref(city, _suggested_unit(item, city)),
+        duplicates=list(item.duplicates or ()),  # suspected at intake (并单), most likely first
+        merged_into=order.merged_into,
+        merged_from=list(order.followers),
+        reply=order.reply,
+        rating=order.rating,
+        resolved_at=iso(order.resolved_at, city),
+        closed_at=iso(order.closed_at, city),
+        published_at=iso(order.published_at, city),
+        case_title=order.case_title,
+        allowed_actions=[_action_form(action, order, city) for action in allowed_actions(order, actor, ctx)],
+        trail=[_timeline_entry(e, city, staff=True) for e in events],
         **_media(item, order),
-    }
+    )
 
 
 def _action_form(action: str, order: WorkOrder, city: City) -> dict:
@@ -331,14 +341,14 @@ def _input(spec: Input, order: WorkOrder, city: City) -> dict:
     }
 
 
-def action_result(order: WorkOrder, city: City) -> dict:
-    return {
-        "tracking_no": order.tracking_no,
-        "version": order.version,
+def action_result(order: WorkOrder, city: City) -> ActionResult:
+    return ActionResult(
+        tracking_no=order.tracking_no,
+        version=order.version,
         **_state(order.state),
-        "unit": unit_ref(city, order.unit),
-        "due_at": iso(order.due_at, city),
-    }
+        unit=unit_ref(city, order.unit),
+        due_at=iso(order.due_at, city),
+    )
 
 
 def _question(question) -> dict:

@@ -42,7 +42,14 @@ class ApiError(Exception):
 
 
 def respond(body: Any, status: int = 200) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=dict(JSON_HEADERS))
+    """``body``: a dict, an answer's model (chalicelib/answers.py), or a dict that holds models."""
+    text = json.dumps(body, ensure_ascii=False, default=_model)
+    return Response(body=text, status_code=status, headers=dict(JSON_HEADERS))
+
+
+def _model(answer: BaseModel) -> dict:
+    """What json.dumps cannot write itself: an answer's model, as its JSON (timestamps as the views wrote them)."""
+    return answer.model_dump(mode="json")
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None, headers=None) -> Response:

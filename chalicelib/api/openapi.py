@@ -3,7 +3,7 @@
 Made on the first request for it (a container that never serves it never builds it)
 and kept. Every schema in it comes from pydantic: the request bodies and query strings
 from the models the handlers validate with (validation mode), the answers from
-api/responses.py (serialization mode), all named under components/schemas. OpenAPI
+chalicelib/answers.py (serialization mode), all named under components/schemas. OpenAPI
 3.1's schema dialect is JSON Schema 2020-12, which is what pydantic writes.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from chalicelib.api.http import endpoint, respond
 from chalicelib.api.operations import OPERATIONS, PATH_PARAMETERS, STAFF, Operation
-from chalicelib.api.responses import Error
+from chalicelib.answers import Error
 from chalicelib.api.schemas import IDEMPOTENCY_KEY
 
 REF_TEMPLATE = "#/components/schemas/{model}"

@@ -2,7 +2,7 @@
 
 Each entry names the route (method, path, and the Chalice view that serves it), the
 pydantic models its handler validates the body and the query with (chalicelib/commands/, api/schemas.py),
-the models of its answers (api/responses.py), who may call it, and the errors it
+the models of its answers (chalicelib/answers.py), who may call it, and the errors it
 may answer besides those its inputs imply. The document (api/openapi.py) is built
 from this list only, and a test holds the list to ``app.routes``: a route added to
 app.py without its entry here fails it, as does an entry left behind.
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, TypeAdapter
 
-from chalicelib.api import responses as out
+from chalicelib import answers as out
 from chalicelib.api.schemas import OwnRequestsQuery, TrackQuery
 from chalicelib.commands import bodies as into
 from chalicelib.commands.actions import STAFF_ACTION

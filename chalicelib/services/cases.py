@@ -7,30 +7,31 @@ Mobile and ID numbers typed into the description, the reply or the title are mas
 from __future__ import annotations
 
 from chalicelib import storage
+from chalicelib.answers import Case, CasePage
 from chalicelib.commands.queries import CasesQuery
 from chalicelib.city import City
 from chalicelib.domain.privacy import mask_free_text
 from chalicelib.services import runtime, views
 
 
-def case(item, city: City) -> dict:
-    return {
-        "tracking_no": item.tracking_no,
-        "title": mask_free_text(item.case_title),
+def case(item, city: City) -> Case:
+    return Case(
+        tracking_no=item.tracking_no,
+        title=mask_free_text(item.case_title),
         **views.classification(item, city),
-        "description": mask_free_text(item.description),
-        "reply": mask_free_text(item.reply),
-        "rating": int(item.rating) if item.rating is not None else None,
-        "created_at": views.iso(item.created_at, city),
-        "resolved_at": views.iso(item.resolved_at, city),
-        "published_at": views.iso(item.published_at, city),
-    }
+        description=mask_free_text(item.description),
+        reply=mask_free_text(item.reply),
+        rating=int(item.rating) if item.rating is not None else None,
+        created_at=views.iso(item.created_at, city),
+        resolved_at=views.iso(item.resolved_at, city),
+        published_at=views.iso(item.published_at, city),
+    )
 
 
-def list_cases(query: CasesQuery) -> dict:
+def list_cases(query: CasesQuery) -> CasePage:
     city = runtime.city()
     page = storage.published_cases(_containing(query.q) if query.q else None, query.cursor, query.limit)
-    return {"items": [case(item, city) for item in page.items], "cursor": page.cursor}
+    return CasePage(items=[case(item, city) for item in page.items], cursor=page.cursor)
 
 
 def _containing(q: str):
@@ -42,7 +43,7 @@ def _containing(q: str):
     return matches
 
 
-def similar(category: str, limit: int) -> list[dict]:
+def similar(category: str, limit: int) -> list[Case]:
     """The newest published cases of ``category`` (for the category suggestion)."""
     city = runtime.city()
     return [case(item, city) for item in storage.cases_of_category(category, limit)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 
 from chalicelib import storage
+from chalicelib.answers import PublicDetail, RatingResult
 from chalicelib.commands.bodies import RatingRequest
 from chalicelib.domain.codes import normalise_query_code, parse_tracking_number
 from chalicelib.domain.errors import NotFound
@@ -30,19 +31,17 @@ def _order_for_code(tracking_no: str, code: str, ip: str | None):
     return item
 
 
-def track(tracking_no: str, code: str, ip: str | None) -> dict:
+def track(tracking_no: str, code: str, ip: str | None) -> PublicDetail:
     """The request's progress; a merged one (并单) also shows the progress of the one it follows."""
     item = _order_for_code(tracking_no, code, ip)
     order = storage.to_domain(item)
     city = runtime.city()
-    detail = views.public_detail(item, order, storage.trail(order.tracking_no), city)
     main = storage.get_order(order.merged_into) if order.merged_into else None
-    if main is not None:
-        detail["main"] = views.followed(main, storage.to_domain(main), storage.trail(main.tracking_no), city)
-    return detail
+    followed = views.followed(main, storage.to_domain(main), storage.trail(main.tracking_no), city) if main else None
+    return views.public_detail(item, order, storage.trail(order.tracking_no), city, followed)
 
 
-def rate(tracking_no: str, request: RatingRequest, ip: str | None) -> dict:
+def rate(tracking_no: str, request: RatingRequest, ip: str | None) -> RatingResult:
     item = _order_for_code(tracking_no, request.code, ip)
     ctx = runtime.domain_context()
     params = {"stars": request.stars, "comment": request.comment}
@@ -50,7 +49,7 @@ def rate(tracking_no: str, request: RatingRequest, ip: str | None) -> dict:
     count("RequestRated")
     logger.info("request rated", tracking_no=order.tracking_no, stars=request.stars, state=order.state.value)
     reopened = order.state.value == "in_progress"
-    return {
-        **views.action_result(order, ctx.city),
-        "message": "已退回承办单位重新办理" if reopened else "感谢您的评价",
-    }
+    return RatingResult(
+        **dict(views.action_result(order, ctx.city)),
+        message="已退回承办单位重新办理" if reopened else "感谢您的评价",
+    )

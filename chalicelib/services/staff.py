@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from chalicelib import storage
+from chalicelib.answers import ActionResult, QueuePage, StaffDetail
 from chalicelib.commands.queries import StaffListQuery
 from chalicelib.domain.actions import Action
 from chalicelib.domain.codes import parse_tracking_number
@@ -35,10 +36,10 @@ def _visible(actor: Actor, tracking_no: str):
     return item
 
 
-def list_orders(actor: Actor, query: StaffListQuery) -> dict:
+def list_orders(actor: Actor, query: StaffListQuery) -> QueuePage:
     page = queue_page(actor, query)
     city = runtime.city()
-    return {"items": [views.list_item(item, city) for item in page.items], "cursor": page.cursor}
+    return QueuePage(items=[views.list_item(item, city) for item in page.items], cursor=page.cursor)
 
 
 def queue_page(actor: Actor, query: StaffListQuery) -> storage.Page:
@@ -111,7 +112,7 @@ def _day_start(day: dt.date | None, city, days_after: int = 0) -> dt.datetime | 
         return None
 
 
-def detail(actor: Actor, tracking_no: str) -> dict:
+def detail(actor: Actor, tracking_no: str) -> StaffDetail:
     item = _visible(actor, tracking_no)
     order = storage.to_domain(item)
     return views.staff_detail(item, order, storage.trail(order.tracking_no), actor, runtime.domain_context())
@@ -120,7 +121,7 @@ def detail(actor: Actor, tracking_no: str) -> dict:
 _STALE = {"version": "工单已被他人修改"}
 
 
-def act(actor: Actor, tracking_no: str, action) -> dict:
+def act(actor: Actor, tracking_no: str, action) -> ActionResult:
     item = _visible(actor, tracking_no)
     order = storage.to_domain(item)
     if action.version != order.version:

@@ -21,6 +21,7 @@ from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.identity import AuthError, bearer_token, numeric_times
 from chalicelib.adapters.sms import get_sender
+from chalicelib.answers import OwnRequestPage
 from chalicelib.domain.errors import DomainError, InvalidInput, Kind, RateLimited
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
@@ -207,8 +208,8 @@ def resident(authorization_header: str | None) -> str:
     return claims["sub"]
 
 
-def own_requests(subject: str, cursor: str | None, limit: int) -> dict:
+def own_requests(subject: str, cursor: str | None, limit: int) -> OwnRequestPage:
     """The requests made with the resident's phone, newest first."""
     page = storage.orders_of_phone(subject, cursor, limit)
     city = runtime.city()
-    return {"items": [views.own_request(item, city) for item in page.items], "cursor": page.cursor}
+    return OwnRequestPage(items=[views.own_request(item, city) for item in page.items], cursor=page.cursor)

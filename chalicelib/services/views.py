@@ -13,6 +13,17 @@ import datetime as dt
 from dataclasses import replace
 
 from chalicelib.adapters.crypto import get_cipher
+from chalicelib.answers import (
+    ActionResult,
+    Followed,
+    MediaLink,
+    OwnRequest,
+    PublicDetail,
+    QueueItem,
+    StaffDetail,
+    TimelineEntry,
+    TrailEntry,
+)
 from chalicelib.adapters.media import get_media_store
 from chalicelib.city import City
 from chalicelib.domain import deadlines, questions
@@ -87,14 +98,14 @@ def _suggested_unit(item, city: City) -> str | None:
     return next((unit for c in categories if c in city.category_by_code and (unit := route(city, c, item.area))), None)
 
 
-def _media_links(keys_and_kinds: list[tuple[str, str]]) -> list[dict]:
+def _media_links(keys_and_kinds: list[tuple[str, str]]) -> list[MediaLink]:
     if not keys_and_kinds:
         return []  # no S3 client for an order without media
     store, ttl = get_media_store(), get_settings().media_link_ttl_seconds
-    return [{"kind": kind, "url": store.link(key, ttl), "expires_in": ttl} for key, kind in keys_and_kinds]
+    return [MediaLink(kind=kind, url=store.link(key, ttl), expires_in=ttl) for key, kind in keys_and_kinds]
 
 
-def _media(item, order: WorkOrder) -> dict:
+def _media(item, order: WorkOrder) -> dict[str, list[MediaLink]]:
     return {
         "media": _media_links([(m.key, m.kind) for m in item.media]),
         "result_media": _media_links([(key, "photo") for key in order.result_media]),
@@ -112,7 +123,7 @@ def submitted(order: WorkOrder, query_code: str, city: City) -> dict:
     }
 
 
-def _timeline_entry(event: Event, city: City, staff: bool) -> dict:
+def _timeline_entry(event: Event, city: City, staff: bool) -> TimelineEntry:
     entry = {
         "at": iso(event.at, city),
         "action": event.action,
@@ -120,56 +131,59 @@ def _timeline_entry(event: Event, city: City, staff: bool) -> dict:
         "state_label": STATE_LABELS[event.to_state],
         "note": event.note if staff else mask_free_text(event.note),
     }
-    if staff:
-        entry |= {
-            "seq": event.seq,
-            "actor": {"role": event.actor.role.value, "id": event.actor.id, "unit": unit_ref(city, event.actor.unit)},
-            "from_state": event.from_state.value if event.from_state else None,
-            "to_state": event.to_state.value,
-            "public": event.public,
-        }
-    return entry
+    if not staff:
+        return TimelineEntry(**entry)
+    return TrailEntry(
+        **entry,
+        seq=event.seq,
+        actor={"role": event.actor.role.value, "id": event.actor.id, "unit": unit_ref(city, event.actor.unit)},
+        from_state=event.from_state.value if event.from_state else None,
+        to_state=event.to_state.value,
+        public=event.public,
+    )
 
 
-def public_detail(item, order: WorkOrder, events: list[Event], city: City) -> dict:
-    return {
-        "tracking_no": order.tracking_no,
+def public_detail(item, order: WorkOrder, events: list[Event], city: City, main: Followed | None) -> PublicDetail:
+    """``main``: on a merged request (并单), the order it follows (``followed``)."""
+    return PublicDetail(
+        tracking_no=order.tracking_no,
         **classification(item, city),
-        "description": mask_free_text(item.description),
-        "address": mask_free_text(item.location.address),
-        "created_at": iso(order.created_at, city),
+        description=mask_free_text(item.description),
+        address=mask_free_text(item.location.address),
+        created_at=iso(order.created_at, city),
         **_state(order.state),
-        "unit": unit_ref(city, order.unit),
-        "due_at": iso(order.due_at, city),
-        "reply": mask_free_text(order.reply) if order.resolved_at else None,
-        "merged_into": order.merged_into,
-        "rating": order.rating,
-        "can_rate": order.state.value == "resolved",
-        "timeline": [_timeline_entry(e, city, staff=False) for e in events if e.public],
+        unit=unit_ref(city, order.unit),
+        due_at=iso(order.due_at, city),
+        reply=mask_free_text(order.reply) if order.resolved_at else None,
+        merged_into=order.merged_into,
+        rating=order.rating,
+        can_rate=order.state.value == "resolved",
+        timeline=[_timeline_entry(e, city, staff=False) for e in events if e.public],
         **_media(item, order),
-    }
+        main=main,
+    )
 
 
-def followed(item, order: WorkOrder, events: list[Event], city: City) -> dict:
+def followed(item, order: WorkOrder, events: list[Event], city: City) -> Followed:
     """The order a merged one was merged into (并单), as its resident follows it.
 
     Its progress and reply only: the description, address, photos and contact are another
     resident's report.
     """
-    return {
-        "tracking_no": order.tracking_no,
+    return Followed(
+        tracking_no=order.tracking_no,
         **_state(order.state),
-        "unit": unit_ref(city, order.unit),
-        "due_at": iso(order.due_at, city),
-        "reply": mask_free_text(order.reply) if order.resolved_at else None,
+        unit=unit_ref(city, order.unit),
+        due_at=iso(order.due_at, city),
+        reply=mask_free_text(order.reply) if order.resolved_at else None,
         # The steps, but not the other resident's words (a rating's comment): only the units'.
-        "timeline": [
+        timeline=[
             _timeline_entry(replace(e, note=None) if e.actor.role is Role.RESIDENT else e, city, staff=False)
             for e in events
             if e.public
         ],
-        "result_media": _media_links([(key, "photo") for key in order.result_media]),
-    }
+        result_media=_media_links([(key, "photo") for key in order.result_media]),
+    )
 
 
 def level_ref(code: str | None) -> dict:
@@ -208,34 +222,34 @@ def _amount(amount: dt.timedelta, working_day: dt.timedelta | None) -> str:
     return "".join(f"{n}{unit}" for n, unit in parts[first:first + 2] if n)
 
 
-def list_item(item, city: City) -> dict:
-    return {
-        "tracking_no": item.tracking_no,
+def list_item(item, city: City) -> QueueItem:
+    return QueueItem(
+        tracking_no=item.tracking_no,
         **classification(item, city),
-        "summary": item.description[:60],
-        "state": item.state,
-        "state_label": STATE_LABELS[item.state],
-        "unit": unit_ref(city, item.unit),
-        "priority": bool(item.priority),
-        "verified": bool(item.verified),
-        "round": int(item.round),
-        "created_at": iso(item.created_at, city),
-        "due_at": iso(item.due_at, city),
-        "level": level_ref(item.level),
-    }
+        summary=item.description[:60],
+        state=item.state,
+        state_label=STATE_LABELS[item.state],
+        unit=unit_ref(city, item.unit),
+        priority=bool(item.priority),
+        verified=bool(item.verified),
+        round=int(item.round),
+        created_at=iso(item.created_at, city),
+        due_at=iso(item.due_at, city),
+        level=level_ref(item.level),
+    )
 
 
-def own_request(item, city: City) -> dict:
+def own_request(item, city: City) -> OwnRequest:
     """One of a verified resident's own requests, in their list: no contact, no query code."""
-    return {
-        "tracking_no": item.tracking_no,
+    return OwnRequest(
+        tracking_no=item.tracking_no,
         **classification(item, city),
-        "summary": mask_free_text(item.description)[:60],  # masked first: a cut number would escape it
+        summary=mask_free_text(item.description)[:60],  # masked first: a cut number would escape it
         **_state(State(item.state)),
-        "unit": unit_ref(city, item.unit),
-        "created_at": iso(item.created_at, city),
-        "due_at": iso(item.due_at, city),
-    }
+        unit=unit_ref(city, item.unit),
+        created_at=iso(item.created_at, city),
+        due_at=iso(item.due_at, city),
+    )
 
 
 def may_see_contact(actor: Actor, order: WorkOrder) -> bool:
@@ -253,17 +267,17 @@ def _contact(item, order: WorkOrder, actor: Actor) -> dict | None:
     return {"name": mask_name(contact["name"]), "phone": mask_phone(contact["phone"]), "masked": True}
 
 
-def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx: Context) -> dict:
+def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx: Context) -> StaffDetail:
     city = ctx.city
-    return {
-        "tracking_no": order.tracking_no,
-        "version": order.version,
-        "channel": item.channel,
-        "external_id": item.external_id,
+    return StaffDetail(
+        tracking_no=order.tracking_no,
+        version=order.version,
+        channel=item.channel,
+        external_id=item.external_id,
         **classification(item, city),
-        "answers": questions.labelled(city.category_by_code[item.category], item.answers or {}),
-        "description": item.description,
-        "location": {
+        answers=questions.labelled(city.category_by_code[item.category], item.answers or {}),
+        description=item.description,
+        location={
             "lat": float(item.location.lat),
             "lng": float(item.location.lng),
             "coord_system": item.location.coord_system,
@@ -271,39 +285,39 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
             # Where the map pin goes: the city's shapes are WGS-84.
             "wgs84": point_ref(*wgs84_of(item.location)),
         },
-        "anonymous": item.anonymous,
-        "verified": bool(item.verified),
-        "contact": _contact(item, order, actor),
-        "created_at": iso(order.created_at, city),
+        anonymous=item.anonymous,
+        verified=bool(item.verified),
+        contact=_contact(item, order, actor),
+        created_at=iso(order.created_at, city),
         **_state(order.state),
-        "unit": unit_ref(city, order.unit),
-        "co_units": [unit_ref(city, u) for u in order.co_units],
-        "priority": order.priority,
-        "round": order.round,
-        "dispatched_at": iso(order.dispatched_at, city),
-        "signed_at": iso(order.signed_at, city),
-        "sign_due_at": iso(order.sign_due_at, city),
-        "due_at": iso(order.due_at, city),
-        "level": level_ref(order.level),
-        "supervised_at": iso(order.supervised_at, city),
-        "time_left": time_left(order, ctx),
-        "extensions_used": order.extensions_used,
-        "pending_extension_days": order.pending_extension_days,
-        "suggestion": _suggestion(item, city),
-        "suggested_unit": unit_ref(city, _suggested_unit(item, city)),
-        "duplicates": list(item.duplicates or ()),  # suspected at intake (并单), most likely first
-        "merged_into": order.merged_into,
-        "merged_from": list(order.followers),
-        "reply": order.reply,
-        "rating": order.rating,
-        "resolved_at": iso(order.resolved_at, city),
-        "closed_at": iso(order.closed_at, city),
-        "published_at": iso(order.published_at, city),
-        "case_title": order.case_title,
-        "allowed_actions": [_action_form(action, order, city) for action in allowed_actions(order, actor, ctx)],
-        "trail": [_timeline_entry(e, city, staff=True) for e in events],
+        unit=unit_ref(city, order.unit),
+        co_units=[unit_ref(city, u) for u in order.co_units],
+        priority=order.priority,
+        round=order.round,
+        dispatched_at=iso(order.dispatched_at, city),
+        signed_at=iso(order.signed_at, city),
+        sign_due_at=iso(order.sign_due_at, city),
+        due_at=iso(order.due_at, city),
+        level=level_ref(order.level),
+        supervised_at=iso(order.supervised_at, city),
+        time_left=time_left(order, ctx),
+        extensions_used=order.extensions_used,
+        pending_extension_days=order.pending_extension_days,
+        suggestion=_suggestion(item, city),
+        suggested_unit=unit_ref(city, _suggested_unit(item, city)),
+        duplicates=list(item.duplicates or ()),  # suspected at intake (并单), most likely first
+        merged_into=order.merged_into,
+        merged_from=list(order.followers),
+        reply=order.reply,
+        rating=order.rating,
+        resolved_at=iso(order.resolved_at, city),
+        closed_at=iso(order.closed_at, city),
+        published_at=iso(order.published_at, city),
+        case_title=order.case_title,
+        allowed_actions=[_action_form(action, order, city) for action in allowed_actions(order, actor, ctx)],
+        trail=[_timeline_entry(e, city, staff=True) for e in events],
         **_media(item, order),
-    }
+    )
 
 
 def _action_form(action: str, order: WorkOrder, city: City) -> dict:
@@ -327,14 +341,14 @@ def _input(spec: Input, order: WorkOrder, city: City) -> dict:
     }
 
 
-def action_result(order: WorkOrder, city: City) -> dict:
-    return {
-        "tracking_no": order.tracking_no,
-        "version": order.version,
+def action_result(order: WorkOrder, city: City) -> ActionResult:
+    return ActionResult(
+        tracking_no=order.tracking_no,
+        version=order.version,
         **_state(order.state),
-        "unit": unit_ref(city, order.unit),
-        "due_at": iso(order.due_at, city),
-    }
+        unit=unit_ref(city, order.unit),
+        due_at=iso(order.due_at, city),
+    )
 
 
 def _question(question) -> dict:

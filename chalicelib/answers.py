@@ -1,27 +1,38 @@
-"""What the API answers, as pydantic models: the response schemas of the OpenAPI document.
+"""The API answers, as pydantic models: what the views build and the OpenAPI document's response schemas.
 
-The handlers build their answers as dicts (services/views.py and the services); these
-models describe them and are never used to build or check an answer at run time, so a
-request pays nothing for them. They are loaded only to make the document
-(api/openapi.py), and the tests hold every answer the API tests receive to the
-document's schemas, so a field added to an answer without its model fails there.
+Each shape is written once, here. The views of an order (services/views.py: the resident's
+detail, followed order and own list, the staff queue and detail, an action's result) and the
+case library (services/cases.py) build these models, so a view that leaves out a field or adds
+one the model does not name fails where it is built; api/http.py dumps them, in the order the
+fields are declared here (the document's). The other answers are still dicts these models
+describe (for the document, api/openapi.py); the tests hold every answer the API tests receive
+to the document's schemas, so a field added to one of those without its model fails there.
 
 Every field is required (an answer always carries every key, null when it has no
 value) unless it says otherwise; no answer carries a key its model does not name.
+Models build on first use (``defer_build``): a cold start pays only for the ones its
+first request answers with.
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from chalicelib.city import QuestionType
 from chalicelib.domain.actions import Kind
 from chalicelib.domain.bounds import MAX_STARS, SATISFIED_FROM
 from chalicelib.domain.orders import Level, Role, State
 
-Timestamp = dt.datetime  # ISO 8601 in the city's time, with its offset: 2026-11-21T09:30:00+08:00
+# ISO 8601 in the city's time, with its offset: 2026-11-21T09:30:00+08:00. The views give it as
+# views.iso writes it; it goes out as given (+00:00 stays, where pydantic would write Z), and the
+# document says date-time as it did for a plain datetime.
+Timestamp = Annotated[
+    dt.datetime,
+    PlainSerializer(lambda moment: moment.isoformat(timespec="seconds"), return_type=str, when_used="json"),
+    WithJsonSchema({"format": "date-time", "type": "string"}, mode="serialization"),
+]
 
 
 class _Answer(BaseModel):
@@ -200,7 +211,11 @@ class PublicDetail(_Classified, _StateShown):
     timeline: list[TimelineEntry]
     media: list[MediaLink]
     result_media: list[MediaLink]
-    main: Followed | None = Field(default=None, description="Only on a merged request: the order it follows")
+    main: Followed | None = Field(
+        default=None,
+        description="Only on a merged request: the order it follows",
+        exclude_if=lambda main: main is None,  # absent, not null, on the others
+    )
 
 
 class ActionResult(_StateShown):

@@ -8,6 +8,8 @@ dependency) and cannot make a module's loading depend on itself.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,3 +214,14 @@ def test_no_test_module_imports_a_fixture():
                 if "noqa: F401" in text:
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert wrong == []
+
+
+def test_asking_for_an_sms_code_loads_no_intake():
+    """POST /otp is the residents' first call: its cold start must not pay for the submission's modules
+    (geometry, routing, the classifier, duplicates), which the rate limits only name."""
+    probe = (
+        "import os, sys; from infra.testenv import TEST_ENV; os.environ.update(TEST_ENV); "
+        "import chalicelib.api.residents; print('chalicelib.services.intake' in sys.modules)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "False"

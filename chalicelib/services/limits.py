@@ -19,17 +19,20 @@ The caps are the city file's ``limits``, in fixed windows of the city's clock
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
-from chalicelib.commands.bodies import SubmitRequest
 from chalicelib.city import WEB_CHANNEL, Caps, City
 from chalicelib.domain.errors import InvalidInput, RateLimited
 from chalicelib.domain.limits import seconds_until, wait_text, window
 from chalicelib.domain.phones import may_text_code
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, verification
-from chalicelib.services.intake import Source
+
+if TYPE_CHECKING:  # names only: POST /otp must not load intake (its cold start)
+    from chalicelib.commands.bodies import SubmitRequest
+    from chalicelib.services.intake import Source
 
 
 def admit_code_request(phone: str, ip: str | None) -> None:

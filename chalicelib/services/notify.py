@@ -113,20 +113,20 @@ def relay(records: list[dict]) -> dict:
     its order, but moto lets a cancelled transaction's items through to the stream, and a message
     about no order could never be sent.
     """
-    messages, failed = [], []  # (record, its message as the queue carries it)
+    messages, failed = [], []  # (record, its order's number, its message as the queue carries it)
     for record in records:
         if record.get("eventName") != "INSERT":  # TTL removals need no message
             continue
         try:
-            messages.append((record, storage.outbox_message(record["dynamodb"]["NewImage"])))
+            messages.append((record, *storage.outbox_message(record["dynamodb"]["NewImage"])))
         except Exception:  # noqa: BLE001 - any record we cannot read is one we cannot relay
             logger.error("outbox record unreadable", sequence=_sequence(record), outcome="poison")
             failed.append(record)
-    numbers = [json.loads(body)["tracking_no"] for _, body in messages]
-    stored = storage.stored_numbers(numbers) if numbers else set()
-    for number in sorted(set(numbers) - stored):
+    numbers = {number for _, number, _ in messages}
+    stored = storage.stored_numbers(sorted(numbers)) if numbers else set()
+    for number in sorted(numbers - stored):
         logger.warning("outbox record of no order", tracking_no=number, outcome="skipped")
-    wanted = [(record, body) for (record, body), number in zip(messages, numbers) if number in stored]
+    wanted = [(record, body) for record, number, body in messages if number in stored]
     refused = queue.send([body for _, body in wanted]) if wanted else []
     if refused:
         count("OutboxRelayRetried")

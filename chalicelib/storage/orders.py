@@ -207,10 +207,11 @@ def _outbox_item(tracking_no: str, notice: Notice, at: dt.datetime) -> OutboxMod
     )
 
 
-def outbox_message(image: dict) -> str:
-    """An outbox item, as its stream record's NewImage holds it, as the JSON the queue carries."""
+def outbox_message(image: dict) -> tuple[str, str]:
+    """An outbox item, as its stream record's NewImage holds it: its order's number, and the JSON the
+    queue carries."""
     item = OutboxModel.from_raw_data(image)
-    return json.dumps(
+    body = json.dumps(
         {
             "id": item.id,
             "tracking_no": item.tracking_no,
@@ -222,3 +223,4 @@ def outbox_message(image: dict) -> str:
         },
         ensure_ascii=False,
     )
+    return item.tracking_no, body

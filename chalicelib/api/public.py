@@ -6,11 +6,19 @@ from typing import Any
 from chalice.app import Request, Response
 from pydantic import ValidationError
 
+from chalicelib.api import lazy
 from chalicelib.api.http import ApiError, endpoint, json_body, query, respond, source_ip
 from chalicelib.api.schemas import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_MIN, TrackQuery
 from chalicelib.commands.bodies import PartnerSubmitRequest, RatingRequest, SubmitRequest, SuggestRequest, UploadRequest
 from chalicelib.commands.queries import CasesQuery
-from chalicelib.services import cases, channels, intake, limits, residents, runtime, suggestions, views
+from chalicelib.services import intake, limits, runtime, views
+
+# Each loads on its first use: a cold container answering a submission does not pay for the partner
+# channels, tracking, ratings, the case library or the classifier's suggestion route.
+cases = lazy("chalicelib.services.cases")
+channels = lazy("chalicelib.services.channels")
+residents = lazy("chalicelib.services.residents")
+suggestions = lazy("chalicelib.services.suggestions")
 
 
 @endpoint

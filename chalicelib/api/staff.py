@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from chalice.app import Request, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.http import endpoint, json_body, query, respond
-from chalicelib.commands.actions import STAFF_ACTION
 from chalicelib.commands.queries import ExportQuery, PageQuery, StaffListQuery, StatsQuery
-from chalicelib.services import console, export, nearby, runtime, staff, stats
+from chalicelib.services import runtime, staff
+
+# Each loads on its first use: the queue is what a cold container is most often asked for, and the
+# action models (made from lifecycle.RULES), the export, the figures and the map cost it nothing.
+actions = lazy("chalicelib.commands.actions")
+console = lazy("chalicelib.services.console")
+export = lazy("chalicelib.services.export")
+nearby = lazy("chalicelib.services.nearby")
+stats = lazy("chalicelib.services.stats")
 
 
 def actor(request: Request):
@@ -28,7 +36,7 @@ def request_detail(request: Request, tracking_no: str) -> Response:
 @endpoint
 def act(request: Request, tracking_no: str) -> Response:
     who = actor(request)
-    return respond(staff.act(who, tracking_no, json_body(request, STAFF_ACTION)))
+    return respond(staff.act(who, tracking_no, json_body(request, actions.STAFF_ACTION)))
 
 
 @endpoint

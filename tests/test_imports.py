@@ -191,15 +191,7 @@ def test_no_test_module_imports_another_or_a_conftest():
         str(path.relative_to(ROOT)): sorted(m for m in _all_imports(path) if _is_test_module_or_conftest(m))
         for path in _test_modules()
     }
-    # Not yet moved to helper modules (issue 13 left them): this list may only shrink.
-    not_yet = {
-        "tests/domain/test_stats.py": ["tests.domain.test_lifecycle"],
-        "tests/infra/test_packaged_template.py": ["tests.infra.test_template_matches_models"],
-        "tests/infra/test_stack_on_moto.py": ["tests.infra.test_template_matches_models"],
-        "tests/web/test_access.py": ["tests.web.conftest", "tests.web.test_journey"],
-        "tests/web/test_journey.py": ["tests.web.conftest"],
-    }
-    assert {path: names for path, names in wrong.items() if names} == not_yet
+    assert {path: names for path, names in wrong.items() if names} == {}
 
 
 def test_no_test_module_imports_a_fixture():

@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.api.http import STATUS
-from chalicelib.city import load_city
 from chalicelib.domain import deadlines
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.errors import Conflict, DomainError, Forbidden, InvalidInput
@@ -27,17 +26,12 @@ from chalicelib.domain.lifecycle import (
     open_order,
     replay,
 )
-
-CITY = load_city("liaoyuan.yaml")
-CALENDAR = WorkingCalendar(CITY)
-UTC = dt.timezone.utc
-CST = dt.timezone(dt.timedelta(hours=8))
-# Friday 2026-11-20 10:00 in Liaoyuan.
-NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-CTX = Context(CITY, CALENDAR, NOW)
+from tests.domain.lifecycle_cases import (
+    ACTIONS, CITY, CLOCK_STEPS, CST, CTX, DEADLINE_ACTIONS, KINDS, NOW, STEP_ACTORS, STEP_PARAMS,
+    A, D, H, L, R, Y, actor,
+)
 
 S = State
-D, H, L, A, R, Y = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN, Role.RESIDENT, Role.SYSTEM
 
 # Every allowed (action, role, from_state) → to_state, written from the spec, not from RULES.
 # The spec does not name the source states of priority / co_handle / instruction / reassign;
@@ -93,13 +87,6 @@ ALLOWED: dict[tuple[str, Role, State], State] = {
     ("absorb", Y, S.IN_PROGRESS): S.IN_PROGRESS,
     ("absorb", Y, S.AWAITING_REVIEW): S.AWAITING_REVIEW,
 }
-ACTIONS = (
-    "auto_dispatch", "dispatch", "reject", "merge", "sign", "return", "forward", "progress",
-    "request_extension", "approve_extension", "refuse_extension", "resolve", "approve", "send_back",
-    "rate", "auto_close", "priority", "co_handle", "instruction", "reassign",
-    "remind_signing", "return_unsigned", "warn", "urge", "supervise", "publish", "unpublish", "absorb",
-)
-DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 ROLES_OF = {action: {role for (a, role, _) in ALLOWED if a == action} for action in ACTIONS}
 
 VALID_PARAMS = {
@@ -161,12 +148,6 @@ def make_order(state: State = S.SUBMITTED, **fields) -> WorkOrder:
         created_at=NOW - dt.timedelta(days=1), version=3, unit="lsq", due_at=DUE,
     )
     return dataclasses.replace(base, state=state, **fields)
-
-
-def actor(role: Role, unit: str | None = None) -> Actor:
-    if role is Role.HANDLER and unit is None:
-        unit = "lsq"
-    return Actor(role, f"test-{role}", unit)
 
 
 def order_for(action: str, state: State) -> WorkOrder:
@@ -598,41 +579,6 @@ def test_replay_refuses_an_empty_trail():
         replay([])
 
 
-STEP_ACTORS = (
-    actor(D), actor(H, "lsq"), actor(H, "lsq-cg"), actor(H, "xaq-cg"), actor(H, "heat"),
-    actor(L), actor(A), actor(R), actor(Y),
-)
-STEP_PARAMS = {
-    "auto_dispatch": [{"unit": "lsq"}, {"unit": "heat"}],
-    "dispatch": [{"unit": "lsq"}, {"unit": "lsq-cg"}, {"unit": "xaq-cg"}, {"unit": "nowhere"}],
-    "reject": [{"reason": "重复"}, {}],
-    "merge": [{"into": "LY202611190001"}, {"into": "LY202611200002"}],
-    "sign": [{}],
-    "return": [{"reason": "非本单位"}, {}],
-    "forward": [{"unit": "lsq-xy"}, {"unit": "lsq-cg"}, {"unit": "cgj"}],
-    "progress": [{"note": "进展", "public": True}, {}],
-    "request_extension": [{"days": 1, "reason": "r"}, {"days": 3, "reason": "r"}, {"days": 9, "reason": "r"}],
-    "approve_extension": [{}],
-    "refuse_extension": [{}],
-    "resolve": [{"reply": "已办"}, {"reply": "已办", "result_media": ["r/1.jpg"]}, {}],
-    "approve": [{}],
-    "send_back": [{"reason": "不完整"}, {}],
-    "rate": [{"stars": 1}, {"stars": 2}, {"stars": 4}, {"stars": 5, "comment": "好"}, {"stars": 0}],
-    "auto_close": [{}],
-    "priority": [{"on": True}, {"on": False}],
-    "co_handle": [{"units": ["water"]}, {"units": []}, {"units": ["lsq"]}],
-    "instruction": [{"note": "尽快"}],
-    "reassign": [{"unit": "lsq", "reason": "r"}, {"unit": "lsq-cg", "reason": "r"}, {"unit": "heat", "reason": "r"}],
-    "publish": [{}, {"title": "供热案例"}, {"title": ""}],
-    "unpublish": [{}],
-    "absorb": [{"merged": "LY202611200003"}, {"merged": "LY202611200004"}, {}],
-    **{action: [{}] for action in DEADLINE_ACTIONS},
-}
-# Between two steps the clock stands still or moves on, by hours, working days or
-# up to a week (the rating period), so that the deadlines come due along the way.
-CLOCK_STEPS = tuple(dt.timedelta(hours=h) for h in (0, 1, 5, 20, 50, 170))
-# An hour limit (24 h) and a working-day limit (5 working days).
-KINDS = (("help", "utilities"), ("complaint", "sanitation"))
 
 
 @settings(max_examples=200, deadline=None, derandomize=True, database=None,

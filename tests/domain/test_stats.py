@@ -12,7 +12,7 @@ from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 from chalicelib.domain.lifecycle import Context, Role, allowed_actions, apply, open_order
 from chalicelib.domain.stats import TallyKey
-from tests.domain.test_lifecycle import (
+from tests.domain.lifecycle_cases import (
     ACTIONS,
     CITY,
     CLOCK_STEPS,

@@ -16,7 +16,7 @@ import pytest
 
 from chalicelib import storage
 from tests.infra.cfn import RESOURCES, ROOT, render, resources_of_type, strings
-from tests.infra.test_template_matches_models import suffix_of
+from tests.infra.tables import suffix_of
 
 # What the functions must be given: the settings' defaults are only right on a laptop.
 REQUIRED = {

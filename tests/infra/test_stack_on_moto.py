@@ -21,7 +21,7 @@ import sys
 import pytest
 
 from tests.infra.cfn import RESOURCES, ROOT, load, render, resources_of_type
-from tests.infra.test_template_matches_models import expected_tables
+from tests.infra.tables import expected_tables
 
 # Types moto's CloudFormation cannot make, which it skips (the real service makes them).
 MOTO_LACKS = {"AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",

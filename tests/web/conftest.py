@@ -9,13 +9,13 @@ the tests name, and every open page of a test that failed. A script error on any
 """
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.local_stack import ROOT, local_stack
+from tests.local_stack import local_stack
+from tests.web.pages import ARTIFACTS, DESKTOP, artifact
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No sandbox (containers), no GPU, and nothing that would reach the internet on its own.
@@ -23,10 +23,6 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
-ARTIFACTS = ROOT / ".artifacts" / "web"
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1280, "height": 900}
-LIAOYUAN = {"latitude": 42.9052, "longitude": 125.1455}  # 龙山区向阳街道, WGS-84
 
 
 @pytest.fixture(scope="session")
@@ -53,15 +49,6 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"report_{report.when}", report)
-
-
-def artifact(name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(artifact(name)), full_page=True)
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.web.conftest import DESKTOP, PHONE, shot
-from tests.web.test_journey import no_wider_than_the_screen, sign_in
+from tests.web.pages import DESKTOP, PHONE, no_wider_than_the_screen, shot, sign_in
 
 # Every form control must have a name a screen reader can say: a <label>, or aria-label(ledby).
 UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))

@@ -12,25 +12,11 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import expect
 
-from tests.web.conftest import DESKTOP, LIAOYUAN, PHONE, shot
+from tests.web.pages import DESKTOP, LIAOYUAN, PHONE, no_wider_than_the_screen, shot, sign_in
 
 # Nothing routes a consultation about household registration: it waits for the dispatcher.
 DESCRIPTION = "想咨询一下办理户口迁移需要带哪些材料，在哪个窗口办理"
 PHONE_NUMBER = "13904371234"
-
-
-def sign_in(page, stack, username: str, path: str = "staff") -> None:
-    """Through the identity provider's own sign-in page (the local issuer's), as staff do."""
-    page.goto(f"{stack.origin}/{path}")
-    page.get_by_role("button", name="登录").click()
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("demo")
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator("#who")).to_contain_text("退出")
-
-
-def no_wider_than_the_screen(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
 def report(page, stack, photo) -> tuple[str, str]:

@@ -492,6 +492,9 @@ class Rates(_Answer):
 
 
 class Period(_Answer):
+    # "from" is a keyword: the field is from_, built and written as "from".
+    model_config = ConfigDict(extra="forbid", defer_build=True, validate_by_name=True, serialize_by_alias=True)
+
     from_: dt.date = Field(alias="from")
     to: dt.date
     days: int
@@ -539,8 +542,6 @@ class HeatCells(_Answer):
 
 class Stats(_Answer):
     """The dashboard's figures for a period of days of receipt."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True, populate_by_name=True)
 
     period: Period
     totals: Counters

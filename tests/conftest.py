@@ -79,6 +79,7 @@ class Api:
         self.http = http
         self.operations: list[str] = []
         self.validated: list = []  # the models the handler validated the last call's input with
+        self.answered: list = []  # what the handler gave http.respond in the last call
         self._serving = False
 
     def get(self, path: str, headers: dict | None = None, ip: str | None = None):
@@ -93,7 +94,7 @@ class Api:
         return self._serve("DELETE", path, headers=from_address(ip, headers))
 
     def _serve(self, method: str, path: str, **kwargs):
-        self._serving, self.validated = True, []
+        self._serving, self.validated, self.answered = True, [], []
         try:
             answer = _Answer(getattr(self.http, method.lower())(path, **kwargs))
         finally:
@@ -101,6 +102,7 @@ class Api:
         # Every call of every API test is one the OpenAPI document describes.
         content_type = answer.headers.get("Content-Type")
         conformance().check(method, path, self.validated, answer.status, content_type, answer.text)
+        conformance().check_answer(method, path, answer.status, self.answered)
         return answer
 
     def record(self, operation: str) -> None:
@@ -139,6 +141,13 @@ def api(aws, monkeypatch):
             return validate(model, data)
 
         monkeypatch.setattr(http, "validate", validated)
+        dump = http.dump
+
+        def dumped(answer):
+            client.answered.append(answer)
+            return dump(answer)
+
+        monkeypatch.setattr(http, "dump", dumped)
         yield client
     assert "Scan" not in client.operations, f"the app scanned a table: {client.operations}"
 

@@ -147,8 +147,10 @@ def api(aws, monkeypatch):
             client.answered.append(answer)
             return dump(answer)
 
-        monkeypatch.setattr(http, "dump", dumped)
-        yield client
+        # Its own patch: a test's monkeypatch.undo() must not turn the check of the answers off.
+        with pytest.MonkeyPatch.context() as answers:
+            answers.setattr(http, "dump", dumped)
+            yield client
     assert "Scan" not in client.operations, f"the app scanned a table: {client.operations}"
 
 

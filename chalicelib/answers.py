@@ -516,7 +516,9 @@ class Period(_Answer):
     days: int
 
 
-class DailyCounters(Counters):
+class DailyCounters(Counters, _WrittenFirst):
+    written_first = ("day",)
+
     day: dt.date
 
 

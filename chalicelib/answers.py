@@ -1,12 +1,12 @@
 """The API answers, as pydantic models: what the views build and the OpenAPI document's response schemas.
 
-Each shape is written once, here. The views of an order (services/views.py: the resident's
-detail, followed order and own list, the staff queue and detail, an action's result) and the
-case library (services/cases.py) build these models, so a view that leaves out a field or adds
-one the model does not name fails where it is built; api/http.py dumps them, in the order the
-fields are declared here (the document's). The other answers are still dicts these models
-describe (for the document, api/openapi.py); the tests hold every answer the API tests receive
-to the document's schemas, so a field added to one of those without its model fails there.
+Each shape is written once, here. The services build every answer as its model (the views of
+an order in services/views.py, the catalogue, an upload's grant, the OTP answers, the hotspots,
+the API keys, the dashboard's figures, the console's), so an answer that leaves out a field or
+adds one the model does not name fails where it is built; api/http.respond takes nothing else
+and writes them in the order the fields are declared here (the document's, api/openapi.py).
+The API tests hold every success to the very model api/operations.py names for it
+(tests/openapi_conformance.py). Only the OpenAPI document itself, made from these, is a dict.
 
 Every field is required (an answer always carries every key, null when it has no
 value) unless it says otherwise; no answer carries a key its model does not name.
@@ -16,9 +16,9 @@ first request answers with.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_serializer
 
 from chalicelib.city import QuestionType
 from chalicelib.domain.actions import Kind
@@ -37,6 +37,18 @@ Timestamp = Annotated[
 
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class _WrittenFirst(_Answer):
+    """An answer whose clients have always read ``written_first`` first, though the document lists
+    the fields in declaration order (shared pieces first): they go out first, the document is as it was."""
+
+    written_first: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _in_written_order(self, write):
+        written = write(self)
+        return {**{name: written[name] for name in self.written_first}, **written}
 
 
 # ---- the one error format ---------------------------------------------------------
@@ -176,7 +188,9 @@ class UploadTicket(_Answer):
     expires_in: int = Field(description="Seconds")
 
 
-class Submitted(_StateShown):
+class Submitted(_StateShown, _WrittenFirst):
+    written_first = ("tracking_no", "query_code")
+
     tracking_no: str
     query_code: str = Field(description="Shown this once: with the tracking number it opens the request")
     unit: Ref | None
@@ -415,7 +429,9 @@ class Hotspot(_Answer):
     active: bool
 
 
-class HotspotPage(_Page):
+class HotspotPage(_Page, _WrittenFirst):
+    written_first = ("items",)
+
     items: list[Hotspot]
 
 
@@ -492,12 +508,17 @@ class Rates(_Answer):
 
 
 class Period(_Answer):
+    # "from" is a keyword: the field is from_, built and written as "from".
+    model_config = ConfigDict(extra="forbid", defer_build=True, validate_by_name=True, serialize_by_alias=True)
+
     from_: dt.date = Field(alias="from")
     to: dt.date
     days: int
 
 
-class DailyCounters(Counters):
+class DailyCounters(Counters, _WrittenFirst):
+    written_first = ("day",)
+
     day: dt.date
 
 
@@ -539,8 +560,6 @@ class HeatCells(_Answer):
 
 class Stats(_Answer):
     """The dashboard's figures for a period of days of receipt."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True, populate_by_name=True)
 
     period: Period
     totals: Counters

@@ -104,7 +104,7 @@ def demo_api_key() -> str:
     from chalicelib.domain.orders import Actor, Role
     from chalicelib.services import channels
 
-    return channels.issue_key(Actor(Role.ADMIN, "local-stack"), DEMO_CHANNEL, "本地演示")["api_key"]
+    return channels.issue_key(Actor(Role.ADMIN, "local-stack"), DEMO_CHANNEL, "本地演示").api_key
 
 
 def main(argv: list[str] | None = None) -> None:

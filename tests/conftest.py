@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 
 from infra.testenv import TEST_ENV, from_address, source_addresses
 
@@ -79,6 +80,7 @@ class Api:
         self.http = http
         self.operations: list[str] = []
         self.validated: list = []  # the models the handler validated the last call's input with
+        self._call = threading.local()  # what the handler gave http.respond: per thread, the racing tests share a client
         self._serving = False
 
     def get(self, path: str, headers: dict | None = None, ip: str | None = None):
@@ -93,7 +95,7 @@ class Api:
         return self._serve("DELETE", path, headers=from_address(ip, headers))
 
     def _serve(self, method: str, path: str, **kwargs):
-        self._serving, self.validated = True, []
+        self._serving, self.validated, self._call.answered = True, [], []
         try:
             answer = _Answer(getattr(self.http, method.lower())(path, **kwargs))
         finally:
@@ -101,7 +103,11 @@ class Api:
         # Every call of every API test is one the OpenAPI document describes.
         content_type = answer.headers.get("Content-Type")
         conformance().check(method, path, self.validated, answer.status, content_type, answer.text)
+        conformance().check_answer(method, path, answer.status, self._call.answered)
         return answer
+
+    def answered(self, answer) -> None:
+        self._call.answered.append(answer)
 
     def record(self, operation: str) -> None:
         if self._serving:
@@ -139,7 +145,16 @@ def api(aws, monkeypatch):
             return validate(model, data)
 
         monkeypatch.setattr(http, "validate", validated)
-        yield client
+        dump = http.dump
+
+        def dumped(answer):
+            client.answered(answer)
+            return dump(answer)
+
+        # Its own patch: a test's monkeypatch.undo() must not turn the check of the answers off.
+        with pytest.MonkeyPatch.context() as answers:
+            answers.setattr(http, "dump", dumped)
+            yield client
     assert "Scan" not in client.operations, f"the app scanned a table: {client.operations}"
 
 

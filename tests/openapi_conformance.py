@@ -15,6 +15,7 @@ from functools import lru_cache
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from chalicelib import answers
 from chalicelib.api.openapi import document
 from chalicelib.api.operations import OPERATIONS
 
@@ -60,6 +61,24 @@ class Conformance:
             f"at {'/'.join(map(str, error.absolute_path)) or 'the top'}\n{text[:1000]}"
         )
 
+    def check_answer(self, method: str, path: str, status: int, answered: list) -> None:
+        """AssertionError unless a success answered the very model api/operations.py names for its status.
+
+        ``answered``: what the handler gave http.respond (http.dump). A dict written to fit the
+        document, or another model (a subclass included), is not the answer's one shape.
+        """
+        operation = self.operation(method, path)
+        if operation is None or not 200 <= status < 300:
+            return
+        model = _ANSWERS[operation["operationId"]][status]
+        if model in _NOT_MODELS:
+            return
+        shown = [type(answer).__name__ for answer in answered]
+        assert [type(answer) for answer in answered] == [model], (
+            f"{method} {path.split('?', 1)[0]} answered {status} with {shown}, not the {model.__name__} "
+            "api/operations.py names: build the answer as its model"
+        )
+
     @lru_cache(maxsize=None)
     def _validator(self, schema: str) -> Draft202012Validator:
         # The document is the schema's root, so "#/components/schemas/…" resolves in it.
@@ -69,6 +88,11 @@ class Conformance:
 
 # The body and query models each operation is documented with, by operationId.
 _DECLARED = {op.view: {*op.body, op.query} for op in OPERATIONS}
+# Its answers' models, by operationId and status.
+_ANSWERS = {op.view: op.answers for op in OPERATIONS}
+# Answers that are not built as their model: the document describes itself (api/openapi.py builds it
+# from the models), and CSV is text.
+_NOT_MODELS = (answers.Document, answers.Csv)
 
 
 def _template(path: str) -> re.Pattern:

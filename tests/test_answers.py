@@ -1,7 +1,8 @@
 """The answers the views build as models (chalicelib/answers.py) go out as the views wrote them.
 
 The API tests hold every answer to the OpenAPI document's schemas; these hold what a model's dump
-adds of its own: how a timestamp is written, a key left out rather than null, models inside a dict.
+adds of its own: how a timestamp is written, a key left out rather than null, models inside a model;
+and that a dict is no answer.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.answers import Followed, MediaLink, OwnRequest
+from chalicelib.answers import Followed, MediaLink, OwnRequest, SuggestedCategory
 from chalicelib.api.http import respond
 from chalicelib.city import load_city
 from chalicelib.services import views
@@ -78,15 +79,26 @@ def test_a_view_that_leaves_out_a_field_or_adds_one_fails_where_it_is_built():
         OwnRequest(**views.own_request(_own(), CITY).model_dump(), contact=None)
 
 
-def test_models_inside_a_dict_answer_are_written_as_their_json():
+def test_models_inside_an_answer_are_written_as_their_json():
     link = MediaLink(kind="photo", url="https://media.example/p.jpg", expires_in=900)
-
-    answer = respond({"media": [link], "confidence": 0.1, "note": "一"})
-
-    assert answer.body == (
-        '{"media": [{"kind": "photo", "url": "https://media.example/p.jpg", "expires_in": 900}], '
-        '"confidence": 0.1, "note": "一"}'
+    shown = Followed(
+        tracking_no="LY20261120-0001", status="已受理", state="submitted", state_label="一", unit=None,
+        due_at=None, reply=None, timeline=[], result_media=[link],
     )
+    guess = SuggestedCategory(code="sanitation", name="一", confidence=0.1)
+
+    assert respond(shown).body == (
+        '{"status": "已受理", "state": "submitted", "state_label": "一", "tracking_no": "LY20261120-0001", '
+        '"unit": null, "due_at": null, "reply": null, "timeline": [], '
+        '"result_media": [{"kind": "photo", "url": "https://media.example/p.jpg", "expires_in": 900}]}'
+    )
+    assert respond(guess).body == '{"code": "sanitation", "name": "一", "confidence": 0.1}'
+
+
+def test_a_dict_is_no_answer():
+    """An answer's shape is its model's only: a dict written to look like one is refused where it is sent."""
+    with pytest.raises(TypeError, match="not dict"):
+        respond({"code": "sanitation", "name": "一", "confidence": 0.1})
 
 
 def test_a_request_that_was_not_merged_is_tracked_without_a_main_key(api):

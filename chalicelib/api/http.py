@@ -41,20 +41,29 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
 
 
-def respond(body: Any, status: int = 200) -> Response:
-    """``body``: a dict, an answer's model (chalicelib/answers.py), or a dict that holds models."""
-    text = json.dumps(body, ensure_ascii=False, default=_model)
-    return Response(body=text, status_code=status, headers=dict(JSON_HEADERS))
+def respond(answer: BaseModel, status: int = 200) -> Response:
+    """``answer``: an answer's model (chalicelib/answers.py), written in the order its fields are declared."""
+    return json_response(dump(answer), status)
 
 
-def _model(answer: BaseModel) -> dict:
-    """What json.dumps cannot write itself: an answer's model, as its JSON (timestamps as the views wrote them)."""
+def dump(answer: BaseModel) -> dict:
+    """An answer's model as its JSON (timestamps as the views wrote them). A dict is refused: an answer's
+    shape is its model's, written once (the API tests check each answer is the model its operation names)."""
+    from pydantic import BaseModel
+
+    if not isinstance(answer, BaseModel):
+        raise TypeError(f"an answer is one of chalicelib/answers.py's models, not {type(answer).__name__}")
     return answer.model_dump(mode="json")
+
+
+def json_response(body: dict, status: int) -> Response:
+    """JSON that is no answer's model: the error format, the OpenAPI document."""
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status, headers=dict(JSON_HEADERS))
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None, headers=None) -> Response:
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
-    response = respond(body, status)
+    response = json_response(body, status)
     response.headers.update(headers or {})
     return response
 

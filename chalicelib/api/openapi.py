@@ -14,7 +14,7 @@ from typing import Any
 from chalice.app import Request, Response
 from pydantic import BaseModel, TypeAdapter
 
-from chalicelib.api.http import endpoint, respond
+from chalicelib.api.http import endpoint, json_response
 from chalicelib.api.operations import OPERATIONS, PATH_PARAMETERS, STAFF, Operation
 from chalicelib.answers import Error
 from chalicelib.api.schemas import IDEMPOTENCY_KEY
@@ -217,6 +217,6 @@ def document() -> dict:
 def serve(request: Request) -> Response:
     # Deployed, the API lives under its stage's path (/api): the document says so.
     stage = (request.context or {}).get("stage")
-    response = respond({**document(), "servers": [{"url": f"/{stage}" if stage else "/"}]})
+    response = json_response({**document(), "servers": [{"url": f"/{stage}" if stage else "/"}]}, 200)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -24,7 +24,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib import storage
+from chalicelib import answers, storage
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.commands.bodies import PartnerSubmitRequest
 from chalicelib.city import Channel
@@ -66,38 +66,38 @@ def _key_hash(api_key: str) -> str:
     return get_cipher().keyed_hash("api-key", api_key)
 
 
-def _key_view(record: storage.ApiKeyModel) -> dict:
+def _key_view(record: storage.ApiKeyModel) -> answers.ApiKey:
     city = runtime.city()
-    return {
-        "channel": record.channel,
-        "key_id": record.key_id,
-        "label": record.label,
-        "active": record.revoked_at is None,
-        "created_at": views.iso(record.created_at, city),
-        "created_by": record.created_by,
-        "revoked_at": views.iso(record.revoked_at, city),
-        "revoked_by": record.revoked_by,
-    }
+    return answers.ApiKey(
+        channel=record.channel,
+        key_id=record.key_id,
+        label=record.label,
+        active=record.revoked_at is None,
+        created_at=views.iso(record.created_at, city),
+        created_by=record.created_by,
+        revoked_at=views.iso(record.revoked_at, city),
+        revoked_by=record.revoked_by,
+    )
 
 
-def list_channels(actor: Actor) -> dict:
+def list_channels(actor: Actor) -> answers.ChannelList:
     _admin_only(actor)
     items = []
     for channel in runtime.city().channels:
         keys = storage.api_keys_of(channel.code)
         items.append(
-            {
-                "code": channel.code,
-                "name": channel.name,
-                "vouches_for_contact": channel.vouches_for_contact,
-                "note": channel.note,
-                "active_keys": sum(1 for k in keys if k.revoked_at is None),
-            }
+            answers.ChannelSummary(
+                code=channel.code,
+                name=channel.name,
+                vouches_for_contact=channel.vouches_for_contact,
+                note=channel.note,
+                active_keys=sum(1 for k in keys if k.revoked_at is None),
+            )
         )
-    return {"items": items}
+    return answers.ChannelList(items=items)
 
 
-def issue_key(actor: Actor, channel_code: str, label: str | None) -> dict:
+def issue_key(actor: Actor, channel_code: str, label: str | None) -> answers.IssuedApiKey:
     """A new key for the channel: the answer is the only place the key itself ever appears."""
     _admin_only(actor)
     channel = _channel(channel_code)
@@ -116,16 +116,16 @@ def issue_key(actor: Actor, channel_code: str, label: str | None) -> dict:
             break
     count("ApiKeyIssued")
     logger.info("api key issued", channel=channel.code, key_id=key_id)
-    return {**_key_view(record), "api_key": api_key}
+    return answers.IssuedApiKey(**dict(_key_view(record)), api_key=api_key)
 
 
-def list_keys(actor: Actor, channel_code: str) -> dict:
+def list_keys(actor: Actor, channel_code: str) -> answers.ApiKeyList:
     _admin_only(actor)
     channel = _channel(channel_code)
-    return {"items": [_key_view(record) for record in storage.api_keys_of(channel.code)]}
+    return answers.ApiKeyList(items=[_key_view(record) for record in storage.api_keys_of(channel.code)])
 
 
-def revoke_key(actor: Actor, channel_code: str, key_id: str) -> dict:
+def revoke_key(actor: Actor, channel_code: str, key_id: str) -> answers.ApiKey:
     """Revoke the key; revoking it again changes nothing (the first revocation stands)."""
     _admin_only(actor)
     channel = _channel(channel_code)
@@ -161,7 +161,7 @@ def partner_source(api_key: str | None, token: str | None = None) -> intake.Sour
 
 @dataclass(frozen=True)
 class Submitted:
-    answer: dict  # as the residents' submission answers (tracking_no, query_code, state…)
+    answer: answers.Submitted  # as the residents' submission answers
     created: bool  # False: the external_id had made this order already
     token: str | None  # the Open311 token of the submission that made it
 

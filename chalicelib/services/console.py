@@ -8,6 +8,7 @@ that the dispatch, forward and reassign forms choose from.
 """
 from __future__ import annotations
 
+from chalicelib.answers import CityMap, ConsoleConfig, MapArea, MapUnit, Ref, SignIn, SignInClaims, Tiles
 from chalicelib.city import City
 from chalicelib.services import views
 from chalicelib.settings import get_settings
@@ -16,44 +17,39 @@ from chalicelib.settings import get_settings
 SCOPE = "openid"
 
 
-def config() -> dict:
+def config() -> ConsoleConfig:
     settings = get_settings()
     auth = None
     if settings.auth_authorize_url and settings.auth_token_url:
-        auth = {
-            "authorize_url": settings.auth_authorize_url,
-            "token_url": settings.auth_token_url,
-            "client_id": settings.auth_client_id,
-            "scope": SCOPE,
+        auth = SignIn(
+            authorize_url=settings.auth_authorize_url,
+            token_url=settings.auth_token_url,
+            client_id=settings.auth_client_id,
+            scope=SCOPE,
             # Where the page finds the role and the unit, to show who is signed in (the API decides).
-            "claims": {"roles": settings.auth_roles_claim, "unit": settings.auth_unit_claim},
-        }
+            claims=SignInClaims(roles=settings.auth_roles_claim, unit=settings.auth_unit_claim),
+        )
     tiles = None
     if settings.map_tile_url:
-        tiles = {"url": settings.map_tile_url, "attribution": settings.map_tile_attribution}
-    return {"auth": auth, "tiles": tiles}
+        tiles = Tiles(url=settings.map_tile_url, attribution=settings.map_tile_attribution)
+    return ConsoleConfig(auth=auth, tiles=tiles)
 
 
-def city_map(city: City) -> dict:
+def city_map(city: City) -> CityMap:
     areas = []
 
     def visit(nodes, parent: str | None, depth: int) -> None:
         for area in nodes:
             label = views.point_ref(*area.interior) if area.interior else None
-            areas.append({
-                "code": area.code,
-                "name": area.name,
-                "parent": parent,
-                "depth": depth,
-                "geometry": area.geometry,
-                "label_at": label,
-            })
+            areas.append(
+                MapArea(code=area.code, name=area.name, parent=parent, depth=depth, geometry=area.geometry, label_at=label)
+            )
             visit(area.children, area.code, depth + 1)
 
     visit(city.areas, None, 1)
-    return {
-        "city": {"code": city.code, "name": city.name},
-        "boundary": city.boundary,
-        "areas": areas,
-        "units": [{"code": u.code, "name": u.name, "kind": u.kind, "parent": u.parent} for u in city.units],
-    }
+    return CityMap(
+        city=Ref(code=city.code, name=city.name),
+        boundary=city.boundary,
+        areas=areas,
+        units=[MapUnit(code=u.code, name=u.name, kind=u.kind, parent=u.parent) for u in city.units],
+    )

@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseI
 from chalicelib import storage
 from chalicelib.adapters.aws import boto3_client, refusals_as_unavailable
 from chalicelib.adapters.crypto import get_cipher
+from chalicelib.answers import Submitted
 from chalicelib.domain.errors import Conflict, InvalidInput
 
 
@@ -43,13 +44,13 @@ SEALED_CONTEXT = "idempotency"  # what a stored answer is bound to (re-sealed by
 
 
 class _SealedAnswer(BaseIdempotencySerializer):
-    """Keeps the stored answer encrypted at rest: it holds a query code."""
+    """Keeps the stored answer (a submission's, answers.Submitted) encrypted at rest: it holds a query code."""
 
-    def to_dict(self, data: Any) -> dict:
-        return {"sealed": get_cipher().seal(data, SEALED_CONTEXT).hex()}
+    def to_dict(self, data: Submitted) -> dict:
+        return {"sealed": get_cipher().seal(data.model_dump(mode="json"), SEALED_CONTEXT).hex()}
 
-    def from_dict(self, data: dict) -> Any:
-        return get_cipher().open(bytes.fromhex(data["sealed"]), SEALED_CONTEXT)
+    def from_dict(self, data: dict) -> Submitted:
+        return Submitted.model_validate(get_cipher().open(bytes.fromhex(data["sealed"]), SEALED_CONTEXT))
 
 
 _CONFIG = IdempotencyConfig(
@@ -80,11 +81,11 @@ def idempotent(
 
 
 @lru_cache(maxsize=None)
-def _submission(function: Callable[..., dict]) -> Callable[..., dict]:
+def _submission(function: Callable[..., Submitted]) -> Callable[..., Submitted]:
     return idempotent(function, "data", _CONFIG, _SealedAnswer())
 
 
-def once(function: Callable[..., dict], key: str, payload: dict, lambda_context: Any = None, **kwargs) -> dict:
+def once(function: Callable[..., Submitted], key: str, payload: dict, lambda_context: Any = None, **kwargs) -> Submitted:
     """``function(**kwargs)`` once per ``key``; ``payload`` is what must not change between retries."""
     if lambda_context is not None:
         # Lets Powertools expire an in-progress record if this invocation dies.

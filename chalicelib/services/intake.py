@@ -56,6 +56,7 @@ from typing import Any
 from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.media import UPLOAD_PREFIX, get_media_store
+from chalicelib.answers import Submitted, UploadTicket
 from chalicelib.commands.bodies import SubmitRequest, UploadRequest
 from chalicelib.city import WEB_CHANNEL, City
 from chalicelib.domain import questions
@@ -91,7 +92,7 @@ class Upload:
         return storage.Claim(storage.upload_claim(self.key.removeprefix(UPLOAD_PREFIX)))
 
 
-def create_upload(request: UploadRequest, uploader: Actor | None = None) -> dict:
+def create_upload(request: UploadRequest, uploader: Actor | None = None) -> UploadTicket:
     """A presigned POST for one file; ``uploader``: the staff member asking (a resolve's result
     photo), whose upload only they may attach. Without one, a resident's, for a submission."""
     city = runtime.city()
@@ -108,13 +109,13 @@ def create_upload(request: UploadRequest, uploader: Actor | None = None) -> dict
     key = store.new_upload_key()
     post = store.presign_upload(key, request.content_type, request.size, ttl)
     owner = uploader_tag(uploader) if uploader is not None else None
-    return {
-        "upload_id": _upload_id(key, request.content_type, request.size, owner),
-        "kind": kind,
-        "url": post["url"],
-        "fields": post["fields"],
-        "expires_in": ttl,
-    }
+    return UploadTicket(
+        upload_id=_upload_id(key, request.content_type, request.size, owner),
+        kind=kind,
+        url=post["url"],
+        fields=post["fields"],
+        expires_in=ttl,
+    )
 
 
 def uploader_tag(actor: Actor) -> str:
@@ -329,7 +330,7 @@ def request_fingerprint(payload: dict) -> str:
     return get_cipher().keyed_hash("idempotency-request", json.dumps(payload, sort_keys=True, ensure_ascii=False))
 
 
-def answered_before(claim: storage.ClaimModel, fingerprint: str | None = None) -> dict:
+def answered_before(claim: storage.ClaimModel, fingerprint: str | None = None) -> Submitted:
     """What the submission that made ``claim`` was answered: its order (as it is now) and its query code.
 
     With ``fingerprint`` (an Idempotency-Key's claim), only for the request that made it: the claim
@@ -348,7 +349,7 @@ WEB = Source()
 
 def submit(
     request: SubmitRequest, idempotency_key: str | None, lambda_context: Any = None, source: Source = WEB
-) -> dict:
+) -> Submitted:
     check_catalogue(runtime.city(), request)
     if idempotency_key is None:
         return _create(request, source=source)

@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from chalicelib import storage
+from chalicelib.answers import Hotspot, HotspotPage, Point, Ref
 from chalicelib.city import City
 from chalicelib.domain import classifier, geocells
 from chalicelib.domain.duplicates import CELL_PRECISION, Earlier, Incoming, hotspot_members, suspected_duplicates
@@ -91,27 +92,27 @@ def raise_hotspot(city: City, tracking_no: str, around: Surroundings) -> None:
 
 # ---- the dispatcher's list of alerts ------------------------------------------------
 
-def alerts(actor: Actor, query) -> dict:
+def alerts(actor: Actor, query) -> HotspotPage:
     """Hotspot alerts, the latest raised first: for the command centre (dispatchers and leaders)."""
     if actor.role not in (Role.DISPATCHER, Role.LEADER):
         raise Forbidden("热点预警仅对指挥中心开放")
     ctx = runtime.domain_context()
     page = storage.hotspots(query.cursor, query.limit)
-    return {"items": [_alert(item, ctx.city, ctx.now) for item in page.items], "cursor": page.cursor}
+    return HotspotPage(items=[_alert(item, ctx.city, ctx.now) for item in page.items], cursor=page.cursor)
 
 
-def _alert(item: storage.HotspotModel, city: City, now: dt.datetime) -> dict:
+def _alert(item: storage.HotspotModel, city: City, now: dt.datetime) -> Hotspot:
     lng, lat = geocells.centre(item.cell)
     category = city.category_by_code.get(item.category)
-    return {
-        "id": item.key,
-        "category": {"code": item.category, "name": category.name if category else item.category},
-        "area": views.area_ref(city, deepest_area(city.areas, lng, lat)),
-        "center": {"lat": round(lat, 6), "lng": round(lng, 6)},
-        "count": len(item.tracking_nos),
-        "tracking_nos": list(item.tracking_nos),
-        "raised_at": views.iso(item.raised_at, city),
-        "last_at": views.iso(item.last_at, city),
+    return Hotspot(
+        id=item.key,
+        category=Ref(code=item.category, name=category.name if category else item.category),
+        area=views.area_ref(city, deepest_area(city.areas, lng, lat)),
+        center=views.point_ref(lng, lat),
+        count=len(item.tracking_nos),
+        tracking_nos=list(item.tracking_nos),
+        raised_at=views.iso(item.raised_at, city),
+        last_at=views.iso(item.last_at, city),
         # Over once a whole window has passed without a request in it.
-        "active": now - item.last_at < city.intake.hotspots.window,
-    }
+        active=now - item.last_at < city.intake.hotspots.window,
+    )

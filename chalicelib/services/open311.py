@@ -70,12 +70,12 @@ def submit(request: PartnerSubmitRequest, source: intake.Source) -> tuple[list[d
     result = channels.submit(source, request)
     answer = result.answer
     notice = (
-        f"诉求已受理，受理编号{answer['tracking_no']}，查询码{answer['query_code']}。"
+        f"诉求已受理，受理编号{answer.tracking_no}，查询码{answer.query_code}。"
         "凭受理编号和查询码可查询办理进度。"
     )
     if result.created:  # a repeated external_id is counted by channels as a repeat, not a submission
         count("Open311RequestSubmitted")
-    return open311.created(answer["tracking_no"], result.token, notice), result.created
+    return open311.created(answer.tracking_no, result.token, notice), result.created
 
 
 def reader_of(api_key: str | None) -> str | None:

@@ -15,6 +15,19 @@ from __future__ import annotations
 import datetime as dt
 
 from chalicelib import storage
+from chalicelib.answers import (
+    AreaStats,
+    Counters,
+    DailyCounters,
+    HeatCell,
+    HeatCells,
+    Period,
+    Rates,
+    StateCount,
+    Stats,
+    StatsEntry,
+    UnitStats,
+)
 from chalicelib.commands.queries import StatsQuery
 from chalicelib.city import City
 from chalicelib.domain import geocells, stats
@@ -40,7 +53,7 @@ def period(query: StatsQuery, today: dt.date) -> tuple[dt.date, dt.date]:
     return first, last
 
 
-def summary(actor: Actor, query: StatsQuery) -> dict:
+def summary(actor: Actor, query: StatsQuery) -> Stats:
     if actor.role not in VIEWERS:
         raise Forbidden("统计数据仅向指挥中心、领导和管理员开放")
     city = runtime.city()
@@ -50,29 +63,29 @@ def summary(actor: Actor, query: StatsQuery) -> dict:
     daily = {key.day: counters for key, counters in rows["all"]}
     totals = by["all"].get(stats.ALL, stats.empty())
     days = (last - first).days + 1
-    return {
-        "period": {"from": first.isoformat(), "to": last.isoformat(), "days": days},
-        "totals": totals,
-        "rates": stats.rates(totals),
-        "daily": [_day(first + dt.timedelta(days=n), daily) for n in range(days)],
-        "by_state": [
-            {"code": state.value, "name": STATE_LABELS[state], "count": by["state"].get(state.value, {}).get("submitted", 0)}
+    return Stats(
+        period=Period(from_=first, to=last, days=days),
+        totals=Counters(**totals),
+        rates=Rates(**stats.rates(totals)),
+        daily=[_day(first + dt.timedelta(days=n), daily) for n in range(days)],
+        by_state=[
+            StateCount(code=state, name=STATE_LABELS[state], count=by["state"].get(state.value, {}).get("submitted", 0))
             for state in State
         ],
-        "by_type": _entries(by["type"], {t.code: t.name for t in city.types}),
-        "by_category": _entries(by["category"], {c.code: c.name for c in city.categories}),
-        "by_area": _areas(by["area"], city),
-        "by_unit": _ranking(by["unit"], city),
+        by_type=_entries(by["type"], {t.code: t.name for t in city.types}),
+        by_category=_entries(by["category"], {c.code: c.name for c in city.categories}),
+        by_area=_areas(by["area"], city),
+        by_unit=_ranking(by["unit"], city),
         # The hotspot alerts' cells (geohash, about 900 m × 610 m here), each at its centre.
-        "cells": {
-            "precision": CELL_PRECISION,
-            "items": [
-                {"cell": cell, "lng": round(lng, 6), "lat": round(lat, 6), "count": counters["submitted"]}
+        cells=HeatCells(
+            precision=CELL_PRECISION,
+            items=[
+                HeatCell(cell=cell, lng=round(lng, 6), lat=round(lat, 6), count=counters["submitted"])
                 for cell, counters in sorted(by[stats.CELL].items())
                 for lng, lat in [geocells.centre(cell)]
             ],
-        },
-    }
+        ),
+    )
 
 
 def _sum_by_value(rows) -> dict[str, dict[str, int]]:
@@ -82,21 +95,22 @@ def _sum_by_value(rows) -> dict[str, dict[str, int]]:
     return summed
 
 
-def _day(day: dt.date, daily: dict[dt.date, dict[str, int]]) -> dict:
-    return {"day": day.isoformat(), **daily.get(day, stats.empty())}
+def _day(day: dt.date, daily: dict[dt.date, dict[str, int]]) -> DailyCounters:
+    return DailyCounters(day=day, **daily.get(day, stats.empty()))
 
 
 def _entry(code: str, name: str, counters: dict[str, int]) -> dict:
-    return {"code": code, "name": name, "counts": counters, "rates": stats.rates(counters)}
+    """The fields of a ``StatsEntry``: its code and name, its counts and its rates."""
+    return {"code": code, "name": name, "counts": Counters(**counters), "rates": Rates(**stats.rates(counters))}
 
 
-def _entries(summed: dict[str, dict[str, int]], names: dict[str, str]) -> list[dict]:
+def _entries(summed: dict[str, dict[str, int]], names: dict[str, str]) -> list[StatsEntry]:
     """Every code the city has (zeros included), then any the city file no longer lists."""
     codes = [*names, *sorted(set(summed) - set(names))]
-    return [_entry(code, names.get(code, code), summed.get(code, stats.empty())) for code in codes]
+    return [StatsEntry(**_entry(code, names.get(code, code), summed.get(code, stats.empty()))) for code in codes]
 
 
-def _areas(summed: dict[str, dict[str, int]], city: City) -> list[dict]:
+def _areas(summed: dict[str, dict[str, int]], city: City) -> list[AreaStats]:
     """Every area of the city with its own orders and those of the areas below it."""
     rolled = {code: stats.empty() for code in city.area_parent}
     for code, counters in summed.items():
@@ -104,12 +118,12 @@ def _areas(summed: dict[str, dict[str, int]], city: City) -> list[dict]:
             for ancestor in city.area_path(code):
                 stats.add(rolled[ancestor], counters)
     return [
-        _entry(code, city.area_name[code], rolled[code]) | {"parent": parent, "depth": len(city.area_path(code))}
+        AreaStats(**_entry(code, city.area_name[code], rolled[code]), parent=parent, depth=len(city.area_path(code)))
         for code, parent in city.area_parent.items()
     ]
 
 
-def _ranking(summed: dict[str, dict[str, int]], city: City) -> list[dict]:
+def _ranking(summed: dict[str, dict[str, int]], city: City) -> list[UnitStats]:
     """The units that hold orders of the period, best first: by score, then by how many they hold."""
     entries = []
     for code, counters in summed.items():
@@ -117,6 +131,6 @@ def _ranking(summed: dict[str, dict[str, int]], city: City) -> list[dict]:
             continue
         unit = city.unit_by_code.get(code)
         entry = _entry(code, unit.name if unit else code, counters)
-        entries.append(entry | {"score": stats.score(entry["rates"])})
-    entries.sort(key=lambda e: (e["score"] is None, -(e["score"] or 0), -e["counts"]["submitted"], e["code"]))
+        entries.append(UnitStats(**entry, score=stats.score(dict(entry["rates"]))))
+    entries.sort(key=lambda e: (e.score is None, -(e.score or 0), -e.counts.submitted, e.code))
     return entries

@@ -21,7 +21,7 @@ from chalicelib import storage
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.adapters.identity import AuthError, bearer_token, numeric_times
 from chalicelib.adapters.sms import get_sender
-from chalicelib.answers import OwnRequestPage
+from chalicelib.answers import OtpSent, OwnRequestPage, ResidentToken
 from chalicelib.domain.errors import DomainError, InvalidInput, Kind, RateLimited
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
@@ -60,7 +60,7 @@ def _epoch(moment: dt.datetime) -> int:
 
 # ---- sending a code ------------------------------------------------------------
 
-def send_code(phone: str) -> dict:
+def send_code(phone: str) -> OtpSent:
     """Send a fresh code to ``phone`` (E.164), within the rate limits."""
     now = _epoch(runtime.now())
     key = phone_hash(phone)
@@ -94,10 +94,7 @@ def send_code(phone: str) -> dict:
         _withdraw(key, code_hash, previous)
         raise SmsUnavailable("短信发送失败，请稍后重试") from None
     count("OtpSent")
-    return {
-        "expires_in": int(CODE_LIFETIME.total_seconds()),
-        "resend_in": int(RESEND_AFTER.total_seconds()),
-    }
+    return OtpSent(expires_in=int(CODE_LIFETIME.total_seconds()), resend_in=int(RESEND_AFTER.total_seconds()))
 
 
 def _new_code() -> str:
@@ -166,13 +163,13 @@ def holds(phone: str, code: str) -> bool:
     )
 
 
-def verify(phone: str, code: str) -> dict:
+def verify(phone: str, code: str) -> ResidentToken:
     """Use the phone's code and give a token for the resident's own requests."""
     offered = offer(phone, code, "code")
     if not storage.use_otp(offered):  # a concurrent use of the same right code came first
         raise refused("code")
     count("OtpVerified")
-    return {"token": _mint(offered.phone_hash), "expires_in": int(TOKEN_LIFETIME.total_seconds())}
+    return ResidentToken(token=_mint(offered.phone_hash), expires_in=int(TOKEN_LIFETIME.total_seconds()))
 
 
 # ---- the resident's token ------------------------------------------------------

@@ -14,14 +14,33 @@ from dataclasses import replace
 
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.answers import (
+    ActionField,
     ActionResult,
+    AllowedAction,
+    AreaNode,
+    Catalog,
+    CatalogCategory,
+    CatalogQuestion,
+    CategorySuggestion,
+    Choice,
+    ContactShown,
     Followed,
+    LabelledAnswer,
+    LevelRef,
+    MediaKindLimits,
+    MediaLimits,
     MediaLink,
     OwnRequest,
+    Point,
     PublicDetail,
     QueueItem,
+    Ref,
     StaffDetail,
+    StoredLocation,
+    Submitted,
+    TimeLeft,
     TimelineEntry,
+    TrailActor,
     TrailEntry,
 )
 from chalicelib.adapters.media import get_media_store
@@ -52,44 +71,45 @@ def iso(moment: dt.datetime | None, city: City) -> str | None:
     return moment.astimezone(city.zone).isoformat(timespec="seconds") if moment else None
 
 
-def point_ref(lng: float, lat: float) -> dict:
-    return {"lat": round(lat, 6), "lng": round(lng, 6)}
+def point_ref(lng: float, lat: float) -> Point:
+    return Point(lat=round(lat, 6), lng=round(lng, 6))
 
 
-def unit_ref(city: City, code: str | None) -> dict | None:
-    return {"code": code, "name": city.unit_by_code[code].name} if code else None
+def unit_ref(city: City, code: str | None) -> Ref | None:
+    return Ref(code=code, name=city.unit_by_code[code].name) if code else None
 
 
-def area_ref(city: City, code: str | None) -> dict | None:
+def area_ref(city: City, code: str | None) -> Ref | None:
     if not code:
         return None
     path = reversed(city.area_path(code))
-    return {"code": code, "name": "".join(city.area_name[c] for c in path)}
+    return Ref(code=code, name="".join(city.area_name[c] for c in path))
 
 
 def _state(state: State) -> dict:
     return {"status": PUBLIC_STATUS[state], "state": state.value, "state_label": STATE_LABELS[state]}
 
 
-def classification(item, city: City) -> dict:
+def classification(item, city: City) -> dict[str, Ref | None]:
+    """The fields ``type``, ``category`` and ``area`` of the answers that show them (``_Classified``)."""
     return {
-        "type": {"code": item.type, "name": city.type_by_code[item.type].name},
-        "category": {"code": item.category, "name": city.category_by_code[item.category].name},
+        "type": Ref(code=item.type, name=city.type_by_code[item.type].name),
+        "category": Ref(code=item.category, name=city.category_by_code[item.category].name),
         "area": area_ref(city, item.area),
     }
 
 
-def _suggestion(item, city: City) -> dict | None:
+def _suggestion(item, city: City) -> CategorySuggestion | None:
     """The category the classifier suggested at intake (智能预判), for the dispatcher."""
     code = item.suggested_category
     if code is None or code not in city.category_by_code:
         return None
     confidence = item.suggestion_confidence
-    return {
-        "code": code,
-        "name": city.category_by_code[code].name,
-        "confidence": float(confidence) if confidence is not None else None,
-    }
+    return CategorySuggestion(
+        code=code,
+        name=city.category_by_code[code].name,
+        confidence=float(confidence) if confidence is not None else None,
+    )
 
 
 def _suggested_unit(item, city: City) -> str | None:
@@ -112,15 +132,15 @@ def _media(item, order: WorkOrder) -> dict[str, list[MediaLink]]:
     }
 
 
-def submitted(order: WorkOrder, query_code: str, city: City) -> dict:
-    return {
-        "tracking_no": order.tracking_no,
-        "query_code": query_code,
+def submitted(order: WorkOrder, query_code: str, city: City) -> Submitted:
+    return Submitted(
+        tracking_no=order.tracking_no,
+        query_code=query_code,
         **_state(order.state),
-        "unit": unit_ref(city, order.unit),
-        "due_at": iso(order.due_at, city),
-        "message": "诉求已受理。请保存好受理编号和查询码，凭它们查询办理进度。",
-    }
+        unit=unit_ref(city, order.unit),
+        due_at=iso(order.due_at, city),
+        message="诉求已受理。请保存好受理编号和查询码，凭它们查询办理进度。",
+    )
 
 
 def _timeline_entry(event: Event, city: City, staff: bool) -> TimelineEntry:
@@ -136,7 +156,7 @@ def _timeline_entry(event: Event, city: City, staff: bool) -> TimelineEntry:
     return TrailEntry(
         **entry,
         seq=event.seq,
-        actor={"role": event.actor.role.value, "id": event.actor.id, "unit": unit_ref(city, event.actor.unit)},
+        actor=TrailActor(role=event.actor.role, id=event.actor.id, unit=unit_ref(city, event.actor.unit)),
         from_state=event.from_state.value if event.from_state else None,
         to_state=event.to_state.value,
         public=event.public,
@@ -186,12 +206,12 @@ def followed(item, order: WorkOrder, events: list[Event], city: City) -> Followe
     )
 
 
-def level_ref(code: str | None) -> dict:
+def level_ref(code: str | None) -> LevelRef:
     level = Level(code or Level.NORMAL)
-    return {"code": level.value, "label": LEVEL_LABELS[level]}
+    return LevelRef(code=level, label=LEVEL_LABELS[level])
 
 
-def time_left(order: WorkOrder, ctx: Context) -> dict | None:
+def time_left(order: WorkOrder, ctx: Context) -> TimeLeft | None:
     """The handling time left (negative once overdue), or None when no unit is handling it.
 
     Counted in the limit's own clock: office time for limits in working days (one
@@ -203,11 +223,11 @@ def time_left(order: WorkOrder, ctx: Context) -> dict | None:
     in_hours = ctx.city.time_limit(order.type, order.category).hours is not None
     overdue = left <= dt.timedelta()  # at due_at itself the order is already yellow
     amount = _amount(abs(left), None if in_hours else ctx.calendar.office_day())
-    return {
-        "seconds": int(left.total_seconds()),
-        "overdue": overdue,
-        "text": f"已超期{amount}" if overdue else f"剩余{amount}",
-    }
+    return TimeLeft(
+        seconds=int(left.total_seconds()),
+        overdue=overdue,
+        text=f"已超期{amount}" if overdue else f"剩余{amount}",
+    )
 
 
 def _amount(amount: dt.timedelta, working_day: dt.timedelta | None) -> str:
@@ -258,13 +278,13 @@ def may_see_contact(actor: Actor, order: WorkOrder) -> bool:
     return actor.role is Role.HANDLER and actor.unit is not None and actor.unit == order.unit
 
 
-def _contact(item, order: WorkOrder, actor: Actor) -> dict | None:
+def _contact(item, order: WorkOrder, actor: Actor) -> ContactShown | None:
     if item.contact is None:
         return None
     contact = get_cipher().open(item.contact, order.tracking_no)
     if may_see_contact(actor, order):
-        return {**contact, "masked": False}
-    return {"name": mask_name(contact["name"]), "phone": mask_phone(contact["phone"]), "masked": True}
+        return ContactShown(name=contact["name"], phone=contact["phone"], masked=False)
+    return ContactShown(name=mask_name(contact["name"]), phone=mask_phone(contact["phone"]), masked=True)
 
 
 def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx: Context) -> StaffDetail:
@@ -275,16 +295,18 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         channel=item.channel,
         external_id=item.external_id,
         **classification(item, city),
-        answers=questions.labelled(city.category_by_code[item.category], item.answers or {}),
+        answers=[
+            LabelledAnswer(**answer) for answer in questions.labelled(city.category_by_code[item.category], item.answers or {})
+        ],
         description=item.description,
-        location={
-            "lat": float(item.location.lat),
-            "lng": float(item.location.lng),
-            "coord_system": item.location.coord_system,
-            "address": item.location.address,
+        location=StoredLocation(
+            lat=float(item.location.lat),
+            lng=float(item.location.lng),
+            coord_system=item.location.coord_system,
+            address=item.location.address,
             # Where the map pin goes: the city's shapes are WGS-84.
-            "wgs84": point_ref(*wgs84_of(item.location)),
-        },
+            wgs84=point_ref(*wgs84_of(item.location)),
+        ),
         anonymous=item.anonymous,
         verified=bool(item.verified),
         contact=_contact(item, order, actor),
@@ -320,25 +342,25 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
     )
 
 
-def _action_form(action: str, order: WorkOrder, city: City) -> dict:
+def _action_form(action: str, order: WorkOrder, city: City) -> AllowedAction:
     """An action the user may take now, with the fields its form asks for: the console builds it from this."""
     rule = RULES[action]
-    return {"action": action, "label": rule.label, "fields": [_input(spec, order, city) for spec in rule.inputs]}
+    return AllowedAction(action=action, label=rule.label, fields=[_input(spec, order, city) for spec in rule.inputs])
 
 
-def _input(spec: Input, order: WorkOrder, city: City) -> dict:
-    return {
-        "name": spec.name,
-        "type": spec.kind.value,
-        "label": spec.label,
-        "required": spec.required,
-        "choices": spec.choices(order, city) if spec.choices else None,
-        "min": spec.minimum,
+def _input(spec: Input, order: WorkOrder, city: City) -> ActionField:
+    return ActionField(
+        name=spec.name,
+        type=spec.kind.value,
+        label=spec.label,
+        required=spec.required,
+        choices=spec.choices(order, city) if spec.choices else None,
+        min=spec.minimum,
         # The city's own limit where it has one: the form offers what the effect accepts.
-        "max": spec.limit(city) if spec.limit else spec.maximum,
-        "max_length": spec.max_length,
-        "value": spec.initial(order) if spec.initial else None,
-    }
+        max=spec.limit(city) if spec.limit else spec.maximum,
+        max_length=spec.max_length,
+        value=spec.initial(order) if spec.initial else None,
+    )
 
 
 def action_result(order: WorkOrder, city: City) -> ActionResult:
@@ -351,35 +373,36 @@ def action_result(order: WorkOrder, city: City) -> ActionResult:
     )
 
 
-def _question(question) -> dict:
-    return {
-        "code": question.code,
-        "question": question.description,
-        "datatype": question.datatype,
-        "required": question.required,
-        "choices": [{"key": v.key, "name": v.name} for v in question.values],
-    }
+def _question(question) -> CatalogQuestion:
+    return CatalogQuestion(
+        code=question.code,
+        question=question.description,
+        datatype=question.datatype,
+        required=question.required,
+        choices=[Choice(key=v.key, name=v.name) for v in question.values],
+    )
 
 
-def catalog(city: City) -> dict:
+def catalog(city: City) -> Catalog:
     """What the residents' form offers: types, categories, the area tree, media limits."""
 
-    def area_node(area, around: dict | None) -> dict:
+    def area_node(area, around: Point | None) -> AreaNode:
         # Where the residents' page puts a request located by its area alone (no geolocation):
         # inside the area's shape, or its parent's when it has none (communities).
         centre = point_ref(*area.interior) if area.interior else around
         children = [area_node(c, centre) for c in area.children]
-        return {"code": area.code, "name": area.name, "center": centre, "children": children}
+        return AreaNode(code=area.code, name=area.name, center=centre, children=children)
 
-    return {
-        "city": {"code": city.code, "name": city.name},
-        "types": [{"code": t.code, "name": t.name} for t in city.types],
-        "categories": [
-            {"code": c.code, "name": c.name, "questions": [_question(q) for q in c.questions]} for c in city.categories
+    return Catalog(
+        city=Ref(code=city.code, name=city.name),
+        types=[Ref(code=t.code, name=t.name) for t in city.types],
+        categories=[
+            CatalogCategory(code=c.code, name=c.name, questions=[_question(q) for q in c.questions])
+            for c in city.categories
         ],
-        "areas": [area_node(a, None) for a in city.areas],
-        "media": {
-            "max_per_request": city.media.max_per_request,
-            "kinds": {k: {"max_bytes": v.max_bytes, "types": list(v.types)} for k, v in city.media.kinds.items()},
-        },
-    }
+        areas=[area_node(a, None) for a in city.areas],
+        media=MediaLimits(
+            max_per_request=city.media.max_per_request,
+            kinds={k: MediaKindLimits(max_bytes=v.max_bytes, types=list(v.types)) for k, v in city.media.kinds.items()},
+        ),
+    )

@@ -159,3 +159,32 @@ def test_the_checker_leaves_open311_and_unknown_routes_alone():
     conformance().check("GET", "/open311/v2/services.xml", [], 200, "text/xml", "<services/>")
     conformance().check("GET", "/api/v1/nothing", [], 418, "text/plain", "")
     conformance().check("PUT", CATALOG, [], 405, JSON, ERROR)
+
+
+def test_the_checker_refuses_a_success_that_is_not_the_model_its_operation_names():
+    from chalicelib.answers import ApiKey, Catalog, IssuedApiKey
+
+    keys = "/api/v1/admin/channels/hotline/api-keys"
+    conformance().check_answer("POST", keys, 201, [IssuedApiKey.model_construct()])
+    conformance().check_answer("GET", CATALOG, 500, [])  # an error is the error format, no answer's model
+    conformance().check_answer("GET", "/api/v1/openapi.json", 200, [])  # the document describes itself
+    refused = [
+        ("GET", CATALOG, 200, [{"city": {}}]),  # a dict written to fit the document
+        ("POST", keys, 201, [ApiKey.model_construct()]),  # a model, but not this answer's
+        ("DELETE", f"{keys}/0123456789ab", 200, [IssuedApiKey.model_construct()]),  # its subclass: the key itself
+        ("GET", CATALOG, 200, [Catalog.model_construct(), Catalog.model_construct()]),
+    ]
+    for method, path, status, answered in refused:
+        with pytest.raises(AssertionError, match="build the answer as its model"):
+            conformance().check_answer(method, path, status, answered)
+
+
+def test_every_answer_of_the_api_is_checked_to_be_its_model(api, monkeypatch):
+    """The api fixture sees what each handler answered: a service that answers a dict fails every test that calls it."""
+    from chalicelib.services import views
+
+    monkeypatch.setattr(views, "catalog", lambda city: {"city": {"code": city.code, "name": city.name}})
+
+    answer = api.get(CATALOG)
+
+    assert answer.status == 500, answer  # http.dump refused it: a dict is no answer's model

@@ -24,7 +24,8 @@ from chalicelib.domain import classifier, geocells
 from chalicelib.domain.duplicates import CELL_PRECISION, Earlier, Incoming, hotspot_members, suspected_duplicates
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.geo import deepest_area, wgs84_of
-from chalicelib.domain.orders import OPEN_STATES, Actor, Role, State
+from chalicelib.domain.orders import OPEN_STATES, Actor, Role
+from chalicelib.domain.reports import Neighbour
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
 
@@ -55,7 +56,7 @@ def incoming(category: str, point: tuple[float, float], description: str, phone_
     return Incoming(category, point, geocells.encode(*point, CELL_PRECISION), description, phone_hash, at)
 
 
-def _earlier(item: storage.OrderModel) -> Earlier:
+def _earlier(item: Neighbour) -> Earlier:
     location = item.location  # not projected into by-phone: a phone's match needs no distance
     point = wgs84_of(location) if location else None
     return Earlier(
@@ -66,7 +67,7 @@ def _earlier(item: storage.OrderModel) -> Earlier:
         description=item.description,
         phone_hash=item.phone_hash,
         created_at=item.created_at,
-        open=State(item.state) in OPEN_STATES,
+        open=item.state in OPEN_STATES,
     )
 
 

@@ -31,7 +31,7 @@ from chalicelib.storage.claims import (
     upload_claim,
 )
 from chalicelib.storage.events import feed, trail
-from chalicelib.storage.mapping import created_key, feed_day, to_domain, to_event
+from chalicelib.storage.mapping import created_key, feed_day, to_event
 from chalicelib.storage.models import (
     CASE_FIELDS,
     CASE_PARTITION,
@@ -122,7 +122,7 @@ __all__ = [
     "HotspotModel", "Location", "MediaItem", "OrderModel", "OtpModel", "OutboxModel", "PhoneIndex", "RaisedIndex",
     "StateIndex", "StatsModel", "UnitIndex",
     # mapping
-    "created_key", "feed_day", "to_domain", "to_event",
+    "created_key", "feed_day", "to_event",
     # writes
     "OUTBOX_TTL", "Change", "Report", "create_order", "next_sequence", "outbox_message", "record_changes",
     # claims, API keys, codes, quotas

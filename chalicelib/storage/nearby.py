@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.storage.mapping import created_key
+from chalicelib.domain.reports import Neighbour
+from chalicelib.storage.mapping import created_key, read
 from chalicelib.storage.models import CELL_READ_LIMIT, CellIndex, OrderModel, PhoneIndex
 from chalicelib.storage.pages import CASE_KEY, Page, decode_case_cursor, page_of
 from chalicelib.storage.tables import HOTSPOT_FEED, HotspotModel, RaisedIndex
@@ -16,7 +17,7 @@ def geo_cell(category: str, cell: str) -> str:
     return f"{category}#{cell}"
 
 
-def recent_in_cells(category: str, cells: Sequence[str], since: dt.datetime) -> list[OrderModel]:
+def recent_in_cells(category: str, cells: Sequence[str], since: dt.datetime) -> list[Neighbour]:
     """Requests of one category made since ``since`` in each cell: one Query per cell, newest first.
 
     Each Query reads at most CELL_READ_LIMIT requests, so the cost follows the requests in
@@ -32,24 +33,25 @@ def recent_in_cells(category: str, cells: Sequence[str], since: dt.datetime) -> 
             limit=CELL_READ_LIMIT,
             page_size=CELL_READ_LIMIT,
         )
-    return found
+    return [read(Neighbour, item) for item in found]
 
 
 # A resident's requests in a duplicate window are few; more than this is not one person reporting.
 PHONE_READ_LIMIT = 20
 
 
-def recent_of_phone(phone_hash: str, since: dt.datetime) -> list[OrderModel]:
+def recent_of_phone(phone_hash: str, since: dt.datetime) -> list[Neighbour]:
     """The verified phone's requests made since ``since``, newest first: one Query on ``by-phone``."""
-    return list(
-        OrderModel.by_phone.query(
+    return [
+        read(Neighbour, item)
+        for item in OrderModel.by_phone.query(
             phone_hash,
             PhoneIndex.created_key >= created_key(since, ""),
             scan_index_forward=False,
             limit=PHONE_READ_LIMIT,
             page_size=PHONE_READ_LIMIT,
         )
-    )
+    ]
 
 
 def raise_hotspot(category: str, cell: str, members: Sequence[str], now: dt.datetime, quiet_since: dt.datetime) -> bool:

@@ -101,7 +101,7 @@ def test_a_change_that_loses_its_race_stores_no_message(api, staff, clock):
     act(api, staff, NO, "sign")  # another writer moves the order on
     before = len(outbox())
     handler = Actor(Role.HANDLER, "test", "lsq-cg")
-    order, event = apply(storage.to_domain(stale), "sign", handler, {}, runtime.domain_context())
+    order, event = apply(stale.order, "sign", handler, {}, runtime.domain_context())
 
     with pytest.raises(Conflict):
         storage.record_changes([storage.Change(stale, order, event, [Notice("staff_warning", "unit:lsq-cg")])])
@@ -256,7 +256,7 @@ def test_a_cancelled_transaction_holds_back_no_later_text(api, staff, loop, cloc
     stale = storage.get_order(NO)
     act(api, staff, NO, "sign")  # another writer moves the order on
     handler = Actor(Role.HANDLER, "test", "lsq-cg")
-    order, event = apply(storage.to_domain(stale), "sign", handler, {}, runtime.domain_context())
+    order, event = apply(stale.order, "sign", handler, {}, runtime.domain_context())
     with pytest.raises(Conflict):
         storage.record_changes([storage.Change(stale, order, event, [Notice("staff_warning", "unit:lsq-cg")])])
     before = len(sms())

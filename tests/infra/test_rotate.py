@@ -80,7 +80,7 @@ def test_rotation_reseals_every_field_and_retires_the_old_key(api, staff, clock,
     requests.check_readable(staff)
     assert crypto.get_cipher().keyed_hash("phone", "+8613904371234") == phone_hash_before  # hashes still match
     fresh = api.post(REQUESTS, verified(api, body(description="路灯坏了一个星期了，晚上很黑"))).json
-    assert storage.get_order(fresh["tracking_no"]).contact[2] == 1  # new seals use the new key
+    assert storage.get_order(fresh["tracking_no"]).report.contact[2] == 1  # new seals use the new key
 
 
 def test_the_old_key_stays_while_messages_sealed_under_it_wait_in_the_queue(api, staff, clock, ring_in_ssm):

@@ -432,7 +432,7 @@ def test_a_flood_of_new_orders_reaches_the_duty_phone_as_five_texts_and_one_dige
     listed = re.findall(r"LY\d{12}", last)
     assert last == digest(30, listed)
     assert len(listed) == 3 and set(listed) <= set(numbers) - set(texted)  # the ones not texted singly
-    assert sorted(storage.get_order(n).unit for n in numbers) == ["lsq-cg"] * 30  # each still in the queue
+    assert sorted(storage.get_order(n).order.unit for n in numbers) == ["lsq-cg"] * 30  # each still in the queue
 
 
 def test_no_staff_text_quotes_the_residents_words(api, loop, clock):

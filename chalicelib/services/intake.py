@@ -330,7 +330,7 @@ def request_fingerprint(payload: dict) -> str:
     return get_cipher().keyed_hash("idempotency-request", json.dumps(payload, sort_keys=True, ensure_ascii=False))
 
 
-def answered_before(claim: storage.ClaimModel, fingerprint: str | None = None) -> dict:
+def answered_before(claim: storage.Claimed, fingerprint: str | None = None) -> dict:
     """What the submission that made ``claim`` was answered: its order (as it is now) and its query code.
 
     With ``fingerprint`` (an Idempotency-Key's claim), only for the request that made it: the claim

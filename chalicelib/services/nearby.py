@@ -101,7 +101,7 @@ def alerts(actor: Actor, query) -> dict:
     return {"items": [_alert(item, ctx.city, ctx.now) for item in page.items], "cursor": page.cursor}
 
 
-def _alert(item: storage.HotspotModel, city: City, now: dt.datetime) -> dict:
+def _alert(item: storage.Hotspot, city: City, now: dt.datetime) -> dict:
     lng, lat = geocells.centre(item.cell)
     category = city.category_by_code.get(item.category)
     return {

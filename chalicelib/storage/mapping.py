@@ -22,6 +22,7 @@ from chalicelib.domain.reports import Report, StoredOrder
 from chalicelib.storage.models import CASE_PARTITION, CHECK_PARTITION, EventModel, OrderModel
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,9 +70,14 @@ def read(cls: type[T], item: Model) -> T:
     return cls(**{name: codec.decode(getattr(item, name)) for name, codec in _codecs(cls, type(item)).items()})
 
 
-def _write(record: Any, item: OrderModel) -> None:
-    for name, codec in _codecs(type(record), OrderModel).items():
+def _write(record: Any, item: Model) -> None:
+    for name, codec in _codecs(type(record), type(item)).items():
         setattr(item, name, codec.encode(getattr(record, name)))
+
+
+def item_of(model: type[M], record: Any) -> M:
+    """The item ``model`` stores ``record`` as (every field of the record is one of the item's)."""
+    return model(**{name: codec.encode(getattr(record, name)) for name, codec in _codecs(type(record), model).items()})
 
 
 def to_stored(item: OrderModel) -> StoredOrder:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pynamodb.exceptions import UpdateError
 
@@ -91,8 +92,20 @@ def raise_hotspot(category: str, cell: str, members: Sequence[str], now: dt.date
     return False
 
 
+@dataclass(frozen=True)
+class Hotspot:
+    """A hotspot alert (未诉先办) of one category and cell."""
+
+    key: str  # "<category>#<geohash>", as the orders' geo_cell
+    category: str
+    cell: str
+    raised_at: dt.datetime
+    last_at: dt.datetime  # the newest request in it
+    tracking_nos: tuple[str, ...]  # its requests, oldest first
+
+
 def hotspots(cursor: str | None, limit: int) -> Page:
-    """Hotspot alerts, the latest raised first, by Query on ``by-raised``."""
+    """Hotspot alerts (``Hotspot``), the latest raised first, by Query on ``by-raised``."""
     after = decode_case_cursor(cursor) if cursor else None
     results = HotspotModel.by_raised.query(
         HOTSPOT_FEED,
@@ -101,4 +114,4 @@ def hotspots(cursor: str | None, limit: int) -> Page:
         limit=limit + 1,
         page_size=limit + 1,
     )
-    return page_of(results, limit, lambda alert: CASE_KEY.serialize(alert.raised_at))
+    return page_of(results, limit, lambda alert: CASE_KEY.serialize(alert.raised_at), lambda alert: read(Hotspot, alert))

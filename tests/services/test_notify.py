@@ -18,6 +18,8 @@ from botocore.exceptions import ClientError
 
 from app import app
 from chalicelib import storage
+from chalicelib.storage.orders import OUTBOX_TTL
+from chalicelib.storage.tables import OutboxModel
 from chalicelib.adapters import queue
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.lifecycle import apply
@@ -50,7 +52,7 @@ def loop(api):
 
 def stream_records() -> list[dict]:
     """The outbox stream's records so far (one shard under moto), as the relay is handed them."""
-    arn = boto3.client("dynamodb").describe_table(TableName=storage.OutboxModel.Meta.table_name)["Table"][
+    arn = boto3.client("dynamodb").describe_table(TableName=OutboxModel.Meta.table_name)["Table"][
         "LatestStreamArn"
     ]
     streams = boto3.client("dynamodbstreams")
@@ -220,7 +222,7 @@ def test_the_relay_answers_the_records_it_could_not_queue(api, clock, monkeypatc
 
 def test_a_record_the_relay_cannot_read_holds_back_no_other_text(api, loop, clock):
     boto3.client("dynamodb").put_item(  # an outbox item no change of ours could make: no template, no order
-        TableName=storage.OutboxModel.Meta.table_name, Item={"id": {"S": "broken"}, "audience": {"N": "1"}}
+        TableName=OutboxModel.Meta.table_name, Item={"id": {"S": "broken"}, "audience": {"N": "1"}}
     )
     submit(api)
     [poison, *_] = stream_records()
@@ -236,9 +238,9 @@ def test_a_record_the_relay_cannot_read_holds_back_no_other_text(api, loop, cloc
 
 
 def test_a_message_of_no_stored_order_is_skipped_and_the_rest_sent(api, loop, clock, caplog):
-    storage.OutboxModel(
+    OutboxModel(
         "never-stored", tracking_no="LY202611209999", template="dispatched", audience="resident", urgent=False,
-        created_at=runtime.now(), payload={}, expires_at=runtime.now() + storage.OUTBOX_TTL,
+        created_at=runtime.now(), payload={}, expires_at=runtime.now() + OUTBOX_TTL,
     ).save()
     submit(api)
 

@@ -51,7 +51,7 @@ def create_order(
     otp: OtpUse | None = None,
     claims: Sequence[Claim] = (),
     tallies: Tallies | None = None,
-) -> StoredOrder:
+) -> None:
     """Write a new order, its first events, the messages they cause and its counters, all or nothing.
 
     With ``otp``, the phone's code is used up in the same transaction: one code makes
@@ -59,10 +59,8 @@ def create_order(
     the code is not the phone's live one. Each of ``claims`` is put in the same
     transaction, on condition that nobody has it: ``ClaimTaken`` if somebody does.
     """
-    stored = StoredOrder(order, report)
-    item = order_item(stored, events)
+    item = order_item(StoredOrder(order, report), events)
     _write([_Write(item, events, OrderModel.tracking_no.does_not_exist(), notices, tallies or {})], otp, claims)
-    return stored
 
 
 def order_image(stored: StoredOrder) -> dict:

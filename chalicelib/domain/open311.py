@@ -286,7 +286,9 @@ def _iso(moment: dt.datetime | None, city: City) -> str | None:
     return moment.astimezone(city.zone).isoformat(timespec="seconds") if moment else None
 
 
-def request(stored: StoredOrder, city: City, shown: Disclosure, *, lat: float, lng: float, media_url: str | None) -> dict:
+def request(
+    stored: StoredOrder, city: City, shown: Disclosure, *, lat: float, lng: float, media_url: str | None
+) -> dict:
     """One stored order as a service request; ``lat``/``lng`` in WGS-84, as stored.
 
     Unless ``shown`` is exact, the point is its grid cell's centre and the address the area's

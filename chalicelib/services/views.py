@@ -144,7 +144,9 @@ def _timeline_entry(event: Event, city: City, staff: bool) -> TimelineEntry:
     )
 
 
-def public_detail(report: Report, order: WorkOrder, events: list[Event], city: City, main: Followed | None) -> PublicDetail:
+def public_detail(
+    report: Report, order: WorkOrder, events: list[Event], city: City, main: Followed | None
+) -> PublicDetail:
     """``main``: on a merged request (并单), the order it follows (``followed``)."""
     return PublicDetail(
         tracking_no=order.tracking_no,

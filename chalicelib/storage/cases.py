@@ -44,7 +44,9 @@ def cases_of_category(category: str, limit: int) -> list[PublishedCase]:
     return [read(PublishedCase, OrderModel.from_raw_data(raw)) for raw in (page.get("Items") or [])[:limit]]
 
 
-def _cases(matches: Callable[[PublishedCase], bool] | None, after: dt.datetime | None, limit: int) -> list[PublishedCase]:
+def _cases(
+    matches: Callable[[PublishedCase], bool] | None, after: dt.datetime | None, limit: int
+) -> list[PublishedCase]:
     results = OrderModel.by_publication.query(
         CASE_PARTITION,
         range_key_condition=CaseIndex.published_at < after if after else None,

@@ -30,5 +30,6 @@ def feed(start: dt.datetime, end: dt.datetime, page_size: int) -> Iterator[Publi
         )
         # Events of one change share their instant: keep them in their trail's order.
         for _, same_instant in itertools.groupby(found, key=lambda item: item.at):
-            yield from (read(PublicChange, item) for item in sorted(same_instant, key=lambda item: (item.tracking_no, item.seq)))
+            for item in sorted(same_instant, key=lambda item: (item.tracking_no, item.seq)):
+                yield read(PublicChange, item)
         day += dt.timedelta(days=1)

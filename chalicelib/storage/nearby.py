@@ -114,4 +114,4 @@ def hotspots(cursor: str | None, limit: int) -> Page:
         limit=limit + 1,
         page_size=limit + 1,
     )
-    return page_of(results, limit, lambda alert: CASE_KEY.serialize(alert.raised_at), lambda alert: read(Hotspot, alert))
+    return page_of(results, limit, lambda item: CASE_KEY.serialize(item.raised_at), lambda item: read(Hotspot, item))

@@ -97,25 +97,22 @@ CITY_BOX = (125.08, 42.85, 125.20, 42.95)
 
 
 def _order_item(n: int, point: tuple[float, float], created: dt.datetime) -> dict:
-    from pynamodb.attributes import UTCDateTimeAttribute
     from chalicelib import storage
+    from chalicelib.domain.orders import State, WorkOrder
+    from chalicelib.domain.reports import Location, Report, StoredOrder
 
     no = f"LY{created:%Y%m%d}{n:06d}"
-    iso = UTCDateTimeAttribute().serialize
-    return {
-        "tracking_no": {"S": no},
-        "created_key": {"S": storage.created_key(created, no)},
-        "geo_cell": {"S": storage.geo_cell("sanitation", encode(*point, CELL_PRECISION))},
-        "description": {"S": f"第{n}处：路边垃圾箱满了没人清运"},
-        "location": {"M": {"lat": {"N": str(point[1])}, "lng": {"N": str(point[0])}, "coord_system": {"S": "wgs84"}}},
-        "category": {"S": "sanitation"},
-        "type": {"S": "complaint"},
-        "state": {"S": "dispatched"},
-        "created_at": {"S": iso(created)},
-        "version": {"N": "2"},
-        "anonymous": {"BOOL": True},
-        "query_code_hash": {"S": "0" * 64},
-    }
+    report = Report(
+        description=f"第{n}处：路边垃圾箱满了没人清运",
+        location=Location(point[1], point[0], "wgs84"),
+        media=(),
+        anonymous=True,
+        contact=None,
+        query_code_hash="0" * 64,
+        geo_cell=storage.geo_cell("sanitation", encode(*point, CELL_PRECISION)),
+    )
+    order = WorkOrder(no, "complaint", "sanitation", None, created, state=State.DISPATCHED, version=2)
+    return storage.order_image(StoredOrder(order, report))
 
 
 def _populate(stored: int, now: dt.datetime) -> None:
@@ -128,7 +125,7 @@ def _populate(stored: int, now: dt.datetime) -> None:
     from chalicelib import storage
 
     backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    table = storage.OrderModel.Meta.table_name
+    table = storage.table_name("orders")
     around = set(cells_within(*CENTRE, 200, CELL_PRECISION))
     rnd = random.Random(7)
     for n in range(stored):

@@ -27,8 +27,9 @@ DUE = 50
 
 
 def _order_item(n: int, now: dt.datetime, due: bool) -> dict:
-    from pynamodb.attributes import UTCDateTimeAttribute
     from chalicelib import storage
+    from chalicelib.domain.orders import State, WorkOrder
+    from chalicelib.domain.reports import Location, Report, StoredOrder
 
     # Handling started 10 days ago with 11 days to go: the 80% warning has passed.
     start = now - dt.timedelta(days=10) if due else now
@@ -36,36 +37,30 @@ def _order_item(n: int, now: dt.datetime, due: bool) -> dict:
     next_check = now - dt.timedelta(minutes=1) if due else now + dt.timedelta(days=20)
     created = start - dt.timedelta(hours=1)
     no = f"LY{created:%Y%m%d}{n:06d}"
-    iso = UTCDateTimeAttribute().serialize
-    return {
-        "tracking_no": {"S": no},
-        "created_key": {"S": storage.created_key(created, no)},
-        "channel": {"S": "web"},
-        "description": {"S": "小区门口垃圾堆积没人清理"},
-        "location": {"M": {"lat": {"N": "42.9"}, "lng": {"N": "125.14"}, "coord_system": {"S": "wgs84"}}},
-        "media": {"L": []},
-        "anonymous": {"BOOL": True},
-        "query_code_hash": {"S": "0" * 64},
-        "type": {"S": "complaint"},
-        "category": {"S": "other"},  # no category override: 15 working days, but due_at is set directly
-        "created_at": {"S": iso(created)},
-        "state": {"S": "in_progress"},
-        "version": {"N": "3"},
-        "unit": {"S": "lsq-cg"},
-        "co_units": {"L": []},
-        "priority": {"BOOL": False},
-        "dispatched_at": {"S": iso(start)},
-        "signed_at": {"S": iso(start)},
-        "due_from": {"S": iso(start)},
-        "due_at": {"S": iso(due_at)},
-        "level": {"S": "normal"},
-        "sign_reminded": {"BOOL": False},
-        "next_check_at": {"S": iso(next_check)},
-        "check_partition": {"S": storage.CHECK_PARTITION},
-        "round": {"N": "1"},
-        "extensions_used": {"N": "0"},
-        "result_media": {"L": []},
-    }
+    report = Report(
+        description="小区门口垃圾堆积没人清理",
+        location=Location(42.9, 125.14, "wgs84"),
+        media=(),
+        anonymous=True,
+        contact=None,
+        query_code_hash="0" * 64,
+    )
+    order = WorkOrder(
+        tracking_no=no,
+        type="complaint",
+        category="other",  # no category override: 15 working days, but due_at is set directly
+        area=None,
+        created_at=created,
+        state=State.IN_PROGRESS,
+        version=3,
+        unit="lsq-cg",
+        dispatched_at=start,
+        signed_at=start,
+        due_from=start,
+        due_at=due_at,
+        next_check_at=next_check,
+    )
+    return storage.order_image(StoredOrder(order, report))
 
 
 def _populate(stored: int, now: dt.datetime) -> None:
@@ -75,7 +70,7 @@ def _populate(stored: int, now: dt.datetime) -> None:
     from chalicelib import storage
 
     backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    table = storage.OrderModel.Meta.table_name
+    table = storage.table_name("orders")
     for n in range(stored):
         backend.put_item(table, _order_item(n, now, due=n < DUE))
 

@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     create_local_resources(browser_origins=("*",))  # the residents' page may be served from anywhere locally
     pumps = [
-        Pump(StreamDriver(app, storage.OutboxModel.Meta.table_name), seconds=1),
+        Pump(StreamDriver(app, storage.table_name("outbox")), seconds=1),
         Pump(QueueDriver(app, settings.notify_queue), seconds=1),
         Pump(ScheduleDriver(app, "escalate"), seconds=60),
     ]

@@ -9,6 +9,7 @@ from moto.sns import sns_backends
 
 from app import app
 from chalicelib import storage
+from chalicelib.storage.tables import OutboxModel
 from chalicelib.settings import get_settings
 from infra.drivers import QueueDriver, StreamDriver
 
@@ -19,7 +20,7 @@ class Loop:
     """The outbox's stream and the notify queue, driven as Lambda drives them."""
 
     def __init__(self):
-        self.stream = StreamDriver(app, storage.OutboxModel.Meta.table_name)
+        self.stream = StreamDriver(app, storage.table_name("outbox"))
         self.queue = QueueDriver(app, get_settings().notify_queue, visibility_timeout=0)
 
     def run(self) -> None:
@@ -42,5 +43,5 @@ def texts_to(number: str) -> list[str]:
 
 
 def outbox() -> list[dict]:
-    items = boto3.client("dynamodb").scan(TableName=storage.OutboxModel.Meta.table_name)["Items"]
-    return [storage.OutboxModel.from_raw_data(item).to_simple_dict() for item in items]
+    items = boto3.client("dynamodb").scan(TableName=storage.table_name("outbox"))["Items"]
+    return [OutboxModel.from_raw_data(item).to_simple_dict() for item in items]

@@ -217,3 +217,50 @@ def test_asking_for_an_sms_code_loads_no_intake():
     )
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "False"
+
+
+# Storage's internals: its models and indexes (models.py, tables.py) and the codec between them
+# and the domain's records (mapping.py). sealed.py, the key rotation's, is a storage module of its own.
+_STORAGE_INTERNALS = ("chalicelib.storage.models", "chalicelib.storage.tables", "chalicelib.storage.mapping")
+
+
+def _outside_storage() -> list[Path]:
+    """Every production module but storage's own: the package, the wiring, the tools."""
+    paths = [ROOT / "app.py"]
+    for base in (PACKAGE, "infra", "bench"):
+        paths += [p for p in (ROOT / base).rglob("*.py") if (ROOT / PACKAGE / "storage") not in p.parents]
+    return paths
+
+
+def _storage_names(path: Path) -> set[str]:
+    """The names a module reads off ``storage`` (``storage.get_order``, ``storage.OrderModel``…)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "storage"
+    }
+
+
+def test_outside_storage_no_module_touches_pynamodb_or_a_storage_model():
+    # Services get the domain's records (StoredOrder, Event, a claim, a code, a key…), never an item:
+    # what a table holds and how is storage's alone.
+    from chalicelib import storage
+
+    for path in _outside_storage():
+        reached = {m for m in _all_imports(path) if m.split(".")[0] == "pynamodb" or m.startswith(_STORAGE_INTERNALS)}
+        assert not reached, f"{path.relative_to(ROOT)} imports {sorted(reached)}"
+        unknown = _storage_names(path) - set(storage.__all__)
+        assert not unknown, f"{path.relative_to(ROOT)} reads storage.{sorted(unknown)}, not storage's public face"
+
+
+def test_storage_public_face_names_no_model_index_or_field_list():
+    from pynamodb.indexes import Index
+    from pynamodb.models import Model
+
+    from chalicelib import storage
+
+    for name in storage.__all__:
+        value = getattr(storage, name)
+        assert not (isinstance(value, type) and issubclass(value, (Model, Index))), name
+        assert not name.isupper(), f"storage.{name}: a constant of storage's tables"

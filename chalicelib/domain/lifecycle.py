@@ -37,9 +37,11 @@ from chalicelib.domain.orders import (  # noqa: F401 - the lifecycle's vocabular
     OPEN_STATES,
     PUBLIC_STATUS,
     RESIDENT,
+    DATETIME_FIELDS,
     ROLE_LABELS,
     STATE_LABELS,
     SYSTEM,
+    TUPLE_FIELDS,
     Actor,
     Context,
     Event,
@@ -50,10 +52,6 @@ from chalicelib.domain.orders import (  # noqa: F401 - the lifecycle's vocabular
 )
 
 
-_DATETIME_FIELDS = frozenset(
-    f.name for f in dataclasses.fields(WorkOrder) if "datetime" in str(f.type)
-)
-_TUPLE_FIELDS = frozenset(f.name for f in dataclasses.fields(WorkOrder) if "tuple" in str(f.type))
 
 
 # ---- effects --------------------------------------------------------------
@@ -587,9 +585,9 @@ def _to_json(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 def _from_json(changes: Mapping[str, Any]) -> dict[str, Any]:
     def decode(name: str, value: Any) -> Any:
-        if value is not None and name in _DATETIME_FIELDS:
+        if value is not None and name in DATETIME_FIELDS:
             return dt.datetime.fromisoformat(value)
-        if name in _TUPLE_FIELDS:
+        if name in TUPLE_FIELDS:
             return tuple(value)
         if name == "level":
             return Level(value)

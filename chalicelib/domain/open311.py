@@ -44,6 +44,7 @@ from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.geocells import EARTH_RADIUS_M
 from chalicelib.domain.orders import OPEN_STATES, RESIDENTS_WORDS, State
 from chalicelib.domain.privacy import mask_free_text
+from chalicelib.domain.reports import PublicChange, StoredOrder
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_WINDOW = dt.timedelta(days=90)
@@ -244,21 +245,22 @@ class Disclosure:
 _IN_FULL = Disclosure(exact=True, photos=True)
 
 
-def disclosure(item, city: City, reader: str | None) -> Disclosure | None:
+def disclosure(stored: StoredOrder, city: City, reader: str | None) -> Disclosure | None:
     """What ``reader`` — a partner's channel (from its api_key), or None for anyone — sees of a stored order.
 
     A partner sees its own channel's orders in full. Everyone else sees what the city's
     ``open311.publish`` lists, and of an order it does not list nothing at all (None): the
     answers treat it as one that does not exist.
     """
-    if reader is not None and item.channel == reader:
+    order = stored.order
+    if reader is not None and stored.report.channel == reader:
         return _IN_FULL
     policy = city.publication
-    if item.type not in policy.types or item.category not in policy.categories:
+    if order.type not in policy.types or order.category not in policy.categories:
         return None
-    if item.state == State.REJECTED and not policy.rejected:
+    if order.state == State.REJECTED and not policy.rejected:
         return None
-    return Disclosure(exact=item.category in policy.exact, photos=item.category in policy.photos)
+    return Disclosure(exact=order.category in policy.exact, photos=order.category in policy.photos)
 
 
 _METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
@@ -284,30 +286,33 @@ def _iso(moment: dt.datetime | None, city: City) -> str | None:
     return moment.astimezone(city.zone).isoformat(timespec="seconds") if moment else None
 
 
-def request(item, city: City, shown: Disclosure, *, lat: float, lng: float, media_url: str | None) -> dict:
+def request(
+    stored: StoredOrder, city: City, shown: Disclosure, *, lat: float, lng: float, media_url: str | None
+) -> dict:
     """One stored order as a service request; ``lat``/``lng`` in WGS-84, as stored.
 
     Unless ``shown`` is exact, the point is its grid cell's centre and the address the area's
     name: an address as sent (人民大街8号3单元) would give the point away again.
     """
-    state = State(item.state)
-    unit = city.unit_by_code[item.unit].name if item.unit else None
-    note = item.public_note or (item.reply if item.resolved_at else None)
+    order, report = stored.order, stored.report
+    state = order.state
+    unit = city.unit_by_code[order.unit].name if order.unit else None
+    note = stored.public_note or (order.reply if order.resolved_at else None)
     if not shown.exact:
         lng, lat = coarse_point(lng, lat, city.publication.grid_m)
-    address = (mask_free_text(item.location.address) if shown.exact else None) or _area_name(item.area, city)
+    address = (mask_free_text(report.location.address) if shown.exact else None) or _area_name(order.area, city)
     return {
-        "service_request_id": item.tracking_no,
+        "service_request_id": order.tracking_no,
         "status": status(state),
         "status_notes": mask_free_text(note),
-        "service_name": city.category_by_code[item.category].name,
-        "service_code": item.category,
-        "description": mask_free_text(item.description),
+        "service_name": city.category_by_code[order.category].name,
+        "service_code": order.category,
+        "description": mask_free_text(report.description),
         "agency_responsible": unit,
         "service_notice": None,
-        "requested_datetime": _iso(item.created_at, city),
-        "updated_datetime": _iso(item.updated_at or item.created_at, city),
-        "expected_datetime": _iso(item.due_at, city) if state in OPEN_STATES else None,
+        "requested_datetime": _iso(order.created_at, city),
+        "updated_datetime": _iso(stored.updated_at or order.created_at, city),
+        "expected_datetime": _iso(order.due_at, city) if state in OPEN_STATES else None,
         "address": address,
         "address_id": None,
         "zipcode": None,
@@ -323,7 +328,7 @@ def _area_name(code: str | None, city: City) -> str | None:
     return "".join(city.area_name[c] for c in reversed(city.area_path(code)))
 
 
-def update(event, city: City, *, media_url: str | None) -> dict:
+def update(event: PublicChange, city: City, *, media_url: str | None) -> dict:
     """One public event (as the feed index holds it) as an update of FixMyStreet's servicerequestupdates."""
     return {
         "update_id": f"{event.tracking_no}-{int(event.seq)}",
@@ -332,7 +337,7 @@ def update(event, city: City, *, media_url: str | None) -> dict:
         "updated_datetime": _iso(event.at, city),
         "description": None if event.action in RESIDENTS_WORDS else mask_free_text(event.note),
         "media_url": media_url,
-        "external_status_code": event.to_state,
+        "external_status_code": event.to_state.value,
     }
 
 

@@ -6,6 +6,8 @@ reminder or an escalation, in deadlines.py.
 from __future__ import annotations
 
 import datetime as dt
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -132,6 +134,28 @@ class WorkOrder:
     # In the public case library (典型案例库) since this instant, under this title.
     published_at: dt.datetime | None = None
     case_title: str | None = None
+
+
+def field_types(cls: type) -> dict[str, Any]:
+    """Each field of a dataclass with its type, ``X | None`` as ``X``: what its values are, read once
+    from the class's own annotations (the codec of storage/mapping.py, the lifecycle's changes)."""
+    return {name: _unoptional(hint) for name, hint in typing.get_type_hints(cls).items()}
+
+
+def _unoptional(hint: Any) -> Any:
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        (kept,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return kept
+    return hint
+
+
+def fields_of_type(cls: type, kind: type) -> frozenset[str]:
+    """The fields of ``cls`` whose values are ``kind`` (``tuple`` for every tuple type)."""
+    return frozenset(name for name, hint in field_types(cls).items() if (typing.get_origin(hint) or hint) is kind)
+
+
+DATETIME_FIELDS = fields_of_type(WorkOrder, dt.datetime)
+TUPLE_FIELDS = fields_of_type(WorkOrder, tuple)
 
 
 # Actions whose note is the resident's own words (a rating's comment): it shows on the order's

@@ -11,10 +11,11 @@ from chalicelib.answers import Case, CasePage
 from chalicelib.commands.queries import CasesQuery
 from chalicelib.city import City
 from chalicelib.domain.privacy import mask_free_text
+from chalicelib.domain.reports import PublishedCase
 from chalicelib.services import runtime, views
 
 
-def case(item, city: City) -> Case:
+def case(item: PublishedCase, city: City) -> Case:
     return Case(
         tracking_no=item.tracking_no,
         title=mask_free_text(item.case_title),
@@ -37,7 +38,7 @@ def list_cases(query: CasesQuery) -> CasePage:
 def _containing(q: str):
     """Whether a case's title, description or reply, as the library shows them (masked), contain ``q``."""
 
-    def matches(item) -> bool:
+    def matches(item: PublishedCase) -> bool:
         return any(q in (mask_free_text(text) or "") for text in (item.case_title, item.description, item.reply))
 
     return matches

@@ -13,35 +13,36 @@ from typing import Any
 from chalicelib import storage
 from chalicelib.domain.lifecycle import SYSTEM, Actor, Context, WorkOrder, apply
 from chalicelib.domain.notices import notices_for
+from chalicelib.domain.reports import StoredOrder
 from chalicelib.domain.stats import deltas
 
 
 def _change(
-    item: storage.OrderModel, order: WorkOrder, action: str, actor: Actor, params: dict[str, Any], ctx: Context
+    stored: StoredOrder, order: WorkOrder, action: str, actor: Actor, params: dict[str, Any], ctx: Context
 ) -> storage.Change:
     changed, event = apply(order, action, actor, params, ctx)
-    notices = notices_for(event, changed, ctx.city, has_contact=item.contact is not None)
-    return storage.Change(item, changed, event, notices, deltas(order, changed, ctx.city.zone))
+    notices = notices_for(event, changed, ctx.city, has_contact=stored.report.contact is not None)
+    return storage.Change(stored, changed, event, notices, deltas(order, changed, ctx.city.zone))
 
 
 def take(
-    item: storage.OrderModel, order: WorkOrder, action: str, actor: Actor, params: dict[str, Any], ctx: Context,
+    stored: StoredOrder, order: WorkOrder, action: str, actor: Actor, params: dict[str, Any], ctx: Context,
     claims: Sequence[storage.Claim] = (),
 ) -> WorkOrder:
     """The order after ``action``, stored with ``claims`` (the uploads it attaches). Raises what ``apply``
-    raises, ``StaleWrite`` if someone changed the order since ``item`` was read and ``ClaimTaken`` if
+    raises, ``StaleWrite`` if someone changed the order since ``stored`` was read and ``ClaimTaken`` if
     one of ``claims`` is somebody's already (then nothing is written)."""
-    change = _change(item, order, action, actor, params, ctx)
+    change = _change(stored, order, action, actor, params, ctx)
     storage.record_changes([change], claims)
     return change.order
 
 
 def merge(
-    item: storage.OrderModel, order: WorkOrder, main: storage.OrderModel, actor: Actor, params: dict[str, Any],
+    stored: StoredOrder, order: WorkOrder, main: StoredOrder, actor: Actor, params: dict[str, Any],
     ctx: Context,
 ) -> WorkOrder:
     """Merge ``order`` into ``main`` (并单): both orders change, with an event each, or neither."""
-    merged = _change(item, order, "merge", actor, params, ctx)
-    absorbed = _change(main, storage.to_domain(main), "absorb", SYSTEM, {"merged": order.tracking_no}, ctx)
+    merged = _change(stored, order, "merge", actor, params, ctx)
+    absorbed = _change(main, main.order, "absorb", SYSTEM, {"merged": order.tracking_no}, ctx)
     storage.record_changes([merged, absorbed])
     return merged.order

@@ -66,7 +66,7 @@ def _key_hash(api_key: str) -> str:
     return get_cipher().keyed_hash("api-key", api_key)
 
 
-def _key_view(record: storage.ApiKeyModel) -> answers.ApiKey:
+def _key_view(record: storage.ApiKey) -> answers.ApiKey:
     city = runtime.city()
     return answers.ApiKey(
         channel=record.channel,
@@ -104,7 +104,7 @@ def issue_key(actor: Actor, channel_code: str, label: str | None) -> answers.Iss
     while True:  # a 48-bit id taken already in the channel: draw again
         key_id = secrets.token_hex(6)
         api_key = f"{channel.code}.{key_id}.{secrets.token_urlsafe(24)}"
-        record = storage.ApiKeyModel(
+        record = storage.ApiKey(
             channel.code,
             key_id,
             key_hash=_key_hash(api_key),
@@ -132,9 +132,9 @@ def revoke_key(actor: Actor, channel_code: str, key_id: str) -> answers.ApiKey:
     record = storage.get_api_key(channel.code, key_id) if _KEY_ID.fullmatch(key_id) else None
     if record is None:
         raise NotFound("接口密钥不存在")
-    storage.revoke_api_key(record, runtime.now(), actor.id)
+    revoked = storage.revoke_api_key(record, runtime.now(), actor.id)
     logger.info("api key revoked", channel=channel.code, key_id=key_id)
-    return _key_view(record)
+    return _key_view(revoked)
 
 
 # ---- partners' submissions ---------------------------------------------------------------
@@ -188,5 +188,5 @@ def submit(
     return _made_before(earlier)
 
 
-def _made_before(claim: storage.ClaimModel) -> Submitted:
+def _made_before(claim: storage.Claimed) -> Submitted:
     return Submitted(intake.answered_before(claim), False, claim.token)

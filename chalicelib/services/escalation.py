@@ -46,11 +46,11 @@ def sweep() -> dict[str, int]:
 
 def _catch_up(tracking_no: str, ctx: Context, taken: Counter[str]) -> None:
     """Every action due on one order, one after the other (a sweep that was away)."""
-    item = storage.get_order(tracking_no)  # consistent: the index may lag the order
-    order = storage.to_domain(item)
+    stored = storage.get_order(tracking_no)  # consistent: the index may lag the order
+    order = stored.order
     while (action := deadlines.due_action(order, ctx)) is not None:
         try:
-            order = changes.take(item, order, action, SYSTEM, {}, ctx)
+            order = changes.take(stored, order, action, SYSTEM, {}, ctx)
         except StaleWrite:
             return  # another sweep, or a person, changed it first
         taken[action] += 1

@@ -74,7 +74,9 @@ def idempotent(
     return idempotent_function(
         function,
         data_keyword_argument=data_keyword_argument,
-        persistence_store=DynamoDBPersistenceLayer(table_name=storage.IDEMPOTENCY_TABLE, boto3_client=_dynamodb()),
+        persistence_store=DynamoDBPersistenceLayer(
+            table_name=storage.table_name("idempotency"), boto3_client=_dynamodb()
+        ),
         config=config,
         output_serializer=output_serializer,
     )

@@ -66,6 +66,7 @@ from chalicelib.domain.geo import contains, deepest_area, wgs84_of
 from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Actor, Context, apply, open_order
 from chalicelib.domain.media_types import HEAD_BYTES, matches
 from chalicelib.domain.notices import notices_for
+from chalicelib.domain.reports import Location, Media, Report
 from chalicelib.domain.routing import route
 from chalicelib.domain.stats import submission
 from chalicelib.observability import count, logger
@@ -330,7 +331,7 @@ def request_fingerprint(payload: dict) -> str:
     return get_cipher().keyed_hash("idempotency-request", json.dumps(payload, sort_keys=True, ensure_ascii=False))
 
 
-def answered_before(claim: storage.ClaimModel, fingerprint: str | None = None) -> Submitted:
+def answered_before(claim: storage.Claimed, fingerprint: str | None = None) -> Submitted:
     """What the submission that made ``claim`` was answered: its order (as it is now) and its query code.
 
     With ``fingerprint`` (an Idempotency-Key's claim), only for the request that made it: the claim
@@ -340,7 +341,7 @@ def answered_before(claim: storage.ClaimModel, fingerprint: str | None = None) -
         from chalicelib.services.idempotency import KeyReused
 
         raise KeyReused("该幂等键已用于另一份不同的提交", {"Idempotency-Key": "已用于不同的内容"})
-    order = storage.to_domain(storage.get_order(claim.tracking_no))
+    order = storage.get_order(claim.tracking_no).order
     return views.submitted(order, get_cipher().open(claim.query_code, claim.tracking_no), runtime.city())
 
 
@@ -407,10 +408,10 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         order, dispatched = apply(order, "auto_dispatch", SYSTEM, {"unit": unit}, ctx)
         events.append(dispatched)
         notices += notices_for(dispatched, order, city, has_contact)
-    report = storage.Report(
+    report = Report(
         description=request.description,
-        location=request.location.model_dump(),
-        media=[{"key": u.key, "content_type": u.content_type, "size": u.size, "kind": u.kind} for u in attached],
+        location=Location(**request.location.model_dump()),
+        media=tuple(Media(u.key, u.content_type, u.size, u.kind) for u in attached),
         anonymous=request.anonymous,
         contact=cipher.seal(contact.model_dump(exclude={"otp"}), tracking_no) if contact else None,
         query_code_hash=query_code_hash(tracking_no, query_code),

@@ -25,7 +25,8 @@ from chalicelib.domain import classifier, geocells
 from chalicelib.domain.duplicates import CELL_PRECISION, Earlier, Incoming, hotspot_members, suspected_duplicates
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.geo import deepest_area, wgs84_of
-from chalicelib.domain.orders import OPEN_STATES, Actor, Role, State
+from chalicelib.domain.orders import OPEN_STATES, Actor, Role
+from chalicelib.domain.reports import Neighbour
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime, views
 
@@ -56,7 +57,7 @@ def incoming(category: str, point: tuple[float, float], description: str, phone_
     return Incoming(category, point, geocells.encode(*point, CELL_PRECISION), description, phone_hash, at)
 
 
-def _earlier(item: storage.OrderModel) -> Earlier:
+def _earlier(item: Neighbour) -> Earlier:
     location = item.location  # not projected into by-phone: a phone's match needs no distance
     point = wgs84_of(location) if location else None
     return Earlier(
@@ -67,7 +68,7 @@ def _earlier(item: storage.OrderModel) -> Earlier:
         description=item.description,
         phone_hash=item.phone_hash,
         created_at=item.created_at,
-        open=State(item.state) in OPEN_STATES,
+        open=item.state in OPEN_STATES,
     )
 
 
@@ -101,7 +102,7 @@ def alerts(actor: Actor, query) -> HotspotPage:
     return HotspotPage(items=[_alert(item, ctx.city, ctx.now) for item in page.items], cursor=page.cursor)
 
 
-def _alert(item: storage.HotspotModel, city: City, now: dt.datetime) -> Hotspot:
+def _alert(item: storage.Hotspot, city: City, now: dt.datetime) -> Hotspot:
     lng, lat = geocells.centre(item.cell)
     category = city.category_by_code.get(item.category)
     return Hotspot(

@@ -64,6 +64,8 @@ from chalicelib.domain.notices import (
     digest_window,
     quiet_until,
 )
+from chalicelib.domain.orders import WorkOrder
+from chalicelib.domain.reports import StoredOrder
 from chalicelib.observability import count, logger
 from chalicelib.services import runtime
 
@@ -205,15 +207,15 @@ def _send(message: dict) -> dict:
     city = runtime.city()
     if msg.template == DIGEST:
         return _send_digest(msg, city)
-    item = storage.get_order(msg.tracking_no)
-    if item is None:
+    stored = storage.get_order(msg.tracking_no)
+    if stored is None:
         raise Poison("no such order")
     # A follower (并单) hears of the main order under the number it knows: its own.
     follower = msg.audience.removeprefix(FOLLOWER_PREFIX) if msg.audience.startswith(FOLLOWER_PREFIX) else None
-    phone = _recipient(msg, item, city)
+    phone = _recipient(msg, stored, city)
     if phone is None:
         return _log(msg, "no_recipient")
-    text = render(msg, item, city, tracking_no=follower)
+    text = render(msg, stored.order, city, tracking_no=follower)
     quota = _quota_name(phone, city) if msg.audience == RESIDENT or follower else None
     if quota and not storage.take_quota(quota, city.sms.daily_cap_per_phone, runtime.now() + dt.timedelta(days=2)):
         return _log(msg, "capped")
@@ -280,9 +282,9 @@ def _log(msg: Message, outcome: str, **extra) -> dict:
     return {"outcome": outcome}
 
 
-def _recipient(msg: Message, item: storage.OrderModel, city: City) -> str | None:
+def _recipient(msg: Message, stored: StoredOrder, city: City) -> str | None:
     if msg.audience == RESIDENT:
-        return _contact_phone(item)
+        return _contact_phone(stored)
     if msg.audience.startswith(FOLLOWER_PREFIX):
         follower = storage.get_order(msg.audience.removeprefix(FOLLOWER_PREFIX))
         return _contact_phone(follower) if follower is not None else None
@@ -296,13 +298,13 @@ def _unit_phone(audience: str, city: City) -> str | None:
     return unit.phone if unit else None
 
 
-def _contact_phone(item: storage.OrderModel) -> str | None:
-    if item.contact is None:
+def _contact_phone(stored: StoredOrder) -> str | None:
+    if stored.report.contact is None:
         return None
-    return get_cipher().open(item.contact, item.tracking_no)["phone"]  # stored in E.164
+    return get_cipher().open(stored.report.contact, stored.tracking_no)["phone"]  # stored in E.164
 
 
-def render(msg: Message, item: storage.OrderModel, city: City, tracking_no: str | None = None) -> str:
+def render(msg: Message, order: WorkOrder, city: City, tracking_no: str | None = None) -> str:
     """【signature】 and the city's template, filled from the order and the message's payload.
 
     Never from the resident's words (the description, the address): no SMS may carry them.
@@ -311,15 +313,15 @@ def render(msg: Message, item: storage.OrderModel, city: City, tracking_no: str 
     """
     zone = city.zone
     fields = {
-        "tracking_no": tracking_no or item.tracking_no,
-        "main_no": item.merged_into or "",
-        "unit": city.unit_by_code[item.unit].name if item.unit in city.unit_by_code else "",
-        "due_date": _day(item.due_at.astimezone(zone)) if item.due_at else "",
-        "sign_due": _minute(item.sign_due_at.astimezone(zone)) if item.sign_due_at else "",
-        "category": city.category_by_code[item.category].name if item.category in city.category_by_code else "",
-        "area": city.area_name.get(item.area, "") if item.area else "",
-        "type": city.type_by_code[item.type].name if item.type in city.type_by_code else "",
-        **_open_payload(item.tracking_no, msg.payload),
+        "tracking_no": tracking_no or order.tracking_no,
+        "main_no": order.merged_into or "",
+        "unit": city.unit_by_code[order.unit].name if order.unit in city.unit_by_code else "",
+        "due_date": _day(order.due_at.astimezone(zone)) if order.due_at else "",
+        "sign_due": _minute(order.sign_due_at.astimezone(zone)) if order.sign_due_at else "",
+        "category": city.category_by_code[order.category].name if order.category in city.category_by_code else "",
+        "area": city.area_name.get(order.area, "") if order.area else "",
+        "type": city.type_by_code[order.type].name if order.type in city.type_by_code else "",
+        **_open_payload(order.tracking_no, msg.payload),
     }
     try:
         return city.sms.text(msg.template, **fields)

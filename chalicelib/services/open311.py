@@ -41,6 +41,7 @@ from chalicelib.domain.codes import parse_tracking_number
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.geo import wgs84_of
 from chalicelib.domain.orders import State
+from chalicelib.domain.reports import PublicChange, StoredOrder
 from chalicelib.observability import count
 from chalicelib.services import channels, intake, runtime
 from chalicelib.settings import get_settings
@@ -87,25 +88,25 @@ def _link(key: str | None) -> str | None:
     return get_media_store().link(key, get_settings().media_link_ttl_seconds) if key else None
 
 
-def _request(item: storage.OrderModel, shown: open311.Disclosure) -> dict:
-    lng, lat = wgs84_of(item.location)
-    photo = next((m.key for m in item.media if m.kind == "photo"), None) if shown.photos else None
-    return open311.request(item, runtime.city(), shown, lat=lat, lng=lng, media_url=_link(photo))
+def _request(stored: StoredOrder, shown: open311.Disclosure) -> dict:
+    lng, lat = wgs84_of(stored.report.location)
+    photo = next((m.key for m in stored.report.media if m.kind == "photo"), None) if shown.photos else None
+    return open311.request(stored, runtime.city(), shown, lat=lat, lng=lng, media_url=_link(photo))
 
 
-def _published(items: Iterable[storage.OrderModel], reader: str | None) -> Iterator[dict]:
+def _published(orders: Iterable[StoredOrder], reader: str | None) -> Iterator[dict]:
     """The service requests of those orders the reader may see; the others are left out, as unknown."""
     city = runtime.city()
-    for item in items:
-        shown = open311.disclosure(item, city, reader)
+    for stored in orders:
+        shown = open311.disclosure(stored, city, reader)
         if shown is not None:
-            yield _request(item, shown)
+            yield _request(stored, shown)
 
 
 def one_request(service_request_id: str, reader: str | None) -> list[dict]:
     tracking_no = parse_tracking_number(service_request_id)
-    item = storage.get_order(tracking_no) if tracking_no else None
-    found = list(_published([item] if item else [], reader))
+    stored = storage.get_order(tracking_no) if tracking_no else None
+    found = list(_published([stored] if stored else [], reader))
     if not found:  # not listed for this reader: the same answer as a number never issued
         raise NotFound(f"service_request_id {service_request_id} 不存在")
     return found
@@ -113,8 +114,8 @@ def one_request(service_request_id: str, reader: str | None) -> list[dict]:
 
 def token(value: str, reader: str | None) -> list[dict]:
     claim = storage.get_claim(storage.token_claim(value)) if 0 < len(value) <= 64 and value.isascii() else None
-    item = storage.get_order(claim.tracking_no) if claim else None
-    if item is None or open311.disclosure(item, runtime.city(), reader) is None:
+    stored = storage.get_order(claim.tracking_no) if claim else None
+    if stored is None or open311.disclosure(stored, runtime.city(), reader) is None:
         raise NotFound("token 不存在")
     return open311.token_answer(claim.tracking_no, value)
 
@@ -182,8 +183,8 @@ def updates(params: Params, reader: str | None) -> list[dict]:
 
 
 def _shown_events(
-    events: Iterator[storage.EventModel], reader: str | None
-) -> Iterator[tuple[storage.EventModel, open311.Disclosure]]:
+    events: Iterator[PublicChange], reader: str | None
+) -> Iterator[tuple[PublicChange, open311.Disclosure]]:
     """The events of the orders the reader may see, with what it sees of them.
 
     The feed's index does not hold an order's type, category or channel: the orders are read
@@ -194,8 +195,8 @@ def _shown_events(
     while chunk := list(itertools.islice(events, _BATCH)):
         unread = list(dict.fromkeys(e.tracking_no for e in chunk if e.tracking_no not in shown))
         shown.update(dict.fromkeys(unread))  # an order not found stays unknown
-        for item in storage.orders_by_number(unread):
-            shown[item.tracking_no] = open311.disclosure(item, city, reader)
+        for stored in storage.orders_by_number(unread):
+            shown[stored.tracking_no] = open311.disclosure(stored, city, reader)
         for event in chunk:
             if shown.get(event.tracking_no) is not None:
                 yield event, shown[event.tracking_no]

@@ -22,30 +22,30 @@ from chalicelib.services.intake import query_code_hash
 def _order_for_code(tracking_no: str, code: str, ip: str | None):
     canonical = parse_tracking_number(tracking_no)
     tried = limits.take_code_try(canonical, ip)  # before the code is compared: 429 once the tries are used up
-    item = storage.get_order(canonical) if canonical else None
+    stored = storage.get_order(canonical) if canonical else None
     # Hashed even when there is no order, so an unknown number takes as long as a wrong code.
     offered = query_code_hash(canonical or tracking_no, normalise_query_code(code))
-    if item is None or not hmac.compare_digest(offered, item.query_code_hash):
+    if stored is None or not hmac.compare_digest(offered, stored.report.query_code_hash):
         raise NotFound("未找到该诉求，请核对受理编号和查询码")
     limits.right_code(tried)
-    return item
+    return stored
 
 
 def track(tracking_no: str, code: str, ip: str | None) -> PublicDetail:
     """The request's progress; a merged one (并单) also shows the progress of the one it follows."""
-    item = _order_for_code(tracking_no, code, ip)
-    order = storage.to_domain(item)
+    stored = _order_for_code(tracking_no, code, ip)
+    order = stored.order
     city = runtime.city()
     main = storage.get_order(order.merged_into) if order.merged_into else None
-    followed = views.followed(main, storage.to_domain(main), storage.trail(main.tracking_no), city) if main else None
-    return views.public_detail(item, order, storage.trail(order.tracking_no), city, followed)
+    followed = views.followed(main.order, storage.trail(main.tracking_no), city) if main else None
+    return views.public_detail(stored.report, order, storage.trail(order.tracking_no), city, followed)
 
 
 def rate(tracking_no: str, request: RatingRequest, ip: str | None) -> RatingResult:
-    item = _order_for_code(tracking_no, request.code, ip)
+    stored = _order_for_code(tracking_no, request.code, ip)
     ctx = runtime.domain_context()
     params = {"stars": request.stars, "comment": request.comment}
-    order = changes.take(item, storage.to_domain(item), "rate", RESIDENT, params, ctx)
+    order = changes.take(stored, stored.order, "rate", RESIDENT, params, ctx)
     count("RequestRated")
     logger.info("request rated", tracking_no=order.tracking_no, stars=request.stars, state=order.state.value)
     reopened = order.state.value == "in_progress"

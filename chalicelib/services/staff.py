@@ -16,6 +16,7 @@ from chalicelib.domain.actions import Action
 from chalicelib.domain.codes import parse_tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, StaleWrite
 from chalicelib.domain.lifecycle import HANDLING_STATES, OPEN_STATES, Actor, Role, State, check
+from chalicelib.domain.reports import StoredOrder
 from chalicelib.observability import count, logger
 from chalicelib.services import changes, runtime, views
 from chalicelib.services.intake import attach_uploads, attachments, uploader_tag, used_upload, verified_uploads
@@ -26,14 +27,14 @@ def _order(tracking_no: str):
 
 
 def _visible(actor: Actor, tracking_no: str):
-    item = _order(tracking_no)
-    if item is None:
+    stored = _order(tracking_no)
+    if stored is None:
         raise NotFound("工单不存在")
     if actor.role is Role.HANDLER:
-        city = runtime.city()
-        if not (item.unit and actor.unit and city.is_within(item.unit, actor.unit)):
+        city, unit = runtime.city(), stored.order.unit
+        if not (unit and actor.unit and city.is_within(unit, actor.unit)):
             raise NotFound("工单不存在")
-    return item
+    return stored
 
 
 def list_orders(actor: Actor, query: StaffListQuery) -> QueuePage:
@@ -113,17 +114,17 @@ def _day_start(day: dt.date | None, city, days_after: int = 0) -> dt.datetime | 
 
 
 def detail(actor: Actor, tracking_no: str) -> StaffDetail:
-    item = _visible(actor, tracking_no)
-    order = storage.to_domain(item)
-    return views.staff_detail(item, order, storage.trail(order.tracking_no), actor, runtime.domain_context())
+    stored = _visible(actor, tracking_no)
+    order = stored.order
+    return views.staff_detail(stored.report, order, storage.trail(order.tracking_no), actor, runtime.domain_context())
 
 
 _STALE = {"version": "工单已被他人修改"}
 
 
 def act(actor: Actor, tracking_no: str, action) -> ActionResult:
-    item = _visible(actor, tracking_no)
-    order = storage.to_domain(item)
+    stored = _visible(actor, tracking_no)
+    order = stored.order
     if action.version != order.version:
         raise Conflict(
             "工单已被他人修改，请刷新后重试", {"version": f"当前版本为 {order.version}"}
@@ -146,9 +147,9 @@ def act(actor: Actor, tracking_no: str, action) -> ActionResult:
         params["result_media"] = [u.key for u in attached]
     try:
         if main is not None:
-            changed = changes.merge(item, order, main, actor, params, ctx)
+            changed = changes.merge(stored, order, main, actor, params, ctx)
         else:
-            changed = changes.take(item, order, action.action, actor, params, ctx, [u.claim for u in uploads])
+            changed = changes.take(stored, order, action.action, actor, params, ctx, [u.claim for u in uploads])
     except StaleWrite as exc:
         # Someone wrote between our read and our write: the caller's version is stale too.
         # (The result photos' copies stay: their keys are the ones a retry of this resolve uses,
@@ -168,12 +169,12 @@ def act(actor: Actor, tracking_no: str, action) -> ActionResult:
     return views.action_result(changed, ctx.city)
 
 
-def _merge_target(tracking_no: str, into: str) -> storage.OrderModel:
+def _merge_target(tracking_no: str, into: str) -> StoredOrder:
     if into.strip().upper() == tracking_no:
         raise InvalidInput("不能并入自身", {"into": "不能并入自身"})
     target = _order(into)
     if target is None:
         raise InvalidInput("主工单不存在", {"into": "主工单不存在"})
-    if State(target.state) not in OPEN_STATES:
+    if target.order.state not in OPEN_STATES:
         raise InvalidInput("主工单已办结或已并单，不能并入", {"into": "主工单已办结或已并单"})
     return target

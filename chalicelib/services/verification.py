@@ -72,12 +72,12 @@ def send_code(phone: str) -> OtpSent:
     code = _new_code()
     code_hash = _code_hash(phone, code)
     sent = [*recent, now][-SENDS_PER_HOUR:]
-    record = storage.OtpModel(
+    record = storage.OtpRecord(
         key,
         code_hash=code_hash,
         code_expires_at=now + int(CODE_LIFETIME.total_seconds()),
         attempts=0,
-        sent=sent,
+        sent=tuple(sent),
         last_sent=now,
         # Nothing in the item matters an hour after its last send: the code lives five
         # minutes (checked on every use, TTL deletion being lazy), the hourly limit an hour.
@@ -119,7 +119,7 @@ def _text(code: str) -> str:
     return runtime.city().sms.text("otp", code=code, minutes=int(CODE_LIFETIME.total_seconds() // 60))
 
 
-def _withdraw(key: str, code_hash: str, previous: storage.OtpModel | None) -> None:
+def _withdraw(key: str, code_hash: str, previous: storage.OtpRecord | None) -> None:
     """The phone as it was before this request: the unsent code gone, its send not counted."""
     try:
         storage.restore_otp(key, code_hash, previous)

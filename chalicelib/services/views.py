@@ -62,6 +62,7 @@ from chalicelib.domain.lifecycle import (
 )
 from chalicelib.domain.orders import LEVEL_LABELS, Level, Role
 from chalicelib.domain.privacy import mask_free_text, mask_name, mask_phone
+from chalicelib.domain.reports import Listed, Report
 from chalicelib.domain.routing import route
 from chalicelib.settings import get_settings
 
@@ -99,12 +100,12 @@ def classification(item, city: City) -> dict[str, Ref | None]:
     }
 
 
-def _suggestion(item, city: City) -> CategorySuggestion | None:
+def _suggestion(report: Report, city: City) -> CategorySuggestion | None:
     """The category the classifier suggested at intake (智能预判), for the dispatcher."""
-    code = item.suggested_category
+    code = report.suggested_category
     if code is None or code not in city.category_by_code:
         return None
-    confidence = item.suggestion_confidence
+    confidence = report.suggestion_confidence
     return CategorySuggestion(
         code=code,
         name=city.category_by_code[code].name,
@@ -112,10 +113,10 @@ def _suggestion(item, city: City) -> CategorySuggestion | None:
     )
 
 
-def _suggested_unit(item, city: City) -> str | None:
+def _suggested_unit(report: Report, order: WorkOrder, city: City) -> str | None:
     """The unit a dispatch form preselects: the city's routing for the category, else for the suggested one."""
-    categories = [item.category, item.suggested_category]
-    return next((unit for c in categories if c in city.category_by_code and (unit := route(city, c, item.area))), None)
+    categories = [order.category, report.suggested_category]
+    return next((unit for c in categories if c in city.category_by_code and (unit := route(city, c, order.area))), None)
 
 
 def _media_links(keys_and_kinds: list[tuple[str, str]]) -> list[MediaLink]:
@@ -125,9 +126,9 @@ def _media_links(keys_and_kinds: list[tuple[str, str]]) -> list[MediaLink]:
     return [MediaLink(kind=kind, url=store.link(key, ttl), expires_in=ttl) for key, kind in keys_and_kinds]
 
 
-def _media(item, order: WorkOrder) -> dict[str, list[MediaLink]]:
+def _media(report: Report, order: WorkOrder) -> dict[str, list[MediaLink]]:
     return {
-        "media": _media_links([(m.key, m.kind) for m in item.media]),
+        "media": _media_links([(m.key, m.kind) for m in report.media]),
         "result_media": _media_links([(key, "photo") for key in order.result_media]),
     }
 
@@ -163,13 +164,15 @@ def _timeline_entry(event: Event, city: City, staff: bool) -> TimelineEntry:
     )
 
 
-def public_detail(item, order: WorkOrder, events: list[Event], city: City, main: Followed | None) -> PublicDetail:
+def public_detail(
+    report: Report, order: WorkOrder, events: list[Event], city: City, main: Followed | None
+) -> PublicDetail:
     """``main``: on a merged request (并单), the order it follows (``followed``)."""
     return PublicDetail(
         tracking_no=order.tracking_no,
-        **classification(item, city),
-        description=mask_free_text(item.description),
-        address=mask_free_text(item.location.address),
+        **classification(order, city),
+        description=mask_free_text(report.description),
+        address=mask_free_text(report.location.address),
         created_at=iso(order.created_at, city),
         **_state(order.state),
         unit=unit_ref(city, order.unit),
@@ -179,12 +182,12 @@ def public_detail(item, order: WorkOrder, events: list[Event], city: City, main:
         rating=order.rating,
         can_rate=order.state.value == "resolved",
         timeline=[_timeline_entry(e, city, staff=False) for e in events if e.public],
-        **_media(item, order),
+        **_media(report, order),
         main=main,
     )
 
 
-def followed(item, order: WorkOrder, events: list[Event], city: City) -> Followed:
+def followed(order: WorkOrder, events: list[Event], city: City) -> Followed:
     """The order a merged one was merged into (并单), as its resident follows it.
 
     Its progress and reply only: the description, address, photos and contact are another
@@ -242,7 +245,7 @@ def _amount(amount: dt.timedelta, working_day: dt.timedelta | None) -> str:
     return "".join(f"{n}{unit}" for n, unit in parts[first:first + 2] if n)
 
 
-def list_item(item, city: City) -> QueueItem:
+def list_item(item: Listed, city: City) -> QueueItem:
     return QueueItem(
         tracking_no=item.tracking_no,
         **classification(item, city),
@@ -259,7 +262,7 @@ def list_item(item, city: City) -> QueueItem:
     )
 
 
-def own_request(item, city: City) -> OwnRequest:
+def own_request(item: Listed, city: City) -> OwnRequest:
     """One of a verified resident's own requests, in their list: no contact, no query code."""
     return OwnRequest(
         tracking_no=item.tracking_no,
@@ -278,38 +281,38 @@ def may_see_contact(actor: Actor, order: WorkOrder) -> bool:
     return actor.role is Role.HANDLER and actor.unit is not None and actor.unit == order.unit
 
 
-def _contact(item, order: WorkOrder, actor: Actor) -> ContactShown | None:
-    if item.contact is None:
+def _contact(report: Report, order: WorkOrder, actor: Actor) -> ContactShown | None:
+    if report.contact is None:
         return None
-    contact = get_cipher().open(item.contact, order.tracking_no)
+    contact = get_cipher().open(report.contact, order.tracking_no)
     if may_see_contact(actor, order):
         return ContactShown(name=contact["name"], phone=contact["phone"], masked=False)
     return ContactShown(name=mask_name(contact["name"]), phone=mask_phone(contact["phone"]), masked=True)
 
 
-def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx: Context) -> StaffDetail:
+def staff_detail(report: Report, order: WorkOrder, events: list[Event], actor: Actor, ctx: Context) -> StaffDetail:
     city = ctx.city
     return StaffDetail(
         tracking_no=order.tracking_no,
         version=order.version,
-        channel=item.channel,
-        external_id=item.external_id,
-        **classification(item, city),
+        channel=report.channel,
+        external_id=report.external_id,
+        **classification(order, city),
         answers=[
-            LabelledAnswer(**answer) for answer in questions.labelled(city.category_by_code[item.category], item.answers or {})
+            LabelledAnswer(**answer) for answer in questions.labelled(city.category_by_code[order.category], report.answers or {})
         ],
-        description=item.description,
+        description=report.description,
         location=StoredLocation(
-            lat=float(item.location.lat),
-            lng=float(item.location.lng),
-            coord_system=item.location.coord_system,
-            address=item.location.address,
+            lat=float(report.location.lat),
+            lng=float(report.location.lng),
+            coord_system=report.location.coord_system,
+            address=report.location.address,
             # Where the map pin goes: the city's shapes are WGS-84.
-            wgs84=point_ref(*wgs84_of(item.location)),
+            wgs84=point_ref(*wgs84_of(report.location)),
         ),
-        anonymous=item.anonymous,
-        verified=bool(item.verified),
-        contact=_contact(item, order, actor),
+        anonymous=report.anonymous,
+        verified=bool(report.verified),
+        contact=_contact(report, order, actor),
         created_at=iso(order.created_at, city),
         **_state(order.state),
         unit=unit_ref(city, order.unit),
@@ -325,9 +328,9 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         time_left=time_left(order, ctx),
         extensions_used=order.extensions_used,
         pending_extension_days=order.pending_extension_days,
-        suggestion=_suggestion(item, city),
-        suggested_unit=unit_ref(city, _suggested_unit(item, city)),
-        duplicates=list(item.duplicates or ()),  # suspected at intake (并单), most likely first
+        suggestion=_suggestion(report, city),
+        suggested_unit=unit_ref(city, _suggested_unit(report, order, city)),
+        duplicates=list(report.duplicates),  # suspected at intake (并单), most likely first
         merged_into=order.merged_into,
         merged_from=list(order.followers),
         reply=order.reply,
@@ -338,7 +341,7 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         case_title=order.case_title,
         allowed_actions=[_action_form(action, order, city) for action in allowed_actions(order, actor, ctx)],
         trail=[_timeline_entry(e, city, staff=True) for e in events],
-        **_media(item, order),
+        **_media(report, order),
     )
 
 

@@ -5,8 +5,10 @@ claims, api-keys and stats (tables.py). Each module's docstring says what its ta
 hold and why they are keyed and indexed as they are.
 
 Modules
-- models.py, tables.py: the pynamodb models, MODELS, the shared connection
-- mapping.py: stored items ↔ the domain's WorkOrder and Event; the sort keys
+- models.py, tables.py: the pynamodb models, MODELS, the shared connection (storage's own: no
+  module outside this package names a model, an index or an item; tests/test_imports.py holds it)
+- mapping.py: the one typed codec between the stored items and the domain's records
+  (domain/reports.py: StoredOrder, the lists' records; domain/orders.py: Event); the sort keys
 - orders.py: the writes of orders, one TransactWriteItems each (optimistic locking), the outbox
 - reads.py: an order, several, the lists (a queue, a phone's own), the sweep's due orders
 - events.py: an order's trail, the public feed; cases.py: the case library
@@ -15,13 +17,14 @@ Modules
 - sealed.py: every sealed value, read by a Scan and replaced conditionally: for the key rotation,
   offline, so it is imported as ``chalicelib.storage.sealed`` and kept off the functions' cold start
 
-Callers use ``from chalicelib import storage`` and ``storage.<name>``: every public name is here
-(but sealed.py's).
+Callers use ``from chalicelib import storage`` and ``storage.<name>``: the functions below and the
+records they take and give (frozen dataclasses), nothing of pynamodb.
 """
-from chalicelib.storage.api_keys import api_keys_of, get_api_key, put_api_key, revoke_api_key
-from chalicelib.storage.cases import SIMILAR_CASES_WINDOW, cases_of_category, published_cases
+from chalicelib.storage.api_keys import ApiKey, api_keys_of, get_api_key, put_api_key, revoke_api_key
+from chalicelib.storage.cases import cases_of_category, published_cases
 from chalicelib.storage.claims import (
     Claim,
+    Claimed,
     ClaimTaken,
     external_claim,
     get_claim,
@@ -31,53 +34,9 @@ from chalicelib.storage.claims import (
     upload_claim,
 )
 from chalicelib.storage.events import feed, trail
-from chalicelib.storage.mapping import created_key, feed_day, to_domain, to_event
-from chalicelib.storage.models import (
-    CASE_FIELDS,
-    CASE_PARTITION,
-    CELL_FIELDS,
-    CELL_READ_LIMIT,
-    CHECK_PARTITION,
-    FEED_FIELDS,
-    LIST_FIELDS,
-    CaseIndex,
-    CellIndex,
-    CheckIndex,
-    EventModel,
-    FeedIndex,
-    Location,
-    MediaItem,
-    OrderModel,
-    PhoneIndex,
-    StateIndex,
-    UnitIndex,
-)
-from chalicelib.storage.nearby import (
-    PHONE_READ_LIMIT,
-    geo_cell,
-    hotspots,
-    raise_hotspot,
-    recent_in_cells,
-    recent_of_phone,
-)
-from chalicelib.storage.orders import (
-    OUTBOX_TTL,
-    Change,
-    Report,
-    create_order,
-    next_sequence,
-    outbox_message,
-    record_changes,
-)
-from chalicelib.storage.otp import (
-    OtpRejected,
-    OtpUse,
-    get_otp,
-    put_otp,
-    restore_otp,
-    try_otp,
-    use_otp,
-)
+from chalicelib.storage.nearby import Hotspot, geo_cell, hotspots, raise_hotspot, recent_in_cells, recent_of_phone
+from chalicelib.storage.orders import Change, create_order, next_sequence, order_image, outbox_message, record_changes
+from chalicelib.storage.otp import OtpRecord, OtpRejected, OtpUse, get_otp, put_otp, restore_otp, try_otp, use_otp
 from chalicelib.storage.pages import Page
 from chalicelib.storage.quotas import (
     Quota,
@@ -100,44 +59,21 @@ from chalicelib.storage.reads import (
 )
 from chalicelib.storage.setup import create_tables
 from chalicelib.storage.stats import tallies
-from chalicelib.storage.tables import (
-    HOTSPOT_FEED,
-    IDEMPOTENCY_TABLE,
-    MODELS,
-    ApiKeyModel,
-    ClaimModel,
-    CounterModel,
-    HotspotModel,
-    OtpModel,
-    OutboxModel,
-    RaisedIndex,
-    StatsModel,
-)
+from chalicelib.storage.tables import table_name
 
 __all__ = [
-    # models and tables
-    "CASE_FIELDS", "CASE_PARTITION", "CELL_FIELDS", "CELL_READ_LIMIT", "CHECK_PARTITION", "FEED_FIELDS",
-    "HOTSPOT_FEED", "IDEMPOTENCY_TABLE", "LIST_FIELDS", "MODELS",
-    "ApiKeyModel", "CaseIndex", "CellIndex", "CheckIndex", "ClaimModel", "CounterModel", "EventModel", "FeedIndex",
-    "HotspotModel", "Location", "MediaItem", "OrderModel", "OtpModel", "OutboxModel", "PhoneIndex", "RaisedIndex",
-    "StateIndex", "StatsModel", "UnitIndex",
-    # mapping
-    "created_key", "feed_day", "to_domain", "to_event",
-    # writes
-    "OUTBOX_TTL", "Change", "Report", "create_order", "next_sequence", "outbox_message", "record_changes",
+    # orders: writes and reads
+    "Change", "create_order", "next_sequence", "order_image", "outbox_message", "record_changes",
+    "ListFilter", "Page", "due_for_check", "get_order", "list_orders", "orders_by_number", "orders_of_phone",
+    "stored_numbers", "feed", "trail", "cases_of_category", "published_cases",
+    "geo_cell", "recent_in_cells", "recent_of_phone", "Hotspot", "hotspots", "raise_hotspot", "tallies",
     # claims, API keys, codes, quotas
-    "Claim", "ClaimTaken", "external_claim", "get_claim", "idempotency_claim", "taken_claims", "token_claim",
-    "upload_claim",
-    "api_keys_of", "get_api_key", "put_api_key", "revoke_api_key",
-    "OtpRejected", "OtpUse", "get_otp", "put_otp", "restore_otp", "try_otp", "use_otp",
+    "Claim", "Claimed", "ClaimTaken", "external_claim", "get_claim", "idempotency_claim", "taken_claims",
+    "token_claim", "upload_claim",
+    "ApiKey", "api_keys_of", "get_api_key", "put_api_key", "revoke_api_key",
+    "OtpRecord", "OtpRejected", "OtpUse", "get_otp", "put_otp", "restore_otp", "try_otp", "use_otp",
     "Quota", "count_in_window", "give_back_quota", "give_back_quotas", "hold_in_window", "read_window",
     "take_quota", "take_quotas",
-    # reads
-    "ListFilter", "Page", "due_for_check", "get_order", "list_orders", "orders_by_number", "orders_of_phone",
-    "stored_numbers",
-    "feed", "trail", "SIMILAR_CASES_WINDOW", "cases_of_category", "published_cases",
-    "PHONE_READ_LIMIT", "geo_cell", "hotspots", "raise_hotspot", "recent_in_cells", "recent_of_phone",
-    "tallies",
-    # set-up
-    "create_tables",
+    # set-up, and the tables' names for tools
+    "create_tables", "table_name",
 ]

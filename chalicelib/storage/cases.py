@@ -4,11 +4,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from chalicelib.domain.reports import PublishedCase
+from chalicelib.storage.mapping import read
 from chalicelib.storage.models import CASE_PARTITION, CaseIndex, OrderModel
 from chalicelib.storage.pages import CASE_KEY, Page, decode_case_cursor, page_of
 
 
-def published_cases(matches: Callable[[OrderModel], bool] | None, cursor: str | None, limit: int) -> Page:
+def published_cases(matches: Callable[[PublishedCase], bool] | None, cursor: str | None, limit: int) -> Page:
     """The case library newest first, by Query on ``by-publication``; never a Scan.
 
     With ``matches``, only the cases it accepts: it is judged here, on the items read, not by a
@@ -25,7 +27,7 @@ def published_cases(matches: Callable[[OrderModel], bool] | None, cursor: str | 
 SIMILAR_CASES_WINDOW = 100
 
 
-def cases_of_category(category: str, limit: int) -> list[OrderModel]:
+def cases_of_category(category: str, limit: int) -> list[PublishedCase]:
     """Up to ``limit`` of the newest published cases of one category.
 
     Exactly one Query on ``by-publication``, filtered on the category: it reads at most the
@@ -39,10 +41,12 @@ def cases_of_category(category: str, limit: int) -> list[OrderModel]:
         page_size=SIMILAR_CASES_WINDOW,
     )
     page = next(results.page_iter, None) or {}
-    return [OrderModel.from_raw_data(raw) for raw in (page.get("Items") or [])[:limit]]
+    return [read(PublishedCase, OrderModel.from_raw_data(raw)) for raw in (page.get("Items") or [])[:limit]]
 
 
-def _cases(matches: Callable[[OrderModel], bool] | None, after: dt.datetime | None, limit: int) -> list[OrderModel]:
+def _cases(
+    matches: Callable[[PublishedCase], bool] | None, after: dt.datetime | None, limit: int
+) -> list[PublishedCase]:
     results = OrderModel.by_publication.query(
         CASE_PARTITION,
         range_key_condition=CaseIndex.published_at < after if after else None,
@@ -50,5 +54,6 @@ def _cases(matches: Callable[[OrderModel], bool] | None, after: dt.datetime | No
         # A search may need to look past many cases for a few hits: larger pages.
         page_size=limit if matches is None else max(limit, 100),
     )
-    found = results if matches is None else (item for item in results if matches(item))
+    cases = (read(PublishedCase, item) for item in results)
+    found = cases if matches is None else (case for case in cases if matches(case))
     return [item for _, item in zip(range(limit), found)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from chalicelib.storage.mapping import read
 from chalicelib.storage.tables import ClaimModel
 
 
@@ -17,6 +18,18 @@ class Claim:
     query_code: bytes | None = None  # sealed, for answering a retry as the first submission was answered
     token: str | None = None
     request_fingerprint: str | None = None  # an Idempotency-Key's: what it was first sent with
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claim as stored: the order that has it, and what the claim was put with."""
+
+    claim: str  # its name
+    tracking_no: str
+    created_at: dt.datetime
+    query_code: bytes | None = None
+    token: str | None = None
+    request_fingerprint: str | None = None
 
 
 class ClaimTaken(Exception):
@@ -56,9 +69,9 @@ def claim_item(claim: Claim, tracking_no: str, at: dt.datetime) -> ClaimModel:
     )
 
 
-def get_claim(name: str) -> ClaimModel | None:
+def get_claim(name: str) -> Claimed | None:
     try:
-        return ClaimModel.get(name, consistent_read=True)
+        return read(Claimed, ClaimModel.get(name, consistent_read=True))
     except ClaimModel.DoesNotExist:
         return None
 

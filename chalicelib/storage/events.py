@@ -6,7 +6,8 @@ import itertools
 from collections.abc import Iterator
 
 from chalicelib.domain.orders import Event
-from chalicelib.storage.mapping import to_event
+from chalicelib.domain.reports import PublicChange
+from chalicelib.storage.mapping import read, to_event
 from chalicelib.storage.models import EventModel, FeedIndex
 
 
@@ -14,7 +15,7 @@ def trail(tracking_no: str) -> list[Event]:
     return [to_event(item) for item in EventModel.query(tracking_no, consistent_read=True)]
 
 
-def feed(start: dt.datetime, end: dt.datetime, page_size: int) -> Iterator[EventModel]:
+def feed(start: dt.datetime, end: dt.datetime, page_size: int) -> Iterator[PublicChange]:
     """Public events from ``start`` to ``end`` (both inclusive), oldest first, read as they are taken.
 
     One Query per UTC day of the window on the sparse ``by-feed-day`` index, each read
@@ -29,5 +30,6 @@ def feed(start: dt.datetime, end: dt.datetime, page_size: int) -> Iterator[Event
         )
         # Events of one change share their instant: keep them in their trail's order.
         for _, same_instant in itertools.groupby(found, key=lambda item: item.at):
-            yield from sorted(same_instant, key=lambda item: (item.tracking_no, item.seq))
+            for item in sorted(same_instant, key=lambda item: (item.tracking_no, item.seq)):
+                yield read(PublicChange, item)
         day += dt.timedelta(days=1)

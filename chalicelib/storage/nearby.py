@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.storage.mapping import created_key
+from chalicelib.domain.reports import Neighbour
+from chalicelib.storage.mapping import created_key, read
 from chalicelib.storage.models import CELL_READ_LIMIT, CellIndex, OrderModel, PhoneIndex
 from chalicelib.storage.pages import CASE_KEY, Page, decode_case_cursor, page_of
 from chalicelib.storage.tables import HOTSPOT_FEED, HotspotModel, RaisedIndex
@@ -16,7 +18,7 @@ def geo_cell(category: str, cell: str) -> str:
     return f"{category}#{cell}"
 
 
-def recent_in_cells(category: str, cells: Sequence[str], since: dt.datetime) -> list[OrderModel]:
+def recent_in_cells(category: str, cells: Sequence[str], since: dt.datetime) -> list[Neighbour]:
     """Requests of one category made since ``since`` in each cell: one Query per cell, newest first.
 
     Each Query reads at most CELL_READ_LIMIT requests, so the cost follows the requests in
@@ -32,24 +34,25 @@ def recent_in_cells(category: str, cells: Sequence[str], since: dt.datetime) -> 
             limit=CELL_READ_LIMIT,
             page_size=CELL_READ_LIMIT,
         )
-    return found
+    return [read(Neighbour, item) for item in found]
 
 
 # A resident's requests in a duplicate window are few; more than this is not one person reporting.
 PHONE_READ_LIMIT = 20
 
 
-def recent_of_phone(phone_hash: str, since: dt.datetime) -> list[OrderModel]:
+def recent_of_phone(phone_hash: str, since: dt.datetime) -> list[Neighbour]:
     """The verified phone's requests made since ``since``, newest first: one Query on ``by-phone``."""
-    return list(
-        OrderModel.by_phone.query(
+    return [
+        read(Neighbour, item)
+        for item in OrderModel.by_phone.query(
             phone_hash,
             PhoneIndex.created_key >= created_key(since, ""),
             scan_index_forward=False,
             limit=PHONE_READ_LIMIT,
             page_size=PHONE_READ_LIMIT,
         )
-    )
+    ]
 
 
 def raise_hotspot(category: str, cell: str, members: Sequence[str], now: dt.datetime, quiet_since: dt.datetime) -> bool:
@@ -89,8 +92,20 @@ def raise_hotspot(category: str, cell: str, members: Sequence[str], now: dt.date
     return False
 
 
+@dataclass(frozen=True)
+class Hotspot:
+    """A hotspot alert (未诉先办) of one category and cell."""
+
+    key: str  # "<category>#<geohash>", as the orders' geo_cell
+    category: str
+    cell: str
+    raised_at: dt.datetime
+    last_at: dt.datetime  # the newest request in it
+    tracking_nos: tuple[str, ...]  # its requests, oldest first
+
+
 def hotspots(cursor: str | None, limit: int) -> Page:
-    """Hotspot alerts, the latest raised first, by Query on ``by-raised``."""
+    """Hotspot alerts (``Hotspot``), the latest raised first, by Query on ``by-raised``."""
     after = decode_case_cursor(cursor) if cursor else None
     results = HotspotModel.by_raised.query(
         HOTSPOT_FEED,
@@ -99,4 +114,4 @@ def hotspots(cursor: str | None, limit: int) -> Page:
         limit=limit + 1,
         page_size=limit + 1,
     )
-    return page_of(results, limit, lambda alert: CASE_KEY.serialize(alert.raised_at))
+    return page_of(results, limit, lambda item: CASE_KEY.serialize(item.raised_at), lambda item: read(Hotspot, item))

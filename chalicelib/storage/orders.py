@@ -20,11 +20,12 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.notices import Notice
-from chalicelib.domain.orders import RESIDENTS_WORDS, Event, WorkOrder
+from chalicelib.domain.orders import Event, WorkOrder
+from chalicelib.domain.reports import Report, StoredOrder
 from chalicelib.domain.stats import Tallies, combined
 from chalicelib.storage.claims import Claim, ClaimTaken, claim_item
-from chalicelib.storage.mapping import copy_lifecycle, event_item
-from chalicelib.storage.models import EventModel, Location, MediaItem, OrderModel, connection
+from chalicelib.storage.mapping import event_item, order_item
+from chalicelib.storage.models import EventModel, OrderModel, connection
 from chalicelib.storage.otp import OtpRejected, OtpUse, otp_use
 from chalicelib.storage.retries import TimingConflict, retry_conflicts
 from chalicelib.storage.stats import tally_actions, tally_item
@@ -42,27 +43,6 @@ def next_sequence(name: str) -> int:
     return int(counter.value)
 
 
-@dataclass(frozen=True)
-class Report:
-    """What the resident submitted: stored once, never changed."""
-
-    description: str
-    location: dict
-    media: list[dict]
-    anonymous: bool
-    contact: bytes | None  # sealed by the field cipher
-    query_code_hash: str
-    channel: str = "web"
-    verified: bool = False
-    phone_hash: str | None = None  # keyed hash of the verified phone
-    suggested_category: str | None = None  # the classifier's top category at intake
-    suggestion_confidence: float | None = None
-    answers: dict | None = None  # the category's extra questions, answered
-    external_id: str | None = None  # a partner channel's own id for the request
-    geo_cell: str | None = None  # "<category>#<geohash>"
-    duplicates: tuple[str, ...] = ()  # suspected duplicates found at intake
-
-
 def create_order(
     report: Report,
     order: WorkOrder,
@@ -71,7 +51,7 @@ def create_order(
     otp: OtpUse | None = None,
     claims: Sequence[Claim] = (),
     tallies: Tallies | None = None,
-) -> OrderModel:
+) -> None:
     """Write a new order, its first events, the messages they cause and its counters, all or nothing.
 
     With ``otp``, the phone's code is used up in the same transaction: one code makes
@@ -79,32 +59,19 @@ def create_order(
     the code is not the phone's live one. Each of ``claims`` is put in the same
     transaction, on condition that nobody has it: ``ClaimTaken`` if somebody does.
     """
-    item = OrderModel(
-        order.tracking_no,
-        channel=report.channel,
-        description=report.description,
-        location=Location(**report.location),
-        media=[MediaItem(**m) for m in report.media],
-        anonymous=report.anonymous,
-        contact=report.contact,
-        query_code_hash=report.query_code_hash,
-        verified=report.verified,
-        phone_hash=report.phone_hash,
-        suggested_category=report.suggested_category,
-        suggestion_confidence=report.suggestion_confidence,
-        answers=report.answers or None,
-        external_id=report.external_id,
-        geo_cell=report.geo_cell,
-        duplicates=list(report.duplicates),
-    )
-    copy_lifecycle(order, item)
+    item = order_item(StoredOrder(order, report), events)
     _write([_Write(item, events, OrderModel.tracking_no.does_not_exist(), notices, tallies or {})], otp, claims)
-    return item
+
+
+def order_image(stored: StoredOrder) -> dict:
+    """An order as DynamoDB's attribute map, its index keys and all: for tools that put many orders
+    straight into a table (the benchmarks), as ``create_order`` would store them."""
+    return order_item(stored).serialize()
 
 
 @dataclass(frozen=True)
 class Change:
-    item: OrderModel  # the order as loaded
+    stored: StoredOrder  # the order as loaded
     order: WorkOrder  # the order after the change
     event: Event
     notices: Sequence[Notice] = ()
@@ -112,16 +79,16 @@ class Change:
 
 
 def record_changes(changes: Sequence[Change], claims: Sequence[Claim] = ()) -> None:
-    """Store each order (computed from its item as loaded), its event, its messages and its counters'
+    """Store each order (computed from it as loaded), its event, its messages and its counters'
     deltas, if nobody changed it meanwhile: all or nothing (a merge changes two orders).
 
     ``claims`` (the uploads a resolve attaches) are put for the first order, on condition that nobody
     has them: ``ClaimTaken`` if somebody does."""
     writes = []
     for change in changes:
-        expected = int(change.item.version)
-        copy_lifecycle(change.order, change.item)
-        writes.append(_Write(change.item, [change.event], OrderModel.version == expected, change.notices, change.tallies))
+        item = order_item(dataclasses.replace(change.stored, order=change.order), [change.event])
+        condition = OrderModel.version == change.stored.version
+        writes.append(_Write(item, [change.event], condition, change.notices, change.tallies))
     _write(writes, claims=claims)
 
 
@@ -141,10 +108,6 @@ _CONFLICT_PAUSES = (0.02, 0.05, 0.1)  # the bounds of the random pauses (storage
 
 
 def _write(writes: Sequence[_Write], otp: OtpUse | None = None, claims: Sequence[Claim] = ()) -> None:
-    for write in writes:
-        write.item.updated_at = write.events[-1].at
-        told = [e.note for e in write.events if e.public and e.note and e.action not in RESIDENTS_WORDS]
-        write.item.public_note = told[-1] if told else write.item.public_note
     try:
         return retry_conflicts(lambda: _transact(writes, otp, claims), _CONFLICT_PAUSES)
     except TimingConflict:

@@ -9,12 +9,27 @@ concurrent uses, one succeeds.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError, UpdateError
 
+from chalicelib.storage.mapping import item_of, read
 from chalicelib.storage.tables import OtpModel
+
+
+@dataclass(frozen=True)
+class OtpRecord:
+    """A phone's verification state: its live code (if any) and its latest sends."""
+
+    phone_hash: str
+    code_hash: str | None = None  # removed as soon as the code is used or burnt
+    code_expires_at: int | None = None  # epoch seconds
+    attempts: int = 0  # wrong tries at the live code
+    sent: tuple[int, ...] = ()  # epoch seconds of the latest sends, newest last
+    last_sent: int | None = None  # the newest of them: the next send's condition
+    expires_at: dt.datetime | None = None  # the item's TTL
 
 
 @dataclass(frozen=True)
@@ -31,21 +46,21 @@ class OtpRejected(Exception):
     """The code offered is not the phone's live code (wrong, expired, burnt or used)."""
 
 
-def get_otp(phone_hash: str) -> OtpModel | None:
+def get_otp(phone_hash: str) -> OtpRecord | None:
     try:
-        return OtpModel.get(phone_hash, consistent_read=True)
+        return read(OtpRecord, OtpModel.get(phone_hash, consistent_read=True))
     except OtpModel.DoesNotExist:
         return None
 
 
-def put_otp(record: OtpModel, previous: OtpModel | None) -> bool:
+def put_otp(record: OtpRecord, previous: OtpRecord | None) -> bool:
     """Store a new code and its send, unless another send for the phone got in first (False)."""
     if previous is None:
         condition = OtpModel.phone_hash.does_not_exist()
     else:
         condition = OtpModel.last_sent == previous.last_sent
     try:
-        record.save(condition=condition)
+        item_of(OtpModel, record).save(condition=condition)
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
@@ -53,13 +68,13 @@ def put_otp(record: OtpModel, previous: OtpModel | None) -> bool:
     return True
 
 
-def restore_otp(phone_hash: str, code_hash: str, previous: OtpModel | None) -> None:
+def restore_otp(phone_hash: str, code_hash: str, previous: OtpRecord | None) -> None:
     """Undo the ``put_otp`` that stored ``code_hash``: its SMS never went out."""
     condition = OtpModel.code_hash == code_hash
     if previous is None:
         OtpModel(phone_hash).delete(condition=condition)
     else:
-        previous.save(condition=condition)
+        item_of(OtpModel, previous).save(condition=condition)
 
 
 def try_otp(use: OtpUse) -> bool:

@@ -8,22 +8,21 @@ from dataclasses import dataclass
 from pynamodb.attributes import UTCDateTimeAttribute
 
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.storage.models import OrderModel
 
 
 @dataclass(frozen=True)
 class Page:
-    items: list[OrderModel]
+    items: list  # the domain's records of what was read
     cursor: str | None
 
 
-def page_of(results, limit: int, cursor_of) -> Page:
-    """Up to ``limit`` of ``results`` (a Query asked for ``limit`` + 1), and a cursor if there are more:
-    ``cursor_of(last item)`` is the sort key to resume below."""
+def page_of(results, limit: int, cursor_of, read=lambda item: item) -> Page:
+    """Up to ``limit`` of ``results`` (a Query asked for ``limit`` + 1), each as ``read`` makes it, and a
+    cursor if there are more: ``cursor_of(last item)`` is the sort key to resume below."""
     items = list(results)
     more = len(items) > limit
     items = items[:limit]
-    return Page(items, encode_cursor(cursor_of(items[-1])) if more else None)
+    return Page([read(item) for item in items], encode_cursor(cursor_of(items[-1])) if more else None)
 
 
 CASE_KEY = UTCDateTimeAttribute()

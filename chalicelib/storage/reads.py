@@ -7,22 +7,23 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from chalicelib.storage.mapping import created_key
+from chalicelib.domain.reports import Listed, StoredOrder
+from chalicelib.storage.mapping import created_key, read, to_stored
 from chalicelib.storage.models import CHECK_PARTITION, CheckIndex, OrderModel, PhoneIndex
 from chalicelib.storage.pages import Page, decode_cursor, page_of
 
 
-def get_order(tracking_no: str) -> OrderModel | None:
+def get_order(tracking_no: str) -> StoredOrder | None:
     try:
-        return OrderModel.get(tracking_no, consistent_read=True)
+        return to_stored(OrderModel.get(tracking_no, consistent_read=True))
     except OrderModel.DoesNotExist:
         return None
 
 
-def orders_by_number(tracking_nos: Sequence[str]) -> list[OrderModel]:
+def orders_by_number(tracking_nos: Sequence[str]) -> list[StoredOrder]:
     """The stored ones of these orders, in the order asked (BatchGetItem, a hundred keys a call)."""
     wanted = list(dict.fromkeys(tracking_nos))
-    found = {item.tracking_no: item for item in OrderModel.batch_get(wanted)}
+    found = {item.tracking_no: to_stored(item) for item in OrderModel.batch_get(wanted)}
     return [found[no] for no in wanted if no in found]
 
 
@@ -54,7 +55,7 @@ class ListFilter:
 
 
 def list_orders(flt: ListFilter, all_states: Iterable[str], cursor: str | None, limit: int) -> Page:
-    """Newest first, by Query on one index per partition merged on the sort key; never a Scan.
+    """Newest first (``Listed``), by Query on one index per partition merged on the sort key; never a Scan.
 
     With units given, each unit's partition of ``by-unit`` is read; otherwise each
     wanted state's partition of ``by-state``. Partitions share one sort key
@@ -69,7 +70,7 @@ def list_orders(flt: ListFilter, all_states: Iterable[str], cursor: str | None, 
         _partition(index, key, flt, residual_states, after, limit + 1) for key in partitions
     ]
     merged = heapq.merge(*streams, key=lambda item: item.created_key, reverse=True)
-    return page_of(itertools.islice(merged, limit + 1), limit, lambda item: item.created_key)
+    return page_of(itertools.islice(merged, limit + 1), limit, _created_key, _listed)
 
 
 def _partition(index, key: str, flt: ListFilter, states, after: str | None, limit: int) -> Iterator[OrderModel]:
@@ -124,7 +125,7 @@ def _partition(index, key: str, flt: ListFilter, states, after: str | None, limi
 
 
 def orders_of_phone(phone_hash: str, cursor: str | None, limit: int) -> Page:
-    """The orders made with one verified phone, newest first, by Query on ``by-phone``."""
+    """The orders made with one verified phone (``Listed``), newest first, by Query on ``by-phone``."""
     after = decode_cursor(cursor) if cursor else None
     results = OrderModel.by_phone.query(
         phone_hash,
@@ -133,4 +134,12 @@ def orders_of_phone(phone_hash: str, cursor: str | None, limit: int) -> Page:
         limit=limit + 1,
         page_size=limit + 1,
     )
-    return page_of(results, limit, lambda item: item.created_key)
+    return page_of(results, limit, _created_key, _listed)
+
+
+def _created_key(item: OrderModel) -> str:
+    return item.created_key
+
+
+def _listed(item: OrderModel) -> Listed:
+    return read(Listed, item)

@@ -172,3 +172,13 @@ IDEMPOTENCY_TABLE = settings.table("idempotency")
 MODELS = (
     OrderModel, EventModel, CounterModel, OutboxModel, OtpModel, HotspotModel, ClaimModel, ApiKeyModel, StatsModel,
 )
+
+
+def table_name(name: str) -> str:
+    """The deployed name of one of storage's tables ("orders", "outbox", "idempotency"…), for tools
+    that reach a table without its model (the local stack's stream, the benchmarks' bulk loads)."""
+    known = {model.Meta.table_name for model in MODELS} | {IDEMPOTENCY_TABLE}
+    table = settings.table(name)
+    if table not in known:
+        raise KeyError(f"no such table: {name}")
+    return table

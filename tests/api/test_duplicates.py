@@ -7,6 +7,7 @@ import math
 import pytest
 
 from chalicelib import storage
+from chalicelib.storage.tables import HotspotModel
 from chalicelib.domain.duplicates import CELL_PRECISION
 from chalicelib.domain.geo import to_wgs84
 from chalicelib.domain.geocells import EARTH_RADIUS_M, cells_within
@@ -265,5 +266,5 @@ def test_raising_is_a_conditional_write_so_a_retry_or_a_race_lists_a_request_onc
     later = [*members[:2], "LY202611200004"]
     assert storage.raise_hotspot("sanitation", "wz8upd", later, now, quiet_since) is False
 
-    alert = storage.HotspotModel.get("sanitation#wz8upd", consistent_read=True)
+    alert = HotspotModel.get("sanitation#wz8upd", consistent_read=True)
     assert alert.tracking_nos == [*members, "LY202611200004"]

@@ -16,7 +16,7 @@ from pynamodb.attributes import NumberAttribute
 
 from chalicelib.domain import geocells
 from chalicelib.domain.stats import COUNTERS
-from chalicelib.storage import StatsModel
+from chalicelib.storage.tables import StatsModel
 from tests.aws_faults import refuse
 from tests.api.staff_helpers import ADMIN, API, DISPATCHER, HANDLER_CG, HANDLER_XAQ_CG, LEADER, START, assert_error
 

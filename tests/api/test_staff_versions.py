@@ -100,5 +100,5 @@ def test_the_audit_trail_replays_to_the_stored_order(desk, clock):
     events = storage.trail(no)
 
     assert [e.seq for e in events] == list(range(1, len(steps) + 4))  # + submit, auto_dispatch, rate
-    assert replay(events) == storage.to_domain(storage.get_order(no))
+    assert replay(events) == storage.get_order(no).order
     assert desk.order(no)["version"] == len(events)

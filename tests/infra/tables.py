@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import TTLAttribute
 
-from chalicelib import storage
+from chalicelib.storage.tables import IDEMPOTENCY_TABLE, MODELS
 from chalicelib.settings import get_settings
 
 # Powertools' DynamoDBPersistenceLayer defaults (services/idempotency.py keeps them).
@@ -69,8 +69,8 @@ def model_spec(model) -> dict:
 
 
 def expected_tables() -> dict[str, dict]:
-    specs = {suffix_of(model.Meta.table_name): model_spec(model) for model in storage.MODELS}
-    specs[suffix_of(storage.IDEMPOTENCY_TABLE)] = IDEMPOTENCY_SPEC
+    specs = {suffix_of(model.Meta.table_name): model_spec(model) for model in MODELS}
+    specs[suffix_of(IDEMPOTENCY_TABLE)] = IDEMPOTENCY_SPEC
     return specs
 
 

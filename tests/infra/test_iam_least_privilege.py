@@ -243,7 +243,7 @@ def _logical_name(model) -> str:
 
 def test_each_role_may_query_exactly_the_indexes_its_function_reads(packaged):
     """moto does not enforce IAM: without this, a missing grant shows only on AWS (AccessDenied)."""
-    from chalicelib.storage import MODELS
+    from chalicelib.storage.tables import MODELS
 
     _, template = packaged
     roles = resources_of_type(template, "AWS::IAM::Role")

@@ -137,7 +137,7 @@ def test_deliver_reports_partial_batch_failures_from_this_stacks_queue(packaged)
 
 
 def _outbox_table(template: dict) -> str:
-    outbox = suffix_of(storage.OutboxModel.Meta.table_name)
+    outbox = suffix_of(storage.table_name("outbox"))
     (name,) = [
         logical_id
         for logical_id, table in resources_of_type(template, "AWS::DynamoDB::Table").items()

@@ -13,6 +13,7 @@ import pytest
 
 from chalicelib import storage
 from chalicelib.storage import sealed as sealed_fields
+from chalicelib.storage.models import OrderModel
 from chalicelib.adapters import crypto
 from chalicelib.adapters.crypto import FieldCipher, KeyRing, UnknownKey, suite_named
 from chalicelib.settings import get_settings
@@ -80,7 +81,7 @@ def test_rotation_reseals_every_field_and_retires_the_old_key(api, staff, clock,
     requests.check_readable(staff)
     assert crypto.get_cipher().keyed_hash("phone", "+8613904371234") == phone_hash_before  # hashes still match
     fresh = api.post(REQUESTS, verified(api, body(description="路灯坏了一个星期了，晚上很黑"))).json
-    assert storage.get_order(fresh["tracking_no"]).contact[2] == 1  # new seals use the new key
+    assert storage.get_order(fresh["tracking_no"]).report.contact[2] == 1  # new seals use the new key
 
 
 def test_the_old_key_stays_while_messages_sealed_under_it_wait_in_the_queue(api, staff, clock, ring_in_ssm):
@@ -116,10 +117,10 @@ def _when_its_contact_is_resealed(api, staff, monkeypatch, meddle, before: bool)
     def meddling(sealed, value):
         ours = sealed.field == "orders" and sealed.key == tracking_no and not meddled
         if ours and before:
-            meddled.append(meddle(storage.OrderModel.get(tracking_no), sealed))
+            meddled.append(meddle(OrderModel.get(tracking_no), sealed))
         done = replace(sealed, value)
         if ours and not before:
-            meddled.append(meddle(storage.OrderModel.get(tracking_no), sealed))
+            meddled.append(meddle(OrderModel.get(tracking_no), sealed))
         return done
 
     monkeypatch.setattr(sealed_fields, "replace_sealed", meddling)
@@ -140,7 +141,7 @@ def test_a_value_changed_during_the_pass_is_not_overwritten_and_is_passed_again(
     ring, waits = _rotate(ring_in_ssm, clock)
 
     assert waits.seconds == [rotate.SETTLE_SECONDS] * 3  # the ring; a pass for the changed value; a last one
-    stored = storage.OrderModel.get(tracking_no).contact
+    stored = OrderModel.get(tracking_no).contact
     assert stored != changed[0] and stored[2] == 1  # the change was not overwritten, then it was re-sealed
     assert FieldCipher(ring, suite_named(ring_in_ssm)).open(stored, tracking_no)["name"] == "改过"
 
@@ -184,5 +185,5 @@ def test_an_order_saved_whole_with_its_old_contact_after_the_reseal_is_resealed_
     ring, waits = _rotate(ring_in_ssm, clock)
 
     assert set(ring.keys) == {1} and len(waits.seconds) == 3  # the ring; the pass that found it back; a last one
-    stored = storage.OrderModel.get(tracking_no).contact
+    stored = OrderModel.get(tracking_no).contact
     assert stored[2] == 1 and FieldCipher(ring, suite_named(ring_in_ssm)).open(stored, tracking_no)["name"] == "王秀英"

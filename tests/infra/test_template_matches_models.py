@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import storage
+from chalicelib.storage.models import LIST_FIELDS, EventModel, OrderModel
+from chalicelib.storage.tables import MODELS, CounterModel, OutboxModel
 from tests.infra.cfn import RESOURCES, load, render, resources_of_type
 from tests.infra.tables import expected_tables, model_spec, template_spec
 
@@ -68,12 +69,12 @@ def test_index_projections_list_no_key_attribute(template_tables):
             own = keys | {k["AttributeName"] for k in index["KeySchema"]}
             assert not own & set(index["Projection"].get("NonKeyAttributes", [])), index["IndexName"]
             checked.append(index["IndexName"])
-    assert len(checked) == sum(len(model._indexes) for model in storage.MODELS)
+    assert len(checked) == sum(len(model._indexes) for model in MODELS)
 
 
 def test_the_model_side_reads_what_the_models_declare():
     """The expected side is not empty or blind: it sees each part the comparison checks."""
-    spec = model_spec(storage.OrderModel)
+    spec = model_spec(OrderModel)
     assert spec["keys"] == {"HASH": "tracking_no"}
     assert spec["attributes"]["created_key"] == "S" and spec["attributes"]["next_check_at"] == "S"
     assert spec["indexes"]["by-next-check"] == {
@@ -81,8 +82,8 @@ def test_the_model_side_reads_what_the_models_declare():
         "projection": "KEYS_ONLY",
         "non_key": frozenset(),
     }
-    assert spec["indexes"]["by-unit"]["non_key"] == frozenset(storage.LIST_FIELDS) - {"unit"}
+    assert spec["indexes"]["by-unit"]["non_key"] == frozenset(LIST_FIELDS) - {"unit"}
     assert "unit" in spec["indexes"]["by-state"]["non_key"]
-    assert model_spec(storage.OutboxModel)["stream"] == "NEW_IMAGE"
-    assert model_spec(storage.CounterModel)["ttl"] == "expires_at"
-    assert model_spec(storage.EventModel)["keys"] == {"HASH": "tracking_no", "RANGE": "seq"}
+    assert model_spec(OutboxModel)["stream"] == "NEW_IMAGE"
+    assert model_spec(CounterModel)["ttl"] == "expires_at"
+    assert model_spec(EventModel)["keys"] == {"HASH": "tracking_no", "RANGE": "seq"}

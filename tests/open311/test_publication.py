@@ -295,7 +295,8 @@ def test_a_city_may_list_rejected_requests_and_photos_beyond_public_spaces():
                       "categories": ["municipal", "property", "public_security"]})
 
     def order(category="property", type="complaint", state="rejected", channel="web"):
-        return SimpleNamespace(category=category, type=type, state=state, channel=channel)
+        lifecycle = SimpleNamespace(category=category, type=type, state=state)
+        return SimpleNamespace(order=lifecycle, report=SimpleNamespace(channel=channel))  # a StoredOrder's halves
 
     assert open311.disclosure(order(), city, None) == open311.Disclosure(exact=False, photos=True)
     assert open311.disclosure(order("municipal"), city, None) == open311.Disclosure(exact=True, photos=True)

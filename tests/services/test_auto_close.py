@@ -35,7 +35,7 @@ def close_unrated() -> list[str]:
 
 
 def _state(tracking_no: str) -> str:
-    return storage.get_order(tracking_no).state
+    return storage.get_order(tracking_no).order.state
 
 
 def test_orders_resolved_longer_than_the_rating_period_close_unrated(resolved):
@@ -44,7 +44,7 @@ def test_orders_resolved_longer_than_the_rating_period_close_unrated(resolved):
 
     assert sorted(closed) == sorted(a["tracking_no"] for a in resolved)
     for answer in resolved:
-        order = storage.get_order(answer["tracking_no"])
+        order = storage.get_order(answer["tracking_no"]).order
         assert order.state == "closed" and order.rating is None
         assert storage.trail(answer["tracking_no"])[-1].action == "auto_close"
 
@@ -74,7 +74,7 @@ def test_an_order_rated_while_the_run_is_under_way_keeps_the_rating(api, resolve
     raced = resolved[1]
 
     def rated_meanwhile(changes, *claims):
-        if changes[0].item.tracking_no == raced["tracking_no"] and changes[0].event.action == "auto_close":
+        if changes[0].stored.tracking_no == raced["tracking_no"] and changes[0].event.action == "auto_close":
             # The resident rates between the sweep's read and its write; the sweep's write is stale.
             assert rate(api, raced["tracking_no"], raced["query_code"], 4).status == 200
         record_changes(changes, *claims)
@@ -84,6 +84,6 @@ def test_an_order_rated_while_the_run_is_under_way_keeps_the_rating(api, resolve
         closed = close_unrated()
 
     assert raced["tracking_no"] not in closed and len(closed) == 2
-    kept = storage.get_order(raced["tracking_no"])
+    kept = storage.get_order(raced["tracking_no"]).order
     assert (kept.state, kept.rating) == ("closed", 4)
     assert [e.action for e in storage.trail(raced["tracking_no"])][-1] == "rate"

@@ -61,11 +61,11 @@ def test_an_order_never_signed_is_reminded_then_returned_to_the_dispatcher(api, 
 
     assert sweep_at(at(11, 17, 9, 59)) == {}
     assert sweep_at(at(11, 17)) == {"remind_signing": 1}
-    assert storage.get_order(no).state == "dispatched"
+    assert storage.get_order(no).order.state == "dispatched"
     assert sweep_at(at(11, 17, 17)) == {}
     assert sweep_at(at(11, 18)) == {"return_unsigned": 1}  # one working day later
 
-    order = storage.get_order(no)
+    order = storage.get_order(no).order
     assert (order.state, order.unit, order.due_at, order.next_check_at) == ("submitted", None, None, None)
     assert actions(no) == ["submit", "auto_dispatch", "remind_signing", "return_unsigned"]
     with freeze_time(at(11, 18, 11)):
@@ -112,14 +112,14 @@ def test_an_order_in_progress_turns_warning_yellow_red_across_national_day(api, 
     levels = []
     for moment, taken in NATIONAL_DAY_SWEEPS:
         assert sweep_at(moment) == taken, moment
-        levels.append(storage.get_order(no).level)
+        levels.append(storage.get_order(no).order.level)
 
     assert levels == ["normal"] * 3 + ["warning"] * 2 + ["yellow"] * 2 + ["red"] * 2
     trail = storage.trail(no)
     assert [e.action for e in trail] == ["submit", "auto_dispatch", "sign", "warn", "urge", "supervise"]
     assert [e.at for e in trail[3:]] == [at(10, 9), at(10, 10), at(10, 13)]
     assert {e.actor.role.value for e in trail[3:]} == {"system"}
-    order = storage.get_order(no)
+    order = storage.get_order(no).order
     assert (order.supervised_at, order.next_check_at) == (at(10, 13), None)
     assert "check_partition" not in raw_order(no)  # nothing left to check while it stays red
 

@@ -18,6 +18,8 @@ from botocore.exceptions import ClientError
 
 from app import app
 from chalicelib import storage
+from chalicelib.storage.orders import OUTBOX_TTL
+from chalicelib.storage.tables import OutboxModel
 from chalicelib.adapters import queue
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.lifecycle import apply
@@ -50,7 +52,7 @@ def loop(api):
 
 def stream_records() -> list[dict]:
     """The outbox stream's records so far (one shard under moto), as the relay is handed them."""
-    arn = boto3.client("dynamodb").describe_table(TableName=storage.OutboxModel.Meta.table_name)["Table"][
+    arn = boto3.client("dynamodb").describe_table(TableName=OutboxModel.Meta.table_name)["Table"][
         "LatestStreamArn"
     ]
     streams = boto3.client("dynamodbstreams")
@@ -101,7 +103,7 @@ def test_a_change_that_loses_its_race_stores_no_message(api, staff, clock):
     act(api, staff, NO, "sign")  # another writer moves the order on
     before = len(outbox())
     handler = Actor(Role.HANDLER, "test", "lsq-cg")
-    order, event = apply(storage.to_domain(stale), "sign", handler, {}, runtime.domain_context())
+    order, event = apply(stale.order, "sign", handler, {}, runtime.domain_context())
 
     with pytest.raises(Conflict):
         storage.record_changes([storage.Change(stale, order, event, [Notice("staff_warning", "unit:lsq-cg")])])
@@ -220,7 +222,7 @@ def test_the_relay_answers_the_records_it_could_not_queue(api, clock, monkeypatc
 
 def test_a_record_the_relay_cannot_read_holds_back_no_other_text(api, loop, clock):
     boto3.client("dynamodb").put_item(  # an outbox item no change of ours could make: no template, no order
-        TableName=storage.OutboxModel.Meta.table_name, Item={"id": {"S": "broken"}, "audience": {"N": "1"}}
+        TableName=OutboxModel.Meta.table_name, Item={"id": {"S": "broken"}, "audience": {"N": "1"}}
     )
     submit(api)
     [poison, *_] = stream_records()
@@ -236,9 +238,9 @@ def test_a_record_the_relay_cannot_read_holds_back_no_other_text(api, loop, cloc
 
 
 def test_a_message_of_no_stored_order_is_skipped_and_the_rest_sent(api, loop, clock, caplog):
-    storage.OutboxModel(
+    OutboxModel(
         "never-stored", tracking_no="LY202611209999", template="dispatched", audience="resident", urgent=False,
-        created_at=runtime.now(), payload={}, expires_at=runtime.now() + storage.OUTBOX_TTL,
+        created_at=runtime.now(), payload={}, expires_at=runtime.now() + OUTBOX_TTL,
     ).save()
     submit(api)
 
@@ -256,7 +258,7 @@ def test_a_cancelled_transaction_holds_back_no_later_text(api, staff, loop, cloc
     stale = storage.get_order(NO)
     act(api, staff, NO, "sign")  # another writer moves the order on
     handler = Actor(Role.HANDLER, "test", "lsq-cg")
-    order, event = apply(storage.to_domain(stale), "sign", handler, {}, runtime.domain_context())
+    order, event = apply(stale.order, "sign", handler, {}, runtime.domain_context())
     with pytest.raises(Conflict):
         storage.record_changes([storage.Change(stale, order, event, [Notice("staff_warning", "unit:lsq-cg")])])
     before = len(sms())
@@ -432,7 +434,7 @@ def test_a_flood_of_new_orders_reaches_the_duty_phone_as_five_texts_and_one_dige
     listed = re.findall(r"LY\d{12}", last)
     assert last == digest(30, listed)
     assert len(listed) == 3 and set(listed) <= set(numbers) - set(texted)  # the ones not texted singly
-    assert sorted(storage.get_order(n).unit for n in numbers) == ["lsq-cg"] * 30  # each still in the queue
+    assert sorted(storage.get_order(n).order.unit for n in numbers) == ["lsq-cg"] * 30  # each still in the queue
 
 
 def test_no_staff_text_quotes_the_residents_words(api, loop, clock):

@@ -36,8 +36,8 @@ def test_tries_stop_at_five_and_the_fifth_wrong_one_burns_the_code(api, clock):
 
 def test_of_two_sends_that_read_the_same_record_only_one_stores_a_code(aws):
     key = verification.phone_hash(E164)
-    first = storage.OtpModel(key, code_hash="a", code_expires_at=300, sent=[0], last_sent=0)
-    second = storage.OtpModel(key, code_hash="b", code_expires_at=360, sent=[60], last_sent=60)
+    first = storage.OtpRecord(key, code_hash="a", code_expires_at=300, sent=(0,), last_sent=0)
+    second = storage.OtpRecord(key, code_hash="b", code_expires_at=360, sent=(60,), last_sent=60)
 
     assert storage.put_otp(first, previous=None) is True
     assert storage.put_otp(second, previous=None) is False

@@ -11,6 +11,7 @@ Modules
 - reads.py: an order, several, the lists (a queue, a phone's own), the sweep's due orders
 - events.py: an order's trail, the public feed; cases.py: the case library
 - nearby.py: the duplicate lookup and the hotspot alerts; stats.py: the dashboard's counters
+- workload.py: the open orders of units, for the workload per person
 - claims.py, api_keys.py, otp.py, quotas.py; pages.py (a page and its cursor); setup.py
 - sealed.py: every sealed value, read by a Scan and replaced conditionally: for the key rotation,
   offline, so it is imported as ``chalicelib.storage.sealed`` and kept off the functions' cold start
@@ -100,6 +101,7 @@ from chalicelib.storage.reads import (
 )
 from chalicelib.storage.setup import create_tables
 from chalicelib.storage.stats import tallies
+from chalicelib.storage.workload import OpenOrder, open_orders_of_units
 from chalicelib.storage.tables import (
     HOTSPOT_FEED,
     IDEMPOTENCY_TABLE,
@@ -137,7 +139,7 @@ __all__ = [
     "stored_numbers",
     "feed", "trail", "SIMILAR_CASES_WINDOW", "cases_of_category", "published_cases",
     "PHONE_READ_LIMIT", "geo_cell", "hotspots", "raise_hotspot", "recent_in_cells", "recent_of_phone",
-    "tallies",
+    "tallies", "OpenOrder", "open_orders_of_units",
     # set-up
     "create_tables",
 ]

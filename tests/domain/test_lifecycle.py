@@ -34,7 +34,9 @@ UTC = dt.timezone.utc
 CST = dt.timezone(dt.timedelta(hours=8))
 # Friday 2026-11-20 10:00 in Liaoyuan.
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-CTX = Context(CITY, CALENDAR, NOW)
+# The people of the order's unit, as the service reads them for assign (承办人).
+PEOPLE = {"sub-wang": "王五", "sub-zhao": "赵六"}
+CTX = Context(CITY, CALENDAR, NOW, people=PEOPLE)
 
 S = State
 D, H, L, A, R, Y = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN, Role.RESIDENT, Role.SYSTEM
@@ -92,12 +94,18 @@ ALLOWED: dict[tuple[str, Role, State], State] = {
     ("absorb", Y, S.DISPATCHED): S.DISPATCHED,
     ("absorb", Y, S.IN_PROGRESS): S.IN_PROGRESS,
     ("absorb", Y, S.AWAITING_REVIEW): S.AWAITING_REVIEW,
+    # 承办人: a handler of the unit (or above it) or the dispatcher gives it to a person of the unit.
+    ("assign", H, S.DISPATCHED): S.DISPATCHED,
+    ("assign", H, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("assign", D, S.DISPATCHED): S.DISPATCHED,
+    ("assign", D, S.IN_PROGRESS): S.IN_PROGRESS,
 }
 ACTIONS = (
     "auto_dispatch", "dispatch", "reject", "merge", "sign", "return", "forward", "progress",
     "request_extension", "approve_extension", "refuse_extension", "resolve", "approve", "send_back",
     "rate", "auto_close", "priority", "co_handle", "instruction", "reassign",
     "remind_signing", "return_unsigned", "warn", "urge", "supervise", "publish", "unpublish", "absorb",
+    "assign",
 )
 DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 ROLES_OF = {action: {role for (a, role, _) in ALLOWED if a == action} for action in ACTIONS}
@@ -126,6 +134,7 @@ VALID_PARAMS = {
     "publish": {"title": "小区垃圾清运不及时"},
     "unpublish": {},
     "absorb": {"merged": "LY202611200002"},
+    "assign": {"assignee": "sub-wang"},
     **{action: {} for action in DEADLINE_ACTIONS},
 }
 
@@ -243,17 +252,18 @@ def test_allowed_actions_lists_exactly_what_apply_accepts(role, state, situation
     [
         (S.SUBMITTED, D, "plain", {"dispatch", "reject", "merge", "priority"}),
         (S.SUBMITTED, Y, "plain", {"auto_dispatch"}),
-        (S.DISPATCHED, H, "plain", {"sign", "return", "forward"}),
+        (S.DISPATCHED, H, "plain", {"sign", "return", "forward", "assign"}),
         (S.DISPATCHED, L, "plain", {"instruction", "reassign"}),
         (S.DISPATCHED, Y, "plain", set()),
         (S.DISPATCHED, Y, "remind_signing_due", {"remind_signing"}),
         (S.DISPATCHED, Y, "return_unsigned_due", {"return_unsigned"}),
         (S.DISPATCHED, Y, "supervise_due", {"supervise"}),
-        (S.IN_PROGRESS, H, "plain", {"progress", "request_extension", "resolve"}),
-        (S.IN_PROGRESS, H, "pending", {"progress", "resolve"}),
-        (S.IN_PROGRESS, H, "urge_due", {"progress", "request_extension", "resolve"}),
-        (S.IN_PROGRESS, D, "plain", {"priority", "co_handle"}),
-        (S.IN_PROGRESS, D, "pending", {"approve_extension", "refuse_extension", "priority", "co_handle"}),
+        (S.IN_PROGRESS, H, "plain", {"progress", "request_extension", "resolve", "assign"}),
+        (S.IN_PROGRESS, H, "pending", {"progress", "resolve", "assign"}),
+        (S.IN_PROGRESS, H, "urge_due", {"progress", "request_extension", "resolve", "assign"}),
+        (S.IN_PROGRESS, D, "plain", {"priority", "co_handle", "assign"}),
+        (S.IN_PROGRESS, D, "pending", {"approve_extension", "refuse_extension", "priority", "co_handle", "assign"}),
+        (S.IN_PROGRESS, Role.OPERATOR, "plain", set()),
         (S.IN_PROGRESS, Y, "plain", set()),
         (S.IN_PROGRESS, Y, "remind_signing_due", set()),  # signed: no signing reminder
         (S.IN_PROGRESS, Y, "warn_due", {"warn"}),
@@ -626,6 +636,7 @@ STEP_PARAMS = {
     "publish": [{}, {"title": "供热案例"}, {"title": ""}],
     "unpublish": [{}],
     "absorb": [{"merged": "LY202611200003"}, {"merged": "LY202611200004"}, {}],
+    "assign": [{"assignee": "sub-wang"}, {"assignee": "sub-zhao"}, {"assignee": "sub-nobody"}],
     **{action: [{}] for action in DEADLINE_ACTIONS},
 }
 # Between two steps the clock stands still or moves on, by hours, working days or

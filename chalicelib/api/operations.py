@@ -218,7 +218,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", f"{V1}/staff/city", "staff_city_map", "staff",
         "The city's boundary, its areas' shapes and the unit tree, for the console's and the dashboard's map",
-        {200: out.CityMap}, roles=STAFF,
+        {200: out.CityMap}, roles=READERS,
     ),
     Operation(
         "GET", f"{V1}/staff/stats", "staff_stats", "staff",

@@ -2,15 +2,32 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 
+from chalicelib.city import load_city
+from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.errors import Forbidden, InvalidInput
-from chalicelib.domain.lifecycle import Role, State, apply, replay
-from chalicelib.domain.lifecycle import open_order
-from tests.domain.test_lifecycle import CTX, NOW, actor, make_order
+from chalicelib.domain.lifecycle import Actor, Context, Role, State, WorkOrder, apply, open_order, replay
 
 S = State
+CITY = load_city("liaoyuan.yaml")
+NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)  # Friday 10:00 in Liaoyuan
+# The people of the order's unit, as the service reads them from the identity provider.
+CTX = Context(CITY, WorkingCalendar(CITY), NOW, people={"sub-wang": "王五", "sub-zhao": "赵六"})
+
+
+def make_order(state: State, **fields) -> WorkOrder:
+    return WorkOrder(
+        "LY202611200001", "complaint", "sanitation", "220402001001", created_at=NOW - dt.timedelta(days=1),
+        state=state, version=3, unit="lsq", due_from=NOW - dt.timedelta(days=1), due_at=NOW + dt.timedelta(days=5),
+        **fields,
+    )
+
+
+def actor(role: Role, unit: str | None = None) -> Actor:
+    return Actor(role, f"test-{role}", unit or ("lsq" if role is Role.HANDLER else None))
 
 
 def assigned(state=S.IN_PROGRESS, **fields):
@@ -21,7 +38,7 @@ def test_assign_records_the_person_and_names_them_on_the_trail():
     changed, event = apply(make_order(S.DISPATCHED), "assign", actor(Role.HANDLER), {"assignee": "sub-zhao"}, CTX)
     assert (changed.assignee_id, changed.assignee_name, changed.state) == ("sub-zhao", "赵六", S.DISPATCHED)
     assert event.note == "交由赵六承办" and not event.public  # staff names are not the resident's business
-    assert event.changes == {"assignee_id": "sub-zhao", "assignee_name": "赵六"}
+    assert {"assignee_id": "sub-zhao", "assignee_name": "赵六"}.items() <= event.changes.items()
 
 
 def test_reassigning_within_the_unit_is_the_same_action():

@@ -129,6 +129,16 @@ def staff_hotspots():
     return staff.hotspots(app.current_request)
 
 
+@app.route("/api/v1/staff/units/{unit}/people", methods=["GET"])
+def staff_unit_people(unit):
+    return staff.unit_people(app.current_request, unit)
+
+
+@app.route("/api/v1/staff/workload", methods=["GET"])
+def staff_workload():
+    return staff.workload(app.current_request)
+
+
 # ---- administrators: partner channels and their API keys -----------------------
 
 @app.route("/api/v1/admin/channels", methods=["GET"])

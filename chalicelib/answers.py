@@ -375,6 +375,13 @@ class AllowedAction(_Answer):
     fields: list[ActionField]
 
 
+class Assignee(_Answer):
+    """The person of the unit handling an order (承办人)."""
+
+    id: str = Field(description="The staff account's subject (the token's sub)")
+    name: str
+
+
 class StaffDetail(_Classified, _StateShown):
     tracking_no: str
     version: int = Field(description="Send it back with an action")
@@ -389,6 +396,7 @@ class StaffDetail(_Classified, _StateShown):
     created_at: Timestamp
     unit: Ref | None
     co_units: list[Ref]
+    assignee: Assignee | None
     priority: bool
     round: int
     dispatched_at: Timestamp | None
@@ -623,3 +631,42 @@ class ConsoleConfig(_Answer):
 
 class Csv(_Answer):
     """text/csv (UTF-8 with a byte order mark): the queue's columns, one order a row."""
+
+
+# ---- a unit's people and their workload -------------------------------------------------
+
+class Person(_Answer):
+    """A staff account of a unit, from the identity provider: no contact data."""
+
+    id: str = Field(description="The account's subject: what assign's assignee and ?assignee= name")
+    name: str
+    roles: list[Role]
+
+
+class People(_Answer):
+    unit: Ref
+    people: list[Person]
+
+
+class LevelCounts(_Answer):
+    red: int
+    yellow: int
+    warning: int
+    normal: int
+
+
+class Load(_Answer):
+    open: int = Field(description="Open orders (submitted, dispatched, in progress, awaiting review)")
+    by_level: LevelCounts
+
+
+class PersonLoad(Load):
+    id: str
+    name: str
+    unit: Ref | None = Field(description="The person's unit; null for someone no longer among the units' people")
+
+
+class Workload(_Answer):
+    unit: Ref
+    people: list[PersonLoad]
+    unassigned: Load

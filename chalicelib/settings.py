@@ -28,6 +28,8 @@ class Settings:
     auth_authorize_url: str
     auth_token_url: str
     auth_client_id: str
+    # The staff user pool, whose accounts are a unit's people (承办人); empty: nobody can be listed.
+    staff_user_pool_id: str
     field_key: str | None
     field_key_parameter: str | None
     # The crypto suite of contact sealing and keyed hashes: "aes" or "gm" (国密: SM4, SM3); fixed
@@ -68,6 +70,7 @@ def get_settings() -> Settings:
         auth_token_url=env.get("AUTH_TOKEN_URL", ""),
         # The pages' client is the audience of the ID tokens it gets.
         auth_client_id=env.get("AUTH_CLIENT_ID") or env.get("AUTH_AUDIENCE", ""),
+        staff_user_pool_id=env.get("STAFF_USER_POOL_ID", ""),
         field_key=env.get("FIELD_KEY"),
         field_key_parameter=env.get("FIELD_KEY_PARAMETER"),
         crypto_suite=env.get("CRYPTO_SUITE", "aes"),

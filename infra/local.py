@@ -73,6 +73,7 @@ def _app_environment(pool: StaffPool, sign_in: SignInPage) -> None:
             "AUTH_ISSUER": pool.issuer,
             "AUTH_AUDIENCE": pool.client_id,
             "AUTH_JWKS_URL": pool.jwks_url(os.environ["AWS_ENDPOINT_URL"]),
+            "STAFF_USER_POOL_ID": pool.pool_id,
             # The staff pages sign in through the sign-in page's authorization code flow.
             "AUTH_AUTHORIZE_URL": sign_in.authorize_url,
             "AUTH_TOKEN_URL": sign_in.token_url,

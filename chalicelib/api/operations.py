@@ -21,18 +21,22 @@ from chalicelib import answers as out
 from chalicelib.api.schemas import OwnRequestsQuery, TrackQuery
 from chalicelib.commands import bodies as into
 from chalicelib.commands.actions import STAFF_ACTION
-from chalicelib.commands.queries import CasesQuery, ExportQuery, PageQuery, StaffListQuery, StatsQuery
+from chalicelib.commands.queries import CasesQuery, ExportQuery, PageQuery, StaffListQuery, StatsQuery, WorkloadQuery
 from chalicelib.domain.bounds import MIN_STARS, SATISFIED_FROM
 from chalicelib.domain.orders import Role
 
 STAFF = (Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN)
 COMMAND_CENTRE = (Role.DISPATCHER, Role.LEADER)
+# The operator (话务员) answers callers about any order: reads the queue and the detail city-wide,
+# takes no action on an order (POST …/actions answers 403 for each).
+READERS = (*STAFF, Role.OPERATOR)
 
 # What the path parameters are (they are whole path segments, checked by the services).
 PATH_PARAMETERS = {
     "tracking_no": "受理编号 (tracking number), e.g. LY202611210001; case and spaces are forgiven",
     "channel": "A partner channel's code (the city file's channels), e.g. hotline",
     "key_id": "An API key's id (12 hex digits), as listed",
+    "unit": "A unit's code (the city file's units), e.g. lsq-cg",
 }
 
 
@@ -171,23 +175,39 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", f"{V1}/staff/requests", "staff_list_requests", "staff",
         "The queue, newest first (a handler sees its unit and the units below it)",
-        {200: out.QueuePage}, query=StaffListQuery, roles=STAFF,
+        {200: out.QueuePage}, query=StaffListQuery, roles=READERS,
     ),
     Operation(
         "GET", f"{V1}/staff/requests/{{tracking_no}}", "staff_request_detail", "staff",
         "An order in full: contact (clear or masked), trail, allowed actions, version",
-        {200: out.StaffDetail}, roles=STAFF,
+        {200: out.StaffDetail}, roles=READERS,
     ),
     Operation(
         "POST", f"{V1}/staff/requests/{{tracking_no}}/actions", "staff_act", "staff",
         "Act on an order: one action, decided on the order's version",
-        {200: out.ActionResult}, body=(STAFF_ACTION,), roles=STAFF, errors=(409,),
-        notes={409: "The order changed since that version, or its state does not allow the action"},
+        {200: out.ActionResult}, body=(STAFF_ACTION,), roles=READERS, errors=(409,),
+        notes={
+            403: "The role may not take that action (an operator takes none), or the order is not the unit's",
+            409: "The order changed since that version, or its state does not allow the action",
+            422: "Invalid parameters; for assign, an assignee who is not one of the unit's people",
+        },
     ),
     Operation(
         "GET", f"{V1}/staff/hotspots", "staff_hotspots", "staff",
         "Hotspot alerts (未诉先办), the latest raised first",
         {200: out.HotspotPage}, query=PageQuery, roles=COMMAND_CENTRE,
+    ),
+    Operation(
+        "GET", f"{V1}/staff/units/{{unit}}/people", "staff_unit_people", "staff",
+        "A unit's staff accounts (承办人), from the identity provider: id, name, roles",
+        {200: out.People}, roles=(Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN),
+        notes={403: "A handler of a unit neither this one nor above it, or an operator", 404: "No such unit"},
+    ),
+    Operation(
+        "GET", f"{V1}/staff/workload", "staff_workload", "staff",
+        "Open orders per person of a unit and the units below it, by level, and those nobody holds",
+        {200: out.Workload}, query=WorkloadQuery, roles=(Role.DISPATCHER, Role.HANDLER, Role.LEADER),
+        notes={403: "A handler of a unit neither this one nor above it, an operator or an admin"},
     ),
     # ---- the staff pages ----
     Operation(
@@ -198,7 +218,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", f"{V1}/staff/city", "staff_city_map", "staff",
         "The city's boundary, its areas' shapes and the unit tree, for the console's and the dashboard's map",
-        {200: out.CityMap}, roles=STAFF,
+        {200: out.CityMap}, roles=READERS,
     ),
     Operation(
         "GET", f"{V1}/staff/stats", "staff_stats", "staff",

@@ -1,4 +1,5 @@
-"""Staff endpoints (bearer token): the queue, an order's detail, actions on it, hotspot alerts;
+"""Staff endpoints (bearer token): the queue, an order's detail, actions on it, hotspot alerts, a
+unit's people and their workload;
 the dashboard's figures, the CSV export, the city's map; and (no token) how the staff pages sign in."""
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from chalice.app import Request, Response
 
 from chalicelib.api import lazy
 from chalicelib.api.http import endpoint, json_body, query, respond
-from chalicelib.commands.queries import ExportQuery, PageQuery, StaffListQuery, StatsQuery
+from chalicelib.commands.queries import ExportQuery, PageQuery, StaffListQuery, StatsQuery, WorkloadQuery
 from chalicelib.services import runtime, staff
 
 # Each loads on its first use: the queue is what a cold container is most often asked for, and the
@@ -15,6 +16,7 @@ actions = lazy("chalicelib.commands.actions")
 console = lazy("chalicelib.services.console")
 export = lazy("chalicelib.services.export")
 nearby = lazy("chalicelib.services.nearby")
+people = lazy("chalicelib.services.people")
 stats = lazy("chalicelib.services.stats")
 
 
@@ -42,6 +44,17 @@ def act(request: Request, tracking_no: str) -> Response:
 @endpoint
 def hotspots(request: Request) -> Response:
     return respond(nearby.alerts(actor(request), query(request, PageQuery)))
+
+
+@endpoint
+def unit_people(request: Request, unit: str) -> Response:
+    return respond(people.unit_people(actor(request), unit))
+
+
+@endpoint
+def workload(request: Request) -> Response:
+    who = actor(request)
+    return respond(people.workload(who, query(request, WorkloadQuery)))
 
 
 @endpoint

@@ -31,6 +31,8 @@ class StaffListQuery(Body):
     level: Literal["normal", "warning", "yellow", "red"] | None = None  # ?level=red: the leaders' 督办 list
     # ?verified=true: the 实名 requests, which the command centre takes first (实名优先).
     verified: bool | None = None
+    # ?assignee=me: the caller's own orders (承办人); ?assignee=<id>: a person's, by account id.
+    assignee: Code | None = None
     created_from: dt.date | None = Field(default=None, alias="from")
     created_to: dt.date | None = Field(default=None, alias="to")
     cursor: Annotated[str, StringConstraints(max_length=400)] | None = None
@@ -56,3 +58,9 @@ class StatsQuery(Body):
     created_to: dt.date | None = Field(default=None, alias="to")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
+
+
+class WorkloadQuery(Body):
+    """GET /api/v1/staff/workload: the open orders per person of a unit and the units below it."""
+
+    unit: Code

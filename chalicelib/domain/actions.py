@@ -48,6 +48,7 @@ class Action(StrEnum):
     REASSIGN = "reassign"
     PUBLISH = "publish"
     UNPUBLISH = "unpublish"
+    ASSIGN = "assign"
 
 
 class Kind(StrEnum):

@@ -73,16 +73,20 @@ def _unit(params: Mapping[str, Any], ctx: Context, name: str = "unit") -> str:
 def _handling_starts(order: WorkOrder, unit: str, ctx: Context) -> dict[str, Any]:
     """A unit gets the order with a fresh handling limit (dispatch, reassignment, 重办)."""
     limit = ctx.city.time_limit(order.type, order.category)
-    return _arrives_at(unit, ctx) | {
+    return _arrives_at(order, unit, ctx) | {
         "due_from": ctx.now,
         "due_at": ctx.calendar.due(ctx.now, limit),
         "level": Level.NORMAL,
     }
 
 
-def _arrives_at(unit: str, ctx: Context) -> dict[str, Any]:
-    """The order reaches ``unit``, which must sign for it within the signing limit."""
-    return {
+_UNASSIGNED = {"assignee_id": None, "assignee_name": None}
+
+
+def _arrives_at(order: WorkOrder, unit: str, ctx: Context) -> dict[str, Any]:
+    """The order reaches ``unit``, which must sign for it within the signing limit; a person of
+    another unit no longer handles it."""
+    return ({} if unit == order.unit else _UNASSIGNED) | {
         "unit": unit,
         "dispatched_at": ctx.now,
         "sign_due_at": ctx.calendar.due(ctx.now, ctx.city.deadlines.signing_limit),
@@ -100,6 +104,7 @@ _OFF_THE_CLOCK = {
     "due_from": None,
     "due_at": None,
     "level": Level.NORMAL,
+    **_UNASSIGNED,
 }
 
 
@@ -152,7 +157,7 @@ def _forward(order, actor, params, ctx):
     if unit == order.unit or not ctx.city.is_within(unit, order.unit):
         raise InvalidInput("只能转派给下级单位", {"unit": "只能转派给下级单位"})
     # The handling deadline stays (its clock started at dispatch); the signing one restarts.
-    return Outcome(_arrives_at(unit, ctx), note=f"转派至{_unit_name(ctx, unit)}")
+    return Outcome(_arrives_at(order, unit, ctx), note=f"转派至{_unit_name(ctx, unit)}")
 
 
 def _progress(order, actor, params, ctx):
@@ -287,6 +292,17 @@ def _reassign(order, actor, params, ctx):
     # A fresh deadline for the new unit: the old unit's pending extension request lapses.
     changes = _handling_starts(order, unit, ctx) | {"co_units": (), "pending_extension_days": None}
     return Outcome(changes, note=f"改派至{_unit_name(ctx, unit)}：{reason}", public=True)
+
+
+def _assign(order, actor, params, ctx):
+    assignee = _text(params, "assignee", "承办人")
+    # The service read the unit's people (ctx.people); anyone else is refused, as is an unread list.
+    name = (ctx.people or {}).get(assignee)
+    if name is None:
+        raise InvalidInput("承办人不是本单位人员", {"assignee": "不是本单位人员"})
+    if assignee == order.assignee_id:
+        raise InvalidInput(f"工单已由{name}承办", {"assignee": "已是该承办人"})
+    return Outcome({"assignee_id": assignee, "assignee_name": name}, note=f"交由{name}承办")
 
 
 def _not_published(order, ctx):
@@ -481,6 +497,13 @@ RULES: dict[Action, Rule] = {
         doc="Into the case library (典型案例库); without a title, the category and the area name it.",
     ),
     _A.UNPUBLISH: Rule("撤回案例", frozenset({_D}), _states(_S.CLOSED), None, _unpublish, _is_published),
+    # The console's field is a text one (the person's id): an Input's choices come from the order
+    # and the city, and the people come from the identity provider (GET …/units/{unit}/people).
+    _A.ASSIGN: Rule(
+        "指定承办人", frozenset({_H, _D}), HANDLING_STATES, None, _assign,
+        inputs=(Input("assignee", "承办人（人员编号）", Kind.TEXT, max_length=CODE_MAX, initial=lambda o: o.assignee_id),),
+        doc="Give the order to a person of its unit (承办人), or to another one of them.",
+    ),
 }
 
 

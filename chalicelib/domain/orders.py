@@ -73,6 +73,8 @@ class Role(StrEnum):
     HANDLER = "handler"
     LEADER = "leader"
     ADMIN = "admin"
+    # 话务员: takes calls and reads any order to answer a caller; acts on none (intake aside).
+    OPERATOR = "operator"
     RESIDENT = "resident"
     SYSTEM = "system"
 
@@ -82,6 +84,7 @@ ROLE_LABELS = {
     Role.HANDLER: "承办人员",
     Role.LEADER: "领导",
     Role.ADMIN: "管理员",
+    Role.OPERATOR: "话务员",
     Role.RESIDENT: "群众",
     Role.SYSTEM: "系统",
 }
@@ -134,6 +137,10 @@ class WorkOrder:
     # In the public case library (典型案例库) since this instant, under this title.
     published_at: dt.datetime | None = None
     case_title: str | None = None
+    # The person of the unit who handles it (承办人): the identity provider's subject and the name
+    # staff see; cleared when the order leaves the unit.
+    assignee_id: str | None = None
+    assignee_name: str | None = None
 
 
 def field_types(cls: type) -> dict[str, Any]:
@@ -183,3 +190,6 @@ class Context:
     city: City
     calendar: WorkingCalendar
     now: dt.datetime
+    # The staff accounts of the order's unit, id → name, read by the service for the actions
+    # that name a person (assign); None when nobody read them.
+    people: Mapping[str, str] | None = None

@@ -7,6 +7,7 @@ on condition that nobody changed the order since the version the actor saw.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from chalicelib import storage
@@ -18,7 +19,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, StaleWrit
 from chalicelib.domain.lifecycle import HANDLING_STATES, OPEN_STATES, Actor, Role, State, check
 from chalicelib.domain.reports import StoredOrder
 from chalicelib.observability import count, logger
-from chalicelib.services import changes, runtime, views
+from chalicelib.services import changes, people, runtime, views
 from chalicelib.services.intake import attach_uploads, attachments, uploader_tag, used_upload, verified_uploads
 
 def _order(tracking_no: str):
@@ -83,6 +84,7 @@ def _filter(actor: Actor, query: StaffListQuery) -> storage.ListFilter | None:
         types=frozenset({query.type} if query.type else ()),
         levels=frozenset({query.level} if query.level else ()),
         verified=query.verified,
+        assignees=frozenset({actor.id if query.assignee == "me" else query.assignee} if query.assignee else ()),
         created_from=_day_start(query.created_from, city),
         created_to=_day_start(query.created_to, city, days_after=1),
     )
@@ -139,6 +141,9 @@ def act(actor: Actor, tracking_no: str, action) -> ActionResult:
     if action.action == Action.MERGE:
         main = _merge_target(order.tracking_no, action.into)
         params["into"] = main.tracking_no
+    if action.action == Action.ASSIGN:
+        # The domain decides among the people of the order's unit, as the identity provider has them now.
+        ctx = dataclasses.replace(ctx, people={p.id: p.name for p in people.of_units([order.unit])})
     if action.action == Action.RESOLVE and action.result_media:
         # The acting staff member's own uploads only: not a resident's, not a colleague's.
         uploads = verified_uploads(action.result_media, ctx.city, "result_media", uploader_tag(actor))

@@ -317,6 +317,7 @@ def staff_detail(report: Report, order: WorkOrder, events: list[Event], actor: A
         **_state(order.state),
         unit=unit_ref(city, order.unit),
         co_units=[unit_ref(city, u) for u in order.co_units],
+        assignee={"id": order.assignee_id, "name": order.assignee_name} if order.assignee_id else None,
         priority=order.priority,
         round=order.round,
         dispatched_at=iso(order.dispatched_at, city),

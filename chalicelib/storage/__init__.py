@@ -13,6 +13,7 @@ Modules
 - reads.py: an order, several, the lists (a queue, a phone's own), the sweep's due orders
 - events.py: an order's trail, the public feed; cases.py: the case library
 - nearby.py: the duplicate lookup and the hotspot alerts; stats.py: the dashboard's counters
+- workload.py: the open orders of units, for the workload per person
 - claims.py, api_keys.py, otp.py, quotas.py; pages.py (a page and its cursor); setup.py
 - sealed.py: every sealed value, read by a Scan and replaced conditionally: for the key rotation,
   offline, so it is imported as ``chalicelib.storage.sealed`` and kept off the functions' cold start
@@ -60,6 +61,7 @@ from chalicelib.storage.reads import (
 from chalicelib.storage.setup import create_tables
 from chalicelib.storage.stats import tallies
 from chalicelib.storage.tables import table_name
+from chalicelib.storage.workload import OpenOrder, open_orders_of_units
 
 __all__ = [
     # orders: writes and reads
@@ -67,6 +69,7 @@ __all__ = [
     "ListFilter", "Page", "due_for_check", "get_order", "list_orders", "orders_by_number", "orders_of_phone",
     "stored_numbers", "feed", "trail", "cases_of_category", "published_cases",
     "geo_cell", "recent_in_cells", "recent_of_phone", "Hotspot", "hotspots", "raise_hotspot", "tallies",
+    "OpenOrder", "open_orders_of_units",
     # claims, API keys, codes, quotas
     "Claim", "Claimed", "ClaimTaken", "external_claim", "get_claim", "idempotency_claim", "taken_claims",
     "token_claim", "upload_claim",

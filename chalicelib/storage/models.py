@@ -48,6 +48,8 @@ errors.install()
 LIST_FIELDS = [
     "created_at", "type", "category", "area", "state", "unit", "priority", "due_at", "round",
     "description", "anonymous", "merged_into", "resolved_at", "level", "verified",
+    # The queue's assignee filter and the workload group by the person (承办人).
+    "assignee_id", "assignee_name",
 ]
 # The sparse index of orders with a reminder, escalation or auto-close ahead: an
 # order is in it only while it has a next_check_at (one partition; the sweep reads
@@ -206,6 +208,8 @@ class OrderModel(Model):
     published_at = UTCDateTimeAttribute(null=True)  # in the case library since (典型案例库)
     case_title = UnicodeAttribute(null=True)
     case_partition = UnicodeAttribute(null=True)  # set only while published: keeps the index sparse
+    assignee_id = UnicodeAttribute(null=True)  # the person of the unit handling it (承办人)
+    assignee_name = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)  # the latest change (its last event's time)
     # The latest public note of its trail (a resident's own words aside): what the public was last told.
     public_note = UnicodeAttribute(null=True)

@@ -50,6 +50,7 @@ class ListFilter:
     types: frozenset[str] = frozenset()
     levels: frozenset[str] = frozenset()  # normal / warning / yellow / red
     verified: bool | None = None  # 实名: requests whose phone was proven by an SMS code
+    assignees: frozenset[str] = frozenset()  # the persons (承办人) handling them
     created_from: dt.datetime | None = None  # inclusive
     created_to: dt.datetime | None = None  # exclusive: the first instant not wanted
 
@@ -99,6 +100,7 @@ def _partition(index, key: str, flt: ListFilter, states, after: str | None, limi
         (OrderModel.area, flt.areas),
         (OrderModel.type, flt.types),
         (OrderModel.level, flt.levels),
+        (OrderModel.assignee_id, flt.assignees),
     ):
         if wanted:
             clause = attribute.is_in(*sorted(wanted))

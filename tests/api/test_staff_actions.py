@@ -442,4 +442,4 @@ def test_sending_back_reopens_handling(desk, awaiting_review):
 
     assert result["state"] == "in_progress"
     assert desk.order(no)["reply"] is None
-    assert desk.actions(no, HANDLER_CG) == ["progress", "request_extension", "resolve"]
+    assert desk.actions(no, HANDLER_CG) == ["progress", "request_extension", "resolve", "assign"]

@@ -357,16 +357,16 @@ def test_allowed_actions_follow_the_lifecycle(desk):
     in_progress = {who: desk.actions(no, who) for who in ACCOUNTS}
 
     assert dispatched == {
-        HANDLER_CG: ["sign", "return", "forward"],
-        HANDLER_LSQ: ["sign", "return", "forward"],
-        DISPATCHER: ["merge", "priority", "co_handle"],  # 并单 until the unit signs
+        HANDLER_CG: ["sign", "return", "forward", "assign"],
+        HANDLER_LSQ: ["sign", "return", "forward", "assign"],
+        DISPATCHER: ["merge", "priority", "co_handle", "assign"],  # 并单 until the unit signs
         LEADER: ["instruction", "reassign"],
         ADMIN: [],
     }
     assert in_progress == {
-        HANDLER_CG: ["progress", "request_extension", "resolve"],
-        HANDLER_LSQ: ["progress", "request_extension", "resolve"],
-        DISPATCHER: ["priority", "co_handle"],
+        HANDLER_CG: ["progress", "request_extension", "resolve", "assign"],
+        HANDLER_LSQ: ["progress", "request_extension", "resolve", "assign"],
+        DISPATCHER: ["priority", "co_handle", "assign"],
         LEADER: ["instruction", "reassign"],
         ADMIN: [],
     }

@@ -17,7 +17,9 @@ UTC = dt.timezone.utc
 CST = dt.timezone(dt.timedelta(hours=8))
 # Friday 2026-11-20 10:00 in Liaoyuan.
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-CTX = Context(CITY, CALENDAR, NOW)
+# The people of the order's unit, as the service reads them for assign (承办人).
+PEOPLE = {"sub-wang": "王五", "sub-zhao": "赵六"}
+CTX = Context(CITY, CALENDAR, NOW, people=PEOPLE)
 
 D, H, L, A, R, Y = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN, Role.RESIDENT, Role.SYSTEM
 
@@ -26,6 +28,7 @@ ACTIONS = (
     "request_extension", "approve_extension", "refuse_extension", "resolve", "approve", "send_back",
     "rate", "auto_close", "priority", "co_handle", "instruction", "reassign",
     "remind_signing", "return_unsigned", "warn", "urge", "supervise", "publish", "unpublish", "absorb",
+    "assign",
 )
 DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 
@@ -65,6 +68,7 @@ STEP_PARAMS = {
     "publish": [{}, {"title": "供热案例"}, {"title": ""}],
     "unpublish": [{}],
     "absorb": [{"merged": "LY202611200003"}, {"merged": "LY202611200004"}, {}],
+    "assign": [{"assignee": "sub-wang"}, {"assignee": "sub-zhao"}, {"assignee": "sub-nobody"}],
     **{action: [{}] for action in DEADLINE_ACTIONS},
 }
 # Between two steps the clock stands still or moves on, by hours, working days or

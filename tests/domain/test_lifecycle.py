@@ -86,6 +86,11 @@ ALLOWED: dict[tuple[str, Role, State], State] = {
     ("absorb", Y, S.DISPATCHED): S.DISPATCHED,
     ("absorb", Y, S.IN_PROGRESS): S.IN_PROGRESS,
     ("absorb", Y, S.AWAITING_REVIEW): S.AWAITING_REVIEW,
+    # 承办人: a handler of the unit (or above it) or the dispatcher gives it to a person of the unit.
+    ("assign", H, S.DISPATCHED): S.DISPATCHED,
+    ("assign", H, S.IN_PROGRESS): S.IN_PROGRESS,
+    ("assign", D, S.DISPATCHED): S.DISPATCHED,
+    ("assign", D, S.IN_PROGRESS): S.IN_PROGRESS,
 }
 ROLES_OF = {action: {role for (a, role, _) in ALLOWED if a == action} for action in ACTIONS}
 
@@ -113,6 +118,7 @@ VALID_PARAMS = {
     "publish": {"title": "小区垃圾清运不及时"},
     "unpublish": {},
     "absorb": {"merged": "LY202611200002"},
+    "assign": {"assignee": "sub-wang"},
     **{action: {} for action in DEADLINE_ACTIONS},
 }
 
@@ -224,17 +230,18 @@ def test_allowed_actions_lists_exactly_what_apply_accepts(role, state, situation
     [
         (S.SUBMITTED, D, "plain", {"dispatch", "reject", "merge", "priority"}),
         (S.SUBMITTED, Y, "plain", {"auto_dispatch"}),
-        (S.DISPATCHED, H, "plain", {"sign", "return", "forward"}),
+        (S.DISPATCHED, H, "plain", {"sign", "return", "forward", "assign"}),
         (S.DISPATCHED, L, "plain", {"instruction", "reassign"}),
         (S.DISPATCHED, Y, "plain", set()),
         (S.DISPATCHED, Y, "remind_signing_due", {"remind_signing"}),
         (S.DISPATCHED, Y, "return_unsigned_due", {"return_unsigned"}),
         (S.DISPATCHED, Y, "supervise_due", {"supervise"}),
-        (S.IN_PROGRESS, H, "plain", {"progress", "request_extension", "resolve"}),
-        (S.IN_PROGRESS, H, "pending", {"progress", "resolve"}),
-        (S.IN_PROGRESS, H, "urge_due", {"progress", "request_extension", "resolve"}),
-        (S.IN_PROGRESS, D, "plain", {"priority", "co_handle"}),
-        (S.IN_PROGRESS, D, "pending", {"approve_extension", "refuse_extension", "priority", "co_handle"}),
+        (S.IN_PROGRESS, H, "plain", {"progress", "request_extension", "resolve", "assign"}),
+        (S.IN_PROGRESS, H, "pending", {"progress", "resolve", "assign"}),
+        (S.IN_PROGRESS, H, "urge_due", {"progress", "request_extension", "resolve", "assign"}),
+        (S.IN_PROGRESS, D, "plain", {"priority", "co_handle", "assign"}),
+        (S.IN_PROGRESS, D, "pending", {"approve_extension", "refuse_extension", "priority", "co_handle", "assign"}),
+        (S.IN_PROGRESS, Role.OPERATOR, "plain", set()),
         (S.IN_PROGRESS, Y, "plain", set()),
         (S.IN_PROGRESS, Y, "remind_signing_due", set()),  # signed: no signing reminder
         (S.IN_PROGRESS, Y, "warn_due", {"warn"}),

@@ -30,7 +30,9 @@ OPTIONAL = {"AUTH_JWKS_URL", "AUTH_ROLES_CLAIM", "AUTH_UNIT_CLAIM", "UPLOAD_TTL_
             # client (default: the audience), a map tile layer (default: none).
             "AUTH_AUTHORIZE_URL", "AUTH_TOKEN_URL", "AUTH_CLIENT_ID", "MAP_TILE_URL", "MAP_TILE_ATTRIBUTION",
             # The SMS provider (default: SNS, which needs no key parameter).
-            "SMS_SENDER", "SMS_API_KEY_PARAMETER"}
+            "SMS_SENDER", "SMS_API_KEY_PARAMETER",
+            # The staff pool whose accounts are a unit's people (default: none, an external issuer).
+            "STAFF_USER_POOL_ID"}
 # The key in clear: for the dev stack and the tests only, never in a deployed environment.
 FORBIDDEN = {"FIELD_KEY"}
 SETTINGS_SOURCE = ROOT / "chalicelib" / "settings.py"

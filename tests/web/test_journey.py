@@ -69,7 +69,7 @@ def test_a_report_goes_from_a_phone_through_the_console_to_the_dashboard(open_pa
     handler.locator(f"#queue button[data-no='{no}']").click()
     expect(handler.locator("#detail details[data-action=sign]")).to_have_count(1)
     assert [a for a in handler.locator("#detail details").evaluate_all("ds => ds.map(d => d.dataset.action)")] == [
-        "sign", "return", "forward",
+        "sign", "return", "forward", "assign",  # assign: a text field, the person's id
     ]
     headers = {"Authorization": f"Bearer {stack.tokens['dispatcher']}"}
     version = requests.get(f"{stack.api}/staff/requests/{no}", headers=headers, timeout=10).json()["version"]

@@ -11,9 +11,11 @@ bytes come with the type. An upload is attached once: the same id twice in one r
 is refused, and each attached upload is claimed (``upload#…``) in the transaction of
 the order or the resolve that attaches it, read first so a used one is refused early.
 
-A submission is checked against the city's catalogue, its uploads as above, it gets
-a tracking number from an atomic daily counter, is routed, and is written with its
-first events in one transaction. An ``Idempotency-Key`` makes the whole of it
+A submission flows one way: it is checked against the city's catalogue; then what it
+needs is gathered (the SMS code's use, the uploads as above, a tracking number from an
+atomic daily counter, the neighbours, the category suggestion, the sealed contact); then
+one pure decision (domain/intake.py ``decide``) makes the order, its first events, the
+SMS they cause and the dashboard's tallies; then that is written in one transaction. An ``Idempotency-Key`` makes the whole of it
 happen once: a retry gets the first answer back, including its query code,
 which the idempotency record keeps sealed with the field cipher; a retry whose first
 run stored the order but lost its answer is answered from that order, not refused for
@@ -62,13 +64,11 @@ from chalicelib.city import WEB_CHANNEL, City
 from chalicelib.domain import questions
 from chalicelib.domain.codes import new_query_code, tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, OutsideJurisdiction, StaleWrite
-from chalicelib.domain.geo import contains, deepest_area, wgs84_of
-from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Actor, Context, apply, open_order
+from chalicelib.domain.geo import contains, wgs84_of
+from chalicelib.domain.intake import Gathered, Submission, decide
+from chalicelib.domain.lifecycle import RESIDENT, Actor, Context
 from chalicelib.domain.media_types import HEAD_BYTES, matches
-from chalicelib.domain.notices import notices_for
-from chalicelib.domain.reports import Location, Media, Report
-from chalicelib.domain.routing import route
-from chalicelib.domain.stats import submission
+from chalicelib.domain.reports import Location, Media
 from chalicelib.observability import count, logger
 from chalicelib.services import nearby, notify, runtime, suggestions, verification, views
 from chalicelib.settings import get_settings
@@ -263,9 +263,6 @@ def check_jurisdiction(city: City, location) -> None:
 
 # ---- category suggestion (智能预判) ------------------------------------------------
 
-OTHER_CATEGORY = "other"
-
-
 def suggest_category(city: City, description: str) -> tuple[str, float] | None:
     """The classifier's top category for the description (one the city has) and its probability.
 
@@ -277,20 +274,6 @@ def suggest_category(city: City, description: str) -> tuple[str, float] | None:
         logger.exception("category suggestion failed")
         return None
     return (best[0][0], round(best[0][1], 4)) if best else None
-
-
-def _route_by_suggestion(
-    city: City, category: str, suggestion: tuple[str, float] | None, area: str | None
-) -> str | None:
-    """A request filed under "other" goes by the suggested category, when the model is sure enough.
-
-    A category the resident chose is never overridden: the suggestion is only shown to the dispatcher.
-    """
-    if category != OTHER_CATEGORY or suggestion is None:
-        return None
-    if suggestion[1] < city.intake.auto_dispatch_confidence:
-        return None
-    return route(city, suggestion[0], area)
 
 
 @dataclass(frozen=True)
@@ -388,48 +371,12 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
     tracking_no = _next_tracking_no(ctx)
     attached = attachments(uploads, f"media/{tracking_no}/")
     query_code = new_query_code()
-    cipher = get_cipher()
-    point = wgs84_of(request.location)  # the city's shapes, the cells and the map are WGS-84
-    # The resident's chosen area, else the deepest one whose shape holds the point.
-    area = request.area if request.area is not None else deepest_area(city.areas, *point)
-    order, submitted = open_order(tracking_no, request.type, request.category, area, source.actor, ctx.now)
-    events = [replace(submitted, note=source.note)]
-    has_contact = contact is not None
-    notices = notices_for(submitted, order, city, has_contact)
-    if notices:  # "received" carries the query code, sealed: it is kept nowhere in clear
-        code = notify.seal_payload(tracking_no, {"query_code": query_code})
-        notices = [replace(n, payload=code) for n in notices]
-    suggestion = suggest_category(city, request.description)
-    around = nearby.look_around(
-        city, nearby.incoming(request.category, point, request.description, phone_hash, ctx.now)
-    )
-    unit = route(city, request.category, area) or _route_by_suggestion(city, request.category, suggestion, area)
-    if unit is not None:
-        order, dispatched = apply(order, "auto_dispatch", SYSTEM, {"unit": unit}, ctx)
-        events.append(dispatched)
-        notices += notices_for(dispatched, order, city, has_contact)
-    report = Report(
-        description=request.description,
-        location=Location(**request.location.model_dump()),
-        media=tuple(Media(u.key, u.content_type, u.size, u.kind) for u in attached),
-        anonymous=request.anonymous,
-        contact=cipher.seal(contact.model_dump(exclude={"otp"}), tracking_no) if contact else None,
-        query_code_hash=query_code_hash(tracking_no, query_code),
-        channel=source.channel,
-        verified=phone_hash is not None,
-        phone_hash=phone_hash,
-        suggested_category=suggestion[0] if suggestion else None,
-        suggestion_confidence=suggestion[1] if suggestion else None,
-        answers=questions.normalised(city.category_by_code[request.category], request.answers),
-        external_id=source.external_id,
-        geo_cell=around.geo_cell,
-        duplicates=tuple(around.duplicates),
-    )
-    tallies = submission(order, city.zone, *point)
+    around, gathered = _gather(request, ctx, tracking_no, attached, query_code, phone_hash)
+    decision = decide(_asked(request, source), gathered, ctx)
     claims = source.claims(tracking_no, query_code, key, fingerprint) + [upload.claim for upload in uploads]
     try:
         attach_uploads(uploads, attached, "media")
-        storage.create_order(report, order, events, notices, otp=otp, claims=claims, tallies=tallies)
+        storage.create_order(decision, otp=otp, claims=claims)
     except Exception as exc:
         _discard(attached)  # those made, and those not: the prefix is this attempt's own
         if key is not None and isinstance(exc, storage.ClaimTaken) and exc.claim.name == key_claim(key):
@@ -447,10 +394,52 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         "request submitted",
         tracking_no=tracking_no,
         category=request.category,
-        auto_dispatched=order.unit is not None,
+        auto_dispatched=decision.order.unit is not None,
         suspected_duplicates=len(around.duplicates),
     )
-    return views.submitted(order, query_code, city)
+    return views.submitted(decision.order, query_code, city)
+
+
+def _asked(request: SubmitRequest, source: Source) -> Submission:
+    return Submission(
+        type=request.type,
+        category=request.category,
+        area=request.area,
+        description=request.description,
+        location=Location(**request.location.model_dump()),
+        anonymous=request.anonymous,
+        answers=request.answers,
+        has_contact=request.contact is not None,
+        channel=source.channel,
+        actor=source.actor,
+        note=source.note,
+        external_id=source.external_id,
+    )
+
+
+def _gather(
+    request: SubmitRequest, ctx: Context, tracking_no: str, attached: list[Upload], query_code: str,
+    phone_hash: str | None,
+) -> tuple[nearby.Surroundings, Gathered]:
+    """The neighbours, the suggestion and the seals: what the decision reads besides the request."""
+    point = wgs84_of(request.location)
+    around = nearby.look_around(
+        ctx.city, nearby.incoming(request.category, point, request.description, phone_hash, ctx.now)
+    )
+    contact = request.contact
+    cipher = get_cipher()
+    return around, Gathered(
+        tracking_no=tracking_no,
+        point=point,
+        media=tuple(Media(u.key, u.content_type, u.size, u.kind) for u in attached),
+        contact=cipher.seal(contact.model_dump(exclude={"otp"}), tracking_no) if contact else None,
+        query_code_hash=query_code_hash(tracking_no, query_code),
+        received_payload=notify.seal_payload(tracking_no, {"query_code": query_code}) if contact else {},
+        phone_hash=phone_hash,
+        suggestion=suggest_category(ctx.city, request.description),
+        geo_cell=around.geo_cell,
+        duplicates=tuple(around.duplicates),
+    )
 
 
 def _answer_of_an_earlier_run(source: Source, key: str | None, fingerprint: str | None, used: UploadsUsed) -> dict:

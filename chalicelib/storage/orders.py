@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -21,7 +21,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.notices import Notice
 from chalicelib.domain.orders import Event, WorkOrder
-from chalicelib.domain.reports import Report, StoredOrder
+from chalicelib.domain.reports import StoredOrder
 from chalicelib.domain.stats import Tallies, combined
 from chalicelib.storage.claims import Claim, ClaimTaken, claim_item
 from chalicelib.storage.mapping import event_item, order_item
@@ -30,6 +30,9 @@ from chalicelib.storage.otp import OtpRejected, OtpUse, otp_use
 from chalicelib.storage.retries import TimingConflict, retry_conflicts
 from chalicelib.storage.stats import tally_actions, tally_item
 from chalicelib.storage.tables import ClaimModel, CounterModel, OtpModel, OutboxModel
+
+if TYPE_CHECKING:  # the intake's decision: what a new order is made of, not loaded by the other writes
+    from chalicelib.domain.intake import Decision
 
 # Long enough for the relay to have passed an item on, however late; the stream
 # keeps records for 24 hours, so nothing reads an item after that.
@@ -43,24 +46,18 @@ def next_sequence(name: str) -> int:
     return int(counter.value)
 
 
-def create_order(
-    report: Report,
-    order: WorkOrder,
-    events: Sequence[Event],
-    notices: Sequence[Notice] = (),
-    otp: OtpUse | None = None,
-    claims: Sequence[Claim] = (),
-    tallies: Tallies | None = None,
-) -> None:
-    """Write a new order, its first events, the messages they cause and its counters, all or nothing.
+def create_order(decision: Decision, otp: OtpUse | None = None, claims: Sequence[Claim] = ()) -> None:
+    """Write the decided new order, its first events, the messages they cause and its counters, all or
+    nothing.
 
     With ``otp``, the phone's code is used up in the same transaction: one code makes
     one order, and a failed write leaves the code usable. Raises ``OtpRejected`` when
     the code is not the phone's live one. Each of ``claims`` is put in the same
     transaction, on condition that nobody has it: ``ClaimTaken`` if somebody does.
     """
-    item = order_item(StoredOrder(order, report), events)
-    _write([_Write(item, events, OrderModel.tracking_no.does_not_exist(), notices, tallies or {})], otp, claims)
+    item = order_item(StoredOrder(decision.order, decision.report), decision.events)
+    write = _Write(item, decision.events, OrderModel.tracking_no.does_not_exist(), decision.notices, decision.tallies)
+    _write([write], otp, claims)
 
 
 def order_image(stored: StoredOrder) -> dict:

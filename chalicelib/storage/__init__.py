@@ -1,7 +1,7 @@
 """Storage: the DynamoDB tables (pynamodb models) and every query, in one place.
 
 Tables: orders and events (models.py); counters, outbox, idempotency, otp, hotspots,
-claims, api-keys and stats (tables.py). Each module's docstring says what its tables
+claims, api-keys and stats (tables.py); imports (imports.py). Each module's docstring says what its tables
 hold and why they are keyed and indexed as they are.
 
 Modules
@@ -11,6 +11,7 @@ Modules
 - reads.py: an order, several, the lists (a queue, a phone's own), the sweep's due orders
 - events.py: an order's trail, the public feed; cases.py: the case library
 - nearby.py: the duplicate lookup and the hotspot alerts; stats.py: the dashboard's counters
+- imports.py: a batch import and its rows' results, each counted once
 - claims.py, api_keys.py, otp.py, quotas.py; pages.py (a page and its cursor); setup.py
 - sealed.py: every sealed value, read by a Scan and replaced conditionally: for the key rotation,
   offline, so it is imported as ``chalicelib.storage.sealed`` and kept off the functions' cold start
@@ -31,6 +32,7 @@ from chalicelib.storage.claims import (
     upload_claim,
 )
 from chalicelib.storage.events import feed, trail
+from chalicelib.storage.imports import IMPORT_TTL, ImportModel, create_import, get_import, record_row, results, rows_done
 from chalicelib.storage.mapping import created_key, feed_day, to_domain, to_event
 from chalicelib.storage.models import (
     CASE_FIELDS,
@@ -129,6 +131,8 @@ __all__ = [
     "Claim", "ClaimTaken", "external_claim", "get_claim", "idempotency_claim", "taken_claims", "token_claim",
     "upload_claim",
     "api_keys_of", "get_api_key", "put_api_key", "revoke_api_key",
+    # batch imports
+    "IMPORT_TTL", "ImportModel", "create_import", "get_import", "record_row", "results", "rows_done",
     "OtpRejected", "OtpUse", "get_otp", "put_otp", "restore_otp", "try_otp", "use_otp",
     "Quota", "count_in_window", "give_back_quota", "give_back_quotas", "hold_in_window", "read_window",
     "take_quota", "take_quotas",

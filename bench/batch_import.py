@@ -13,7 +13,8 @@ than the app's: moto's TransactWriteItems deep-copies every table it touches, so
 more than the one before, as the latency figures of bench/run.py say. AWS calls per row are
 botocore's before-call events during the queue's work over the rows (the request's calls apart).
 
-Alone: ``.venv/bin/python -m bench.batch_import [rows]`` (the same set-up as ``make bench``).
+Alone: ``.venv/bin/python -m bench.batch_import [rows] >/dev/null`` (the same set-up as ``make bench``;
+the figure goes to stderr, Powertools' log lines to stdout).
 """
 from __future__ import annotations
 
@@ -125,7 +126,7 @@ def render(result: dict) -> str:
 
 
 def main(rows: int = ROWS) -> dict:
-    """This measurement alone, set up as bench/run.py sets up its own."""
+    """This measurement alone, set up as bench/run.py sets up its own (but for stdout: redirect it)."""
     import os
     import sys
     import tempfile
@@ -135,7 +136,6 @@ def main(rows: int = ROWS) -> dict:
     from bench import PROJECT_DIR
     from bench.awscalls import AwsCallCounter
     from bench.harness import uncapped_city
-    from bench.run import stdout_to_devnull
     from infra.testenv import TEST_ENV
 
     os.chdir(PROJECT_DIR)
@@ -157,7 +157,7 @@ def main(rows: int = ROWS) -> dict:
     from infra.local import create_local_resources
 
     try:
-        with mock_aws(), stdout_to_devnull():
+        with mock_aws():
             create_local_resources()
             with Client(app, project_dir=str(PROJECT_DIR)) as client:
                 result = measure(client.http, counter, issuer.mint("bench-dispatcher", "dispatcher"), rows)

@@ -91,7 +91,8 @@ def measure(http, counter, dispatcher_token: str, rows: int = ROWS) -> dict:
         refused_by.update(column for r in progress["results"] for column in r["errors"] or ())
         cursor = progress["cursor"]
     # The driver's own receive and delete are what Lambda's event source mapping does, not the app.
-    app_calls = Counter({op: n for op, n in queue_calls.items() if op not in ("sqs.ReceiveMessage", "sqs.DeleteMessageBatch")})
+    driven = ("sqs.ReceiveMessage", "sqs.DeleteMessageBatch")
+    app_calls = Counter({op: n for op, n in queue_calls.items() if op not in driven})
     return {
         "rows": rows,
         "file_bytes": len(body),

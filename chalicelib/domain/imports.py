@@ -132,7 +132,8 @@ def parse(row: Row, staff_channels: dict[str, str]) -> Parsed:
         problems["external_id"] = "太长"
     channel = _channel(cells.get("channel"), staff_channels)
     if channel is None:
-        problems["channel"] = f"须为{'、'.join(staff_channels.values())}之一" if staff_channels else "本市未开放人工录入渠道"
+        labels = "、".join(staff_channels.values())
+        problems["channel"] = f"须为{labels}之一" if staff_channels else "本市未开放人工录入渠道"
     received_at = _time(cells.get("received_at"))
     if "received_at" in cells and received_at is None:
         problems["received_at"] = "时间格式应为 YYYY-MM-DD HH:MM"
@@ -146,11 +147,7 @@ def parse(row: Row, staff_channels: dict[str, str]) -> Parsed:
     for name in ("coord_system", "address"):
         if name in cells:
             location[name] = cells[name].lower() if name == "coord_system" else cells[name]
-    request = {
-        key: cells[column]
-        for key, column in (("type", "type"), ("category", "category"), ("description", "description"), ("area", "area"))
-        if column in cells
-    }
+    request = {name: cells[name] for name in ("type", "category", "description", "area") if name in cells}
     for name in ("type", "category", "description"):
         if name not in cells:
             problems[name] = "必填"

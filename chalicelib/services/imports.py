@@ -54,7 +54,9 @@ def start(actor: Actor, raw: bytes) -> dict:
     storage.create_import(
         Progress(import_id, total, 0, 0, 0, actor.id, actor.role.value, actor.unit, runtime.now())
     )
-    slices = [json.dumps({"import_id": import_id, "start": s, "stop": min(s + SLICE, total)}) for s in range(0, total, SLICE)]
+    slices = [
+        json.dumps({"import_id": import_id, "start": s, "stop": min(s + SLICE, total)}) for s in range(0, total, SLICE)
+    ]
     refused = queue.send(slices, spec=queue.IMPORTS)
     if refused:
         refused = queue.send([slices[n] for n in refused], spec=queue.IMPORTS)  # once more: SQS throttled a batch

@@ -14,9 +14,11 @@ staff = lazy("chalicelib.api.staff")
 residents = lazy("chalicelib.api.residents")
 admin = lazy("chalicelib.api.admin")
 open311 = lazy("chalicelib.api.open311")
+imports = lazy("chalicelib.api.imports")
 openapi = lazy("chalicelib.api.openapi")
 escalation = lazy("chalicelib.services.escalation")
 notify = lazy("chalicelib.services.notify")
+import_rows_of = lazy("chalicelib.services.imports")
 _settings = get_settings()
 
 app = Chalice(app_name="suqiu")
@@ -139,6 +141,16 @@ def staff_workload():
     return staff.workload(app.current_request)
 
 
+@app.route("/api/v1/staff/imports", methods=["POST"], content_types=["text/csv"])
+def staff_start_import():
+    return imports.start(app.current_request)
+
+
+@app.route("/api/v1/staff/imports/{import_id}", methods=["GET"])
+def staff_import_progress(import_id):
+    return imports.progress(app.current_request, import_id)
+
+
 # ---- administrators: partner channels and their API keys -----------------------
 
 @app.route("/api/v1/admin/channels", methods=["GET"])
@@ -239,3 +251,10 @@ def relay_outbox(event):
 @app.on_sqs_message(queue=_settings.notify_queue, batch_size=10, name="deliver")
 def deliver(event):
     return notify.deliver(event.to_dict(), event.context)
+
+
+# A batch import's slices of rows, one at a time (services/imports.py); partial batch responses
+# as deliver's (infra/functions.yaml).
+@app.on_sqs_message(queue=_settings.imports_queue, batch_size=1, name="import_rows")
+def import_rows(event):
+    return import_rows_of.process(event.to_dict(), event.context)

@@ -31,6 +31,8 @@ What is measured, in one run, and how:
    items the lookup reads with 100 and 10,000 requests in the city (bench/duplicates.py).
    Every Query a submission makes is the lookup's (one per geohash cell around the point,
    one more for a verified phone): the table shows them apart from the rest.
+8. Batch import: a 5,000-row file posted and the imports queue worked dry; rows per second
+   and AWS calls per row (bench/batch_import.py; alone: python -m bench.batch_import).
 
 Prints one table and writes bench/results.json. This module runs the parts in order; the app's
 side of each request is bench/harness.py, the in-process measuring bench/measure.py, the
@@ -50,7 +52,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench import PROJECT_DIR, actions, bill, coldstart, duplicates, imports, sweep
+from bench import PROJECT_DIR, actions, batch_import, bill, coldstart, duplicates, imports, sweep
 from bench.awscalls import AwsCallCounter, scans
 from bench.harness import Bench, uncapped_city
 from bench.measure import call_counts, latencies, package_size, versions
@@ -142,6 +144,11 @@ def main() -> int:
                 calls = call_counts(b, "warm")
                 note(f"every staff action: {actions.ROUNDS} rounds of the lifecycle …")
                 action_calls, action_lat = actions.measure(b)
+        with mock_aws(), stdout_to_devnull():  # its own account: the orders above do not slow moto's copies
+            create_local_resources()
+            with Client(app, project_dir=str(PROJECT_DIR)) as client:
+                note(f"batch import: {batch_import.ROWS} rows through the imports queue (several minutes) …")
+                bulk = batch_import.measure(client.http, counter, issuer.mint("bench-dispatcher", "dispatcher"))
         note("sweep cost: 100, 10,000 and 100,000 stored orders, 50 due (about 2 minutes) …")
         with stdout_to_devnull():
             sweeps = sweep.measure(counter)
@@ -181,6 +188,8 @@ def main() -> int:
     print()
     print(render_bill(costs))
     print()
+    print(batch_import.render(bulk))
+    print()
     print(render_summary(calls, imp, cold, sweeps, dup, classifier, package, costs))
     print(f"\nload average (1/5/15 min) before {load['before']}, after {load['after']}; {os.cpu_count()} CPUs")
     RESULTS.write_text(
@@ -208,6 +217,7 @@ def main() -> int:
                 "sweep": sweeps,
                 "classifier": classifier,
                 "duplicates": dup,
+                "batch_import": bulk,
                 "actions": {
                     a: {"calls": sum(c.values()), "breakdown": dict(sorted(c.items())), "latency_ms": action_lat[a]}
                     for a, c in action_calls.items()

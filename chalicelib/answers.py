@@ -443,6 +443,34 @@ class HotspotPage(_Page, _WrittenFirst):
     items: list[Hotspot]
 
 
+# ---- batch imports (hotline records, letters) -------------------------------------------
+
+class ImportAccepted(_Answer):
+    import_id: str = Field(description="GET /api/v1/staff/imports/{import_id} follows it")
+
+
+class ImportRowResult(_Answer):
+    row: int = Field(description="The data row's number in the file, 1 for the first under the header")
+    status: Literal["created", "existing", "refused"]
+    tracking_no: str | None = Field(description="The order it made, or made before (existing)")
+    errors: dict[str, str] | None = Field(
+        description="A refused row's problems: column → message, as a submission's 422 fields"
+    )
+
+
+class ImportProgress(_Answer):
+    import_id: str
+    total: int
+    done: int
+    created: int
+    existing: int
+    refused: int
+    state: Literal["queued", "running", "done"]
+    created_at: Timestamp
+    results: list[ImportRowResult] | None = Field(description="When done: a page of the rows' results, in row order")
+    cursor: str | None = Field(description="The next page of results' cursor; null on the last page")
+
+
 # ---- administrators ---------------------------------------------------------------------
 
 class ChannelSummary(_Answer):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from chalicelib.domain.bounds import EXTENSION_DAYS_MAX, MEDIA_MAX
 from chalicelib.domain.media_types import unchecked
@@ -238,6 +238,10 @@ class HotspotPolicy(_Strict):
         return dt.timedelta(hours=self.window_hours)
 
 
+# A staff intake channel's code (intake.staff_channels): like a partner channel's, "_" allowed.
+STAFF_CHANNEL_CODE = r"^[a-z][a-z0-9_-]{0,31}$"
+
+
 class IntakePolicy(_Strict):
     """What intake does with the category suggestion (智能预判), duplicates (并单) and hotspots (未诉先办)."""
 
@@ -246,6 +250,14 @@ class IntakePolicy(_Strict):
     auto_dispatch_confidence: float = Field(default=0.6, gt=0, le=1)
     duplicates: DuplicatePolicy = Field(default_factory=DuplicatePolicy)
     hotspots: HotspotPolicy = Field(default_factory=HotspotPolicy)
+    # The channels staff take a request in by themselves (a call to the centre, a visit, a letter):
+    # code → label. The one list of them: the operators' intake and the batch import (a row's
+    # ``channel``) take these and no other; an ``external_id`` is claimed per channel, so the codes
+    # may be neither a partner channel's nor the residents' own (``web``).
+    staff_channels: dict[
+        Annotated[str, StringConstraints(pattern=STAFF_CHANNEL_CODE)],
+        Annotated[str, StringConstraints(min_length=1, max_length=20)],
+    ] = Field(default_factory=dict)
 
 
 class ExtensionPolicy(_Strict):
@@ -547,6 +559,8 @@ class City(_Strict):
                 problems.append(f"categories.{c.code}.questions: {REQUEST_TYPE_QUESTION!r} is reserved for the request type")
         if WEB_CHANNEL in {c.code for c in self.channels}:
             problems.append(f"channels: {WEB_CHANNEL!r} is the residents' own channel, not a partner's")
+        for code in sorted(set(self.intake.staff_channels) & ({WEB_CHANNEL} | {c.code for c in self.channels})):
+            problems.append(f"intake.staff_channels: {code!r} is already the code of a partner channel or of web")
         if self.open311.default_type not in type_codes:
             problems.append(f"open311.default_type: unknown type {self.open311.default_type!r}")
         problems += _publication_problems(self.open311.publish, set(type_codes), categories)

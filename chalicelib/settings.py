@@ -38,6 +38,7 @@ class Settings:
     upload_ttl_seconds: int
     media_link_ttl_seconds: int
     notify_queue: str  # the SQS queue of outgoing SMS; its dead-letter queue is "<name>-dlq"
+    imports_queue: str  # the SQS queue of batch imports' slices of rows; its dead-letter queue is "<name>-dlq"
     sms_sender: str  # who sends the SMS: "sns", "yunpian" (aws-cn) or "console" (adapters/sms.py)
     sms_api_key_parameter: str  # the SMS provider's API key, an SSM SecureString; empty for SNS
     outbox_stream_arn: str  # the outbox table's stream, which feeds that queue (known after the table is made)
@@ -77,6 +78,7 @@ def get_settings() -> Settings:
         upload_ttl_seconds=int(env.get("UPLOAD_TTL_SECONDS", "900")),
         media_link_ttl_seconds=int(env.get("MEDIA_LINK_TTL_SECONDS", "300")),
         notify_queue=env.get("NOTIFY_QUEUE") or f"{prefix}-notify",
+        imports_queue=env.get("IMPORTS_QUEUE") or f"{prefix}-imports",
         sms_sender=env.get("SMS_SENDER", "sns"),
         sms_api_key_parameter=env.get("SMS_API_KEY_PARAMETER", ""),
         # The placeholder serves the local stack and the tests, which find the stream themselves.

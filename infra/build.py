@@ -47,7 +47,7 @@ PIP_PLATFORM = ("--platform", "manylinux2014_x86_64", "--implementation", "cp", 
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"})
 # Template sections that both files may have; a name may be defined in only one of them.
 SECTIONS = ("Parameters", "Rules", "Conditions", "Globals", "Resources", "Outputs")
-ROLES = ("ApiHandlerRole", "EscalateRole", "RelayOutboxRole", "DeliverRole")
+ROLES = ("ApiHandlerRole", "EscalateRole", "RelayOutboxRole", "DeliverRole", "ImportRowsRole")
 COGNITO_CONDITION = "UseCognito"
 IDENTITY_PROVIDERS = ("cognito", "external")
 

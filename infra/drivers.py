@@ -9,7 +9,7 @@ fires the schedule. Here:
 - ``QueueDriver`` receives from the notify queue, gives the batch to ``deliver``
   as an SQS event and deletes the messages it did not report as failures (the
   event source mapping's ReportBatchItemFailures); when the handler raises it
-  deletes nothing.
+  deletes nothing. The imports queue is driven alike, to ``import_rows``.
 - ``ScheduleDriver`` fires a scheduled handler (``escalate``).
 - ``Pump`` calls a driver's ``poll`` every so often on a background thread.
 
@@ -180,10 +180,14 @@ class StreamDriver(_Driver):
 
 
 class QueueDriver(_Driver):
-    """The notify queue → ``deliver``, ten messages at a time."""
+    """A queue → its handler (the notify queue → ``deliver``), ``batch_size`` messages at a time."""
 
-    def __init__(self, app, queue_name: str, visibility_timeout: int | None = None):
-        super().__init__(app, "deliver")
+    def __init__(
+        self, app, queue_name: str, visibility_timeout: int | None = None, function_name: str = "deliver",
+        batch_size: int = 10,
+    ):
+        super().__init__(app, function_name)
+        self._batch_size = batch_size
         self._sqs = boto3_client("sqs")
         self._url = queue.queue_url(queue_name)
         self._arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])["Attributes"][
@@ -193,7 +197,7 @@ class QueueDriver(_Driver):
 
     def poll(self) -> int:
         """Deliver one batch; how many messages it held."""
-        receive = {"QueueUrl": self._url, "MaxNumberOfMessages": 10, "AttributeNames": ["All"]}
+        receive = {"QueueUrl": self._url, "MaxNumberOfMessages": self._batch_size, "AttributeNames": ["All"]}
         if self._visibility_timeout is not None:
             receive["VisibilityTimeout"] = self._visibility_timeout
         messages = self._sqs.receive_message(**receive).get("Messages", [])

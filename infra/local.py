@@ -87,13 +87,14 @@ def _app_environment(pool: StaffPool, sign_in: SignInPage) -> None:
 
 
 def create_local_resources(browser_origins: tuple[str, ...] = ()) -> None:
-    """The tables, the notify queue and the media bucket, as the code declares them, in moto."""
+    """The tables, the notify and imports queues and the media bucket, as the code declares them, in moto."""
     from chalicelib import storage
     from chalicelib.adapters import queue
     from chalicelib.adapters.media import get_media_store
 
     storage.create_tables()
     queue.ensure_queue()
+    queue.ensure_queue(queue.IMPORTS)
     get_media_store().ensure_bucket(browser_origins)
 
 
@@ -136,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     pumps = [
         Pump(StreamDriver(app, storage.table_name("outbox")), seconds=1),
         Pump(QueueDriver(app, settings.notify_queue), seconds=1),
+        Pump(QueueDriver(app, settings.imports_queue, function_name="import_rows", batch_size=1), seconds=1),
         Pump(ScheduleDriver(app, "escalate"), seconds=60),
     ]
     for pump in pumps:

@@ -81,6 +81,10 @@ def test_demo_city_has_partner_channels_questions_and_open311_settings():
     assert CITY.open311.default_type == "complaint" and CITY.open311.contact and CITY.open311.key_service
 
 
+def test_the_demo_city_lets_staff_type_in_calls_visits_and_letters():
+    assert CITY.intake.staff_channels == {"phone": "电话", "walk_in": "来访", "letter": "来信"}
+
+
 def test_a_city_without_channels_or_open311_section_loads_with_defaults():
     data = copy.deepcopy(DEMO)
     del data["channels"], data["open311"]
@@ -157,6 +161,10 @@ def add_channel(**channel):
     return lambda data: data["channels"].append({"code": "hotline", "name": "热线", "note": "免短信验证", **channel})
 
 
+def add_staff_channel(code, label="传真"):
+    return lambda data: data["intake"]["staff_channels"].update({code: label})
+
+
 def add_media_type(kind, content_type):
     return lambda data: data["media"]["kinds"][kind]["types"].append(content_type)
 
@@ -205,6 +213,11 @@ BROKEN_FILES = [
     (add_channel(), "channels: duplicate codes hotline"),
     (add_channel(code="web"), "channels: 'web' is the residents' own channel"),
     (add_channel(code="x", note=""), "channels.4.note"),
+    # An external_id is claimed per channel: a staff channel named as a partner's would share its claims.
+    (add_staff_channel("hotline"), "intake.staff_channels: 'hotline' is already the code of a partner channel"),
+    (add_staff_channel("web"), "intake.staff_channels: 'web' is already the code"),
+    (add_staff_channel("Fax"), "intake.staff_channels.Fax"),
+    (add_staff_channel("fax", ""), "intake.staff_channels.fax"),
     (set_open311(default_type="grievance"), "open311.default_type: unknown type 'grievance'"),
     # No SMS quotes the resident's words: a duty phone's text is no channel for whoever submits.
     (set_template("staff_new_order", "新工单{tracking_no}：{summary}"),

@@ -3,6 +3,8 @@ short-lived links.
 
 Uploads land under ``uploads/`` (a lifecycle rule deletes what is never
 attached); a submitted request copies its files to ``media/<tracking_no>/``.
+A batch import's file is kept under ``imports/<import_id>.csv`` while its rows are
+worked through (a lifecycle rule deletes it with the import's record).
 The bucket is private: residents and staff see media only through presigned
 GETs that expire within minutes.
 """
@@ -19,6 +21,7 @@ from chalicelib.adapters.aws import boto3_client, refusals_as_unavailable
 from chalicelib.settings import get_settings
 
 UPLOAD_PREFIX = "uploads/"
+IMPORT_PREFIX = "imports/"
 # How S3 says an object is not there (a HEAD, having no body, says only "404"); and that a range
 # starts past its end: only an empty object, which the POST policy's minimum of one byte forbids.
 _MISSING = ("404", "NoSuchKey", "NotFound")
@@ -85,6 +88,20 @@ class MediaStore:
                 return False
             raise
         return True
+
+    @refusals_as_unavailable()
+    def put_import(self, import_id: str, text: str) -> None:
+        """Keep a batch import's file (as UTF-8, whatever it came in) for the queue's workers."""
+        self._s3.put_object(
+            Bucket=self.bucket, Key=f"{IMPORT_PREFIX}{import_id}.csv", Body=text.encode("utf-8"),
+            ContentType="text/csv; charset=utf-8",
+        )
+
+    @refusals_as_unavailable()
+    def read_import(self, import_id: str) -> str:
+        got = self._s3.get_object(Bucket=self.bucket, Key=f"{IMPORT_PREFIX}{import_id}.csv")
+        with got["Body"] as body:
+            return body.read().decode("utf-8")
 
     @refusals_as_unavailable()
     def delete(self, keys: list[str]) -> None:

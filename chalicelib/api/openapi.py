@@ -25,6 +25,7 @@ JSON = "application/json"
 _STATUS_TEXT = {
     200: "OK",
     201: "Created",
+    202: "Accepted: the work is queued",
     400: "The body is empty or not JSON (empty_body, malformed_json)",
     401: "No valid bearer token (unauthenticated, token_invalid, token_expired)",
     403: "The caller's role may not do this (forbidden, forbidden_role)",
@@ -171,6 +172,9 @@ def _operation(op: Operation, schema_of) -> dict:
         bodies = [schema_of(model, "validation") for model in op.body]
         body = bodies[0] if len(bodies) == 1 else {"anyOf": bodies}
         operation["requestBody"] = {"required": True, "content": _json(body)}
+    elif op.csv_body:
+        schema = {"type": "string", "description": op.csv_body}
+        operation["requestBody"] = {"required": True, "content": {"text/csv": {"schema": schema}}}
     operation["responses"] = _responses(op, schema_of)
     security = _security(op)
     if security is not None:

@@ -21,7 +21,16 @@ from chalicelib import answers as out
 from chalicelib.api.schemas import OwnRequestsQuery, TrackQuery
 from chalicelib.commands import bodies as into
 from chalicelib.commands.actions import STAFF_ACTION
-from chalicelib.commands.queries import CasesQuery, ExportQuery, PageQuery, StaffListQuery, StatsQuery, WorkloadQuery
+from chalicelib.commands.queries import (
+    CasesQuery,
+    ExportQuery,
+    ImportResultsQuery,
+    PageQuery,
+    StaffListQuery,
+    StatsQuery,
+    WorkloadQuery,
+)
+from chalicelib.domain.imports import COLUMNS, MAX_BYTES, MAX_ROWS
 from chalicelib.domain.bounds import MIN_STARS, SATISFIED_FROM
 from chalicelib.domain.orders import Role
 
@@ -37,6 +46,7 @@ PATH_PARAMETERS = {
     "channel": "A partner channel's code (the city file's channels), e.g. hotline",
     "key_id": "An API key's id (12 hex digits), as listed",
     "unit": "A unit's code (the city file's units), e.g. lsq-cg",
+    "import_id": "A batch import's id (32 hex digits), as POST /api/v1/staff/imports answered",
 }
 
 
@@ -59,6 +69,7 @@ class Operation:
     description: str = ""
     notes: Mapping[int, str] = field(default_factory=dict)  # what a status means here, if not the usual
     media_type: str = "application/json"  # of the success answers (errors are always JSON)
+    csv_body: str = ""  # a text/csv body instead of JSON: what its columns are
 
     @property
     def path_parameters(self) -> list[str]:
@@ -67,7 +78,7 @@ class Operation:
     @property
     def error_statuses(self) -> list[int]:
         implied = set(self.errors)
-        if self.body:
+        if self.body or self.csv_body:
             implied |= {400, 415, 422}
         if self.query is not None:
             implied.add(422)
@@ -208,6 +219,33 @@ OPERATIONS: tuple[Operation, ...] = (
         "Open orders per person of a unit and the units below it, by level, and those nobody holds",
         {200: out.Workload}, query=WorkloadQuery, roles=(Role.DISPATCHER, Role.HANDLER, Role.LEADER),
         notes={403: "A handler of a unit neither this one nor above it, an operator or an admin"},
+    ),
+    Operation(
+        "POST", f"{V1}/staff/imports", "staff_start_import", "staff",
+        "Batch import hotline records or letters (CSV): each row is submitted as a request, from a queue",
+        {202: out.ImportAccepted}, roles=(Role.DISPATCHER, Role.ADMIN), errors=(503,),
+        csv_body=(
+            f"UTF-8 (with or without BOM) or GB18030. Columns: {', '.join(COLUMNS)}; external_id is required, "
+            "channel is one of the city's staff channels (intake.staff_channels, by code or label). "
+            f"At most {MAX_ROWS} rows and {MAX_BYTES // (1024 * 1024)} MB."
+        ),
+        description=(
+            "The header and the row count are checked here (422 and nothing stored if wrong); the rows are "
+            "submitted from a queue, as a partner channel's are: no SMS code, the caller's phone counted as "
+            "verified, external_id claimed per channel (a re-import creates nothing: existing)."
+        ),
+        notes={
+            400: "The body is empty (empty_body)",
+            415: "The body is not sent as text/csv (unsupported_media_type)",
+            422: "The file: its encoding, its header, more rows or bytes than allowed (fields name file, header "
+            "or the missing column); nothing is stored",
+            503: "The file could not be queued wholly: send it again (rows made already are not made twice)",
+        },
+    ),
+    Operation(
+        "GET", f"{V1}/staff/imports/{{import_id}}", "staff_import_progress", "staff",
+        "A batch import's progress and, when done, its rows' results (paged, in row order)",
+        {200: out.ImportProgress}, query=ImportResultsQuery, roles=(Role.DISPATCHER, Role.ADMIN),
     ),
     # ---- the staff pages ----
     Operation(

@@ -16,6 +16,13 @@ class PageQuery(Body):
     limit: int = Field(default=20, ge=1, le=50)
 
 
+class ImportResultsQuery(Body):
+    """GET /api/v1/staff/imports/{import_id}: a page of the rows' results, in row order."""
+
+    cursor: Annotated[str, StringConstraints(max_length=100)] | None = None
+    limit: int = Field(default=500, ge=1, le=1000)
+
+
 class CasesQuery(PageQuery):
     """GET /api/v1/cases: the public case library, newest first, optionally by keyword."""
 

@@ -1,7 +1,7 @@
 """Storage: the DynamoDB tables (pynamodb models) and every query, in one place.
 
 Tables: orders and events (models.py); counters, outbox, idempotency, otp, hotspots,
-claims, api-keys and stats (tables.py). Each module's docstring says what its tables
+claims, api-keys and stats (tables.py); imports (imports.py). Each module's docstring says what its tables
 hold and why they are keyed and indexed as they are.
 
 Modules
@@ -14,6 +14,7 @@ Modules
 - events.py: an order's trail, the public feed; cases.py: the case library
 - nearby.py: the duplicate lookup and the hotspot alerts; stats.py: the dashboard's counters
 - workload.py: the open orders of units, for the workload per person
+- imports.py: a batch import and its rows' results, each counted once
 - claims.py, api_keys.py, otp.py, quotas.py; pages.py (a page and its cursor); setup.py
 - sealed.py: every sealed value, read by a Scan and replaced conditionally: for the key rotation,
   offline, so it is imported as ``chalicelib.storage.sealed`` and kept off the functions' cold start
@@ -35,9 +36,11 @@ from chalicelib.storage.claims import (
     upload_claim,
 )
 from chalicelib.storage.events import feed, trail
+from chalicelib.storage.imports import create_import, get_import, record_row, results, rows_done
 from chalicelib.storage.nearby import Hotspot, geo_cell, hotspots, raise_hotspot, recent_in_cells, recent_of_phone
 from chalicelib.storage.orders import Change, create_order, next_sequence, order_image, outbox_message, record_changes
 from chalicelib.storage.otp import OtpRecord, OtpRejected, OtpUse, get_otp, put_otp, restore_otp, try_otp, use_otp
+from chalicelib.storage.imports import create_import, get_import, record_row, results, rows_done
 from chalicelib.storage.pages import Page
 from chalicelib.storage.quotas import (
     Quota,
@@ -77,6 +80,8 @@ __all__ = [
     "OtpRecord", "OtpRejected", "OtpUse", "get_otp", "put_otp", "restore_otp", "try_otp", "use_otp",
     "Quota", "count_in_window", "give_back_quota", "give_back_quotas", "hold_in_window", "read_window",
     "take_quota", "take_quotas",
+    # batch imports
+    "create_import", "get_import", "record_row", "results", "rows_done",
     # set-up, and the tables' names for tools
     "create_tables", "table_name",
 ]

@@ -38,6 +38,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.storage.imports import ImportModel
 from chalicelib.storage.models import EventModel, OrderModel, settings
 
 HOTSPOT_FEED = "hotspot"
@@ -171,6 +172,7 @@ class StatsModel(Model):
 IDEMPOTENCY_TABLE = settings.table("idempotency")
 MODELS = (
     OrderModel, EventModel, CounterModel, OutboxModel, OtpModel, HotspotModel, ClaimModel, ApiKeyModel, StatsModel,
+    ImportModel,
 )
 
 

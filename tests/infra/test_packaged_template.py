@@ -21,7 +21,7 @@ from tests.infra.tables import suffix_of
 # What the functions must be given: the settings' defaults are only right on a laptop.
 REQUIRED = {
     "STAGE", "CITY_FILE", "TABLE_PREFIX", "MEDIA_BUCKET", "AUTH_ISSUER", "AUTH_AUDIENCE",
-    "FIELD_KEY_PARAMETER", "CRYPTO_SUITE", "NOTIFY_QUEUE", "OUTBOX_STREAM_ARN",
+    "FIELD_KEY_PARAMETER", "CRYPTO_SUITE", "NOTIFY_QUEUE", "IMPORTS_QUEUE", "OUTBOX_STREAM_ARN",
 }
 # Read by the settings, with defaults that hold in the cloud too (Cognito's claims, the
 # JWKS path under the issuer, link lifetimes).
@@ -126,16 +126,16 @@ def test_cfn_lint_passes_in_the_china_regions_for_what_is_always_deployed(packag
 
 # ---- event sources --------------------------------------------------------------
 
-def test_deliver_reports_partial_batch_failures_from_this_stacks_queue(packaged):
+@pytest.mark.parametrize(("function", "queue_name"), [("Deliver", "NotifyQueue"), ("ImportRows", "ImportsQueue")])
+def test_each_queue_function_reports_partial_batch_failures_from_this_stacks_queue(packaged, function, queue_name):
     _, template = packaged
-    (sqs,) = _events(template, "SQS")
-    _, properties = sqs
+    (properties,) = [properties for name, properties in _events(template, "SQS") if name == function]
     assert properties.get("FunctionResponseTypes") == ["ReportBatchItemFailures"]
     queue, attribute = _reference(properties["Queue"]).split(".")
-    assert attribute == "Arn"
+    assert (queue, attribute) == (queue_name, "Arn")
     queue_resource = template["Resources"][queue]
     assert queue_resource["Type"] == "AWS::SQS::Queue"
-    assert "RedrivePolicy" in queue_resource["Properties"], "the notify queue, not its dead-letter queue"
+    assert "RedrivePolicy" in queue_resource["Properties"], "the queue, not its dead-letter queue"
 
 
 def _outbox_table(template: dict) -> str:
@@ -184,7 +184,7 @@ def test_only_the_settings_read_the_environment():
 def test_every_function_gets_the_settings_it_needs_and_no_key(packaged):
     _, template = packaged
     functions = _functions(template)
-    assert len(functions) == 4  # the API handler, escalate, relay_outbox, deliver
+    assert len(functions) == 5  # the API handler, escalate, relay_outbox, deliver, import_rows
     for name, function in functions.items():
         variables = set(_environment(template, function))
         assert REQUIRED <= variables, f"{name} lacks {sorted(REQUIRED - variables)}"
@@ -195,8 +195,8 @@ def test_the_environment_names_this_stacks_resources(packaged):
     """The names the functions read are the resources' own: tables, bucket, queue, stream, key parameter."""
     _, template = packaged
     resources = template["Resources"]
-    (sqs,) = _events(template, "SQS")
-    queue = _reference(sqs[1]["Queue"]).split(".")[0]
+    queue_of = {name: _reference(properties["Queue"]).split(".")[0] for name, properties in _events(template, "SQS")}
+    queue, imports_queue = queue_of["Deliver"], queue_of["ImportRows"]
     for name, function in _functions(template).items():
         env = _environment(template, function)
         # Both take StageName: resolved with the stage's defaults, they must agree.
@@ -206,6 +206,7 @@ def test_the_environment_names_this_stacks_resources(packaged):
             assert table_name.startswith(f"{prefix}-"), f"{name}: table {table_name} is not under {prefix}"
         assert resources[_reference(env["MEDIA_BUCKET"])]["Type"] == "AWS::S3::Bucket"
         assert _reference(env["NOTIFY_QUEUE"]) == f"{queue}.QueueName"
+        assert _reference(env["IMPORTS_QUEUE"]) == f"{imports_queue}.QueueName"
         assert _reference(env["OUTBOX_STREAM_ARN"]) == f"{_outbox_table(template)}.StreamArn"
         assert template["Parameters"][_reference(env["FIELD_KEY_PARAMETER"])]["Type"] == "String"
 

@@ -28,6 +28,7 @@ MOTO_LACKS = {"AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Co
               "AWS::CloudWatch::Alarm", "AWS::S3::BucketPolicy", "AWS::SNS::Subscription"}
 # Stack outputs an operator reads, and the function setting each must equal.
 OUTPUT_OF = {"TablePrefix": "TABLE_PREFIX", "MediaBucketName": "MEDIA_BUCKET", "NotifyQueueName": "NOTIFY_QUEUE",
+             "ImportsQueueName": "IMPORTS_QUEUE",
              "OutboxStreamArn": "OUTBOX_STREAM_ARN", "FieldKeyParameter": "FIELD_KEY_PARAMETER",
              "AuthIssuer": "AUTH_ISSUER", "AuthAudience": "AUTH_AUDIENCE"}
 

@@ -63,6 +63,15 @@ class Kind(StrEnum):
     UPLOADS = "files"  # the actor's own uploads, by id
 
 
+class Lookup(StrEnum):
+    """What the service reads for an input before the decision: the only I/O an action's fields
+    cause, one reader each in services/changes.py, whatever action the input belongs to."""
+
+    ORDER = "order"  # the order the input names by its tracking number, open; the rule's ``then`` acts on it
+    PEOPLE = "people"  # the staff accounts of the order's unit (``Context.people``)
+    UPLOADS = "uploads"  # the actor's own uploads, checked as stored and attached under the order
+
+
 @dataclass(frozen=True)
 class Input:
     name: str
@@ -78,6 +87,7 @@ class Input:
     choices: Callable[[WorkOrder, City], list[str]] | None = None
     # What the form starts with for this order (the console's default).
     initial: Callable[[WorkOrder], Any] | None = None
+    lookup: Lookup | None = None  # what the service reads for it before the decision
 
 
 class Audience(StrEnum):
@@ -121,6 +131,9 @@ class Rule:
     guard: Guard | None = None
     inputs: tuple[Input, ...] = ()
     notices: tuple[Notify, ...] = ()
+    # The action the order an ORDER input names takes in the same transaction (merge → absorb), and
+    # the parameter of it that names this order.
+    then: tuple[Action, str] | None = None
     # The API model's name and description (OpenAPI components), when the name is not the action's.
     model: str | None = None
     doc: str | None = None

@@ -29,7 +29,9 @@ from typing import Any
 
 from chalicelib.city import City
 from chalicelib.domain import deadlines
-from chalicelib.domain.actions import NEW_ORDER, Action, Audience, Effect, Guard, Input, Kind, Notify, Outcome, Rule
+from chalicelib.domain.actions import (
+    NEW_ORDER, Action, Audience, Effect, Guard, Input, Kind, Lookup, Notify, Outcome, Rule,
+)
 from chalicelib.domain.bounds import CASE_TITLE_MAX, CODE_MAX, EXTENSION_DAYS_MAX, MAX_STARS, MIN_STARS, SATISFIED_FROM
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 from chalicelib.domain.orders import (  # noqa: F401 - the lifecycle's vocabulary, re-exported
@@ -376,8 +378,9 @@ RULES: dict[Action, Rule] = {
     ),
     _A.MERGE: Rule(
         "并单", frozenset({_D}), _states(_S.SUBMITTED, _S.DISPATCHED), _S.MERGED, _merge,
-        inputs=(Input("into", "主工单编号", Kind.TEXT, max_length=CODE_MAX),),
+        inputs=(Input("into", "主工单编号", Kind.TEXT, max_length=CODE_MAX, lookup=Lookup.ORDER),),
         notices=(Notify("merged", Audience.RESIDENT),),
+        then=(_A.ABSORB, "merged"),
     ),
     # Taken with "merge", on the order merged into, in the same transaction.
     _A.ABSORB: Rule("并入", frozenset({_SYS}), OPEN_STATES, None, _absorb),
@@ -419,7 +422,7 @@ RULES: dict[Action, Rule] = {
         "办结", frozenset({_H}), _states(_S.IN_PROGRESS), _S.RESOLVED, _resolve,
         inputs=(
             Input("reply", "办理结果答复（将告知群众）", Kind.LONG_TEXT, max_length=LONG_TEXT),
-            Input("result_media", "办结照片", Kind.UPLOADS, required=False, max_length=9),
+            Input("result_media", "办结照片", Kind.UPLOADS, required=False, max_length=9, lookup=Lookup.UPLOADS),
         ),
         # Not when the city reviews it first (awaiting_review): the approval tells the resident.
         notices=(Notify("resolved", Audience.RESIDENT, when=_S.RESOLVED),),
@@ -501,7 +504,12 @@ RULES: dict[Action, Rule] = {
     # and the city, and the people come from the identity provider (GET …/units/{unit}/people).
     _A.ASSIGN: Rule(
         "指定承办人", frozenset({_H, _D}), HANDLING_STATES, None, _assign,
-        inputs=(Input("assignee", "承办人（人员编号）", Kind.TEXT, max_length=CODE_MAX, initial=lambda o: o.assignee_id),),
+        inputs=(
+            Input(
+                "assignee", "承办人（人员编号）", Kind.TEXT, max_length=CODE_MAX, initial=lambda o: o.assignee_id,
+                lookup=Lookup.PEOPLE,
+            ),
+        ),
         doc="Give the order to a person of its unit (承办人), or to another one of them.",
     ),
 }

@@ -10,6 +10,8 @@ condition and that sweep moves on.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from collections import Counter
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -47,10 +49,10 @@ def sweep() -> dict[str, int]:
 def _catch_up(tracking_no: str, ctx: Context, taken: Counter[str]) -> None:
     """Every action due on one order, one after the other (a sweep that was away)."""
     stored = storage.get_order(tracking_no)  # consistent: the index may lag the order
-    order = stored.order
-    while (action := deadlines.due_action(order, ctx)) is not None:
+    while (action := deadlines.due_action(stored.order, ctx)) is not None:
         try:
-            order = changes.take(stored, order, action, SYSTEM, {}, ctx)
+            # The next action is decided on, and stored on condition of, the order as this one left it.
+            stored = dataclasses.replace(stored, order=changes.take(stored, action, SYSTEM, {}, ctx))
         except StaleWrite:
             return  # another sweep, or a person, changed it first
         taken[action] += 1

@@ -45,7 +45,7 @@ def rate(tracking_no: str, request: RatingRequest, ip: str | None) -> RatingResu
     stored = _order_for_code(tracking_no, request.code, ip)
     ctx = runtime.domain_context()
     params = {"stars": request.stars, "comment": request.comment}
-    order = changes.take(stored, stored.order, "rate", RESIDENT, params, ctx)
+    order = changes.take(stored, "rate", RESIDENT, params, ctx)
     count("RequestRated")
     logger.info("request rated", tracking_no=order.tracking_no, stars=request.stars, state=order.state.value)
     reopened = order.state.value == "in_progress"

@@ -7,20 +7,16 @@ on condition that nobody changed the order since the version the actor saw.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 from chalicelib import storage
 from chalicelib.answers import ActionResult, QueuePage, StaffDetail
 from chalicelib.commands.queries import StaffListQuery
-from chalicelib.domain.actions import Action
 from chalicelib.domain.codes import parse_tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, StaleWrite
-from chalicelib.domain.lifecycle import HANDLING_STATES, OPEN_STATES, Actor, Role, State, check
-from chalicelib.domain.reports import StoredOrder
+from chalicelib.domain.lifecycle import HANDLING_STATES, Actor, Role, State, check
 from chalicelib.observability import count, logger
-from chalicelib.services import changes, people, runtime, views
-from chalicelib.services.intake import attach_uploads, attachments, uploader_tag, used_upload, verified_uploads
+from chalicelib.services import changes, runtime, views
 
 def _order(tracking_no: str):
     canonical = parse_tracking_number(tracking_no)
@@ -137,31 +133,13 @@ def act(actor: Actor, tracking_no: str, action) -> ActionResult:
     # action that may be taken. Otherwise a refused caller could learn from the answer
     # whether an order it cannot see exists (merge), or make us copy uploads (resolve).
     check(order, action.action, actor, ctx)
-    main, uploads = None, []
-    if action.action == Action.MERGE:
-        main = _merge_target(order.tracking_no, action.into)
-        params["into"] = main.tracking_no
-    if action.action == Action.ASSIGN:
-        # The domain decides among the people of the order's unit, as the identity provider has them now.
-        ctx = dataclasses.replace(ctx, people={p.id: p.name for p in people.of_units([order.unit])})
-    if action.action == Action.RESOLVE and action.result_media:
-        # The acting staff member's own uploads only: not a resident's, not a colleague's.
-        uploads = verified_uploads(action.result_media, ctx.city, "result_media", uploader_tag(actor))
-        attached = attachments(uploads, f"media/{order.tracking_no}/result-{order.round}-")
-        attach_uploads(uploads, attached, "result_media")
-        params["result_media"] = [u.key for u in attached]
     try:
-        if main is not None:
-            changed = changes.merge(stored, order, main, actor, params, ctx)
-        else:
-            changed = changes.take(stored, order, action.action, actor, params, ctx, [u.claim for u in uploads])
+        changed = changes.take(stored, action.action, actor, params, ctx)
     except StaleWrite as exc:
         # Someone wrote between our read and our write: the caller's version is stale too.
         # (The result photos' copies stay: their keys are the ones a retry of this resolve uses,
         # and those a concurrent identical resolve, which may have won, points at.)
         raise Conflict(exc.message, dict(_STALE)) from None
-    except storage.ClaimTaken as taken:  # attached by another resolve since its check (copies stay, as above)
-        raise (used_upload(taken, uploads, "result_media") or taken) from None
     count("OrderAction")
     logger.info(
         "order action",
@@ -172,14 +150,3 @@ def act(actor: Actor, tracking_no: str, action) -> ActionResult:
         to_state=changed.state.value,
     )
     return views.action_result(changed, ctx.city)
-
-
-def _merge_target(tracking_no: str, into: str) -> StoredOrder:
-    if into.strip().upper() == tracking_no:
-        raise InvalidInput("不能并入自身", {"into": "不能并入自身"})
-    target = _order(into)
-    if target is None:
-        raise InvalidInput("主工单不存在", {"into": "主工单不存在"})
-    if target.order.state not in OPEN_STATES:
-        raise InvalidInput("主工单已办结或已并单，不能并入", {"into": "主工单已办结或已并单"})
-    return target

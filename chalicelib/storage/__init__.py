@@ -38,7 +38,7 @@ from chalicelib.storage.claims import (
 from chalicelib.storage.events import feed, trail
 from chalicelib.storage.imports import create_import, get_import, record_row, results, rows_done
 from chalicelib.storage.nearby import Hotspot, geo_cell, hotspots, raise_hotspot, recent_in_cells, recent_of_phone
-from chalicelib.storage.orders import Change, create_order, next_sequence, order_image, outbox_message, record_changes
+from chalicelib.storage.orders import create_order, next_sequence, order_image, outbox_message, record_changes
 from chalicelib.storage.otp import OtpRecord, OtpRejected, OtpUse, get_otp, put_otp, restore_otp, try_otp, use_otp
 from chalicelib.storage.imports import create_import, get_import, record_row, results, rows_done
 from chalicelib.storage.pages import Page
@@ -68,7 +68,7 @@ from chalicelib.storage.workload import OpenOrder, open_orders_of_units
 
 __all__ = [
     # orders: writes and reads
-    "Change", "create_order", "next_sequence", "order_image", "outbox_message", "record_changes",
+    "create_order", "next_sequence", "order_image", "outbox_message", "record_changes",
     "ListFilter", "Page", "due_for_check", "get_order", "list_orders", "orders_by_number", "orders_of_phone",
     "stored_numbers", "feed", "trail", "cases_of_category", "published_cases",
     "geo_cell", "recent_in_cells", "recent_of_phone", "Hotspot", "hotspots", "raise_hotspot", "tallies",

@@ -31,7 +31,8 @@ from chalicelib.storage.retries import TimingConflict, retry_conflicts
 from chalicelib.storage.stats import tally_actions, tally_item
 from chalicelib.storage.tables import ClaimModel, CounterModel, OtpModel, OutboxModel
 
-if TYPE_CHECKING:  # the intake's decision: what a new order is made of, not loaded by the other writes
+if TYPE_CHECKING:  # the decisions written here: their modules load with the routes that decide
+    from chalicelib.domain.changes import Change
     from chalicelib.domain.intake import Decision
 
 # Long enough for the relay to have passed an item on, however late; the stream
@@ -64,15 +65,6 @@ def order_image(stored: StoredOrder) -> dict:
     """An order as DynamoDB's attribute map, its index keys and all: for tools that put many orders
     straight into a table (the benchmarks), as ``create_order`` would store them."""
     return order_item(stored).serialize()
-
-
-@dataclass(frozen=True)
-class Change:
-    stored: StoredOrder  # the order as loaded
-    order: WorkOrder  # the order after the change
-    event: Event
-    notices: Sequence[Notice] = ()
-    tallies: Tallies = dataclasses.field(default_factory=dict)  # what it adds to the dashboard's counters
 
 
 def record_changes(changes: Sequence[Change], claims: Sequence[Claim] = ()) -> None:

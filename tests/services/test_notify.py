@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from app import app
 from chalicelib import storage
+from chalicelib.domain.changes import Change
 from chalicelib.storage.orders import OUTBOX_TTL
 from chalicelib.storage.tables import OutboxModel
 from chalicelib.adapters import queue
@@ -106,7 +107,7 @@ def test_a_change_that_loses_its_race_stores_no_message(api, staff, clock):
     order, event = apply(stale.order, "sign", handler, {}, runtime.domain_context())
 
     with pytest.raises(Conflict):
-        storage.record_changes([storage.Change(stale, order, event, [Notice("staff_warning", "unit:lsq-cg")])])
+        storage.record_changes([Change(stale, order, event, [Notice("staff_warning", "unit:lsq-cg")])])
 
     assert len(outbox()) == before
 
@@ -260,7 +261,7 @@ def test_a_cancelled_transaction_holds_back_no_later_text(api, staff, loop, cloc
     handler = Actor(Role.HANDLER, "test", "lsq-cg")
     order, event = apply(stale.order, "sign", handler, {}, runtime.domain_context())
     with pytest.raises(Conflict):
-        storage.record_changes([storage.Change(stale, order, event, [Notice("staff_warning", "unit:lsq-cg")])])
+        storage.record_changes([Change(stale, order, event, [Notice("staff_warning", "unit:lsq-cg")])])
     before = len(sms())
 
     later = submit(api, anonymous=True, contact=None)

@@ -393,6 +393,13 @@ class StaffDetail(_Classified, _StateShown):
     merged_from: list[str]
     reply: str | None
     rating: int | None
+    rating_source: Literal["online", "callback"] | None = Field(
+        description="How the rating was taken: online by the resident, or by phone (回访)"
+    )
+    callback_misses: int = Field(description="Callbacks (回访) this round that did not reach the resident")
+    supervision_reason: Ref | None = Field(
+        description="Why the order is on the red list (督办): overdue or dissatisfied; None unless level is red"
+    )
     resolved_at: Timestamp | None
     closed_at: Timestamp | None
     published_at: Timestamp | None

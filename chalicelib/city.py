@@ -477,6 +477,10 @@ class City(_Strict):
     timezone: str = "Asia/Shanghai"
     review_required: bool = False
     auto_close_days: int = Field(default=7, ge=1)
+    # 回访: after this many callbacks that reach nobody, a resolved order closes unrated (as auto_close_days).
+    callback_attempts: int = Field(default=3, ge=1, le=10)
+    # 不满意专项督办: a 1–2 star rating (online or by callback) puts the reopened order on the red list at once.
+    supervise_dissatisfied: bool = True
     office_hours: OfficeHours = Field(default_factory=OfficeHours)
     extensions: ExtensionPolicy = Field(default_factory=ExtensionPolicy)
     intake: IntakePolicy = Field(default_factory=IntakePolicy)

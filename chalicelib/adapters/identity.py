@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-ROLES = ("dispatcher", "handler", "leader", "admin")
+ROLES = ("dispatcher", "handler", "leader", "admin", "operator")
 
 _ALGORITHMS = ["RS256"]
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]

@@ -25,7 +25,7 @@ from chalicelib.commands.queries import CasesQuery, ExportQuery, PageQuery, Staf
 from chalicelib.domain.bounds import MIN_STARS, SATISFIED_FROM
 from chalicelib.domain.orders import Role
 
-STAFF = (Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN)
+STAFF = (Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN, Role.OPERATOR)
 COMMAND_CENTRE = (Role.DISPATCHER, Role.LEADER)
 
 # What the path parameters are (they are whole path segments, checked by the services).

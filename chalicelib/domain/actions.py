@@ -48,6 +48,7 @@ class Action(StrEnum):
     REASSIGN = "reassign"
     PUBLISH = "publish"
     UNPUBLISH = "unpublish"
+    CALLBACK = "callback"
 
 
 class Kind(StrEnum):

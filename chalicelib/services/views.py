@@ -41,7 +41,7 @@ from chalicelib.domain.lifecycle import (
     WorkOrder,
     allowed_actions,
 )
-from chalicelib.domain.orders import LEVEL_LABELS, Level, Role
+from chalicelib.domain.orders import LEVEL_LABELS, OVERDUE, SUPERVISION_LABELS, Level, Role
 from chalicelib.domain.privacy import mask_free_text, mask_name, mask_phone
 from chalicelib.domain.routing import route
 from chalicelib.settings import get_settings
@@ -310,6 +310,9 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         merged_from=list(order.followers),
         reply=order.reply,
         rating=order.rating,
+        rating_source=order.rating_source if order.rating is not None else None,
+        callback_misses=order.callback_misses,
+        supervision_reason=_supervision_reason(order),
         resolved_at=iso(order.resolved_at, city),
         closed_at=iso(order.closed_at, city),
         published_at=iso(order.published_at, city),
@@ -318,6 +321,14 @@ def staff_detail(item, order: WorkOrder, events: list[Event], actor: Actor, ctx:
         trail=[_timeline_entry(e, city, staff=True) for e in events],
         **_media(item, order),
     )
+
+
+def _supervision_reason(order: WorkOrder) -> dict | None:
+    # Orders supervised before reasons were kept are red for being overdue: the only reason there was.
+    if order.level is not Level.RED:
+        return None
+    code = order.supervision_reason or OVERDUE
+    return {"code": code, "name": SUPERVISION_LABELS[code]}
 
 
 def _action_form(action: str, order: WorkOrder, city: City) -> dict:

@@ -20,12 +20,14 @@ NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 CTX = Context(CITY, CALENDAR, NOW)
 
 D, H, L, A, R, Y = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN, Role.RESIDENT, Role.SYSTEM
+OP = Role.OPERATOR
 
 ACTIONS = (
     "auto_dispatch", "dispatch", "reject", "merge", "sign", "return", "forward", "progress",
     "request_extension", "approve_extension", "refuse_extension", "resolve", "approve", "send_back",
     "rate", "auto_close", "priority", "co_handle", "instruction", "reassign",
     "remind_signing", "return_unsigned", "warn", "urge", "supervise", "publish", "unpublish", "absorb",
+    "callback",
 )
 DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 
@@ -39,7 +41,7 @@ def actor(role: Role, unit: str | None = None) -> Actor:
 # The random walk's cast: every role, handlers of units at each level and of another district.
 STEP_ACTORS = (
     actor(D), actor(H, "lsq"), actor(H, "lsq-cg"), actor(H, "xaq-cg"), actor(H, "heat"),
-    actor(L), actor(A), actor(R), actor(Y),
+    actor(L), actor(A), actor(R), actor(Y), actor(OP),
 )
 STEP_PARAMS = {
     "auto_dispatch": [{"unit": "lsq"}, {"unit": "heat"}],
@@ -65,6 +67,10 @@ STEP_PARAMS = {
     "publish": [{}, {"title": "供热案例"}, {"title": ""}],
     "unpublish": [{}],
     "absorb": [{"merged": "LY202611200003"}, {"merged": "LY202611200004"}, {}],
+    "callback": [
+        {"reached": True, "stars": 1}, {"reached": True, "stars": 4}, {"reached": False}, {"reached": False},
+        {"reached": True}, {"reached": False, "stars": 3},
+    ],
     **{action: [{}] for action in DEADLINE_ACTIONS},
 }
 # Between two steps the clock stands still or moves on, by hours, working days or

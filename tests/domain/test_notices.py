@@ -48,6 +48,8 @@ RESIDENT, UNIT, PARENT, LEADER = "resident", "unit:lsq-cg", "unit:lsq", "leader"
         ("approve", S.RESOLVED, [("resolved", RESIDENT, False)]),
         ("rate", S.IN_PROGRESS, [("reopened", RESIDENT, False), ("staff_reopened", UNIT, False)]),
         ("rate", S.CLOSED, []),
+        ("callback", S.IN_PROGRESS, [("reopened", RESIDENT, False), ("staff_reopened", UNIT, False)]),
+        ("callback", S.CLOSED, []),
         ("remind_signing", S.DISPATCHED, [("staff_sign_reminder", UNIT, False)]),
         ("warn", S.IN_PROGRESS, [("staff_warning", UNIT, False)]),
         ("urge", S.IN_PROGRESS, [("staff_yellow", UNIT, False), ("staff_yellow", PARENT, False)]),
@@ -62,7 +64,7 @@ def test_who_hears_of_each_change(action, to_state, expected):
 @pytest.mark.parametrize(
     "action",
     sorted(set(RULES) - {"auto_dispatch", "dispatch", "reassign", "forward", "approve_extension", "resolve",
-                         "approve", "rate", "remind_signing", "warn", "urge", "supervise", "merge"}),
+                         "approve", "rate", "callback", "remind_signing", "warn", "urge", "supervise", "merge"}),
 )
 def test_other_changes_send_nothing(action):
     target = RULES[action].target or S.IN_PROGRESS

@@ -349,6 +349,7 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "staff_yellow": frozenset({"tracking_no", "unit", "due_date"}),
     "leader_red": frozenset({"tracking_no", "unit", "due_date", "category"}),
     "merged": frozenset({"tracking_no", "main_no"}),
+    "staff_priority": frozenset({"tracking_no", "unit", "due_date", "category"}),
 }
 # Names a template might reach for that hold what the resident gave: refused by name, so the city
 # file's author is told why (an anonymous submitter would otherwise write under the city's signature).

@@ -31,6 +31,8 @@ class StaffListQuery(Body):
     level: Literal["normal", "warning", "yellow", "red"] | None = None  # ?level=red: the leaders' 督办 list
     # ?verified=true: the 实名 requests, which the command centre takes first (实名优先).
     verified: bool | None = None
+    # ?priority=true: the orders the command centre made 重点办 (the priority action); false: the others.
+    priority: bool | None = None
     created_from: dt.date | None = Field(default=None, alias="from")
     created_to: dt.date | None = Field(default=None, alias="to")
     cursor: Annotated[str, StringConstraints(max_length=400)] | None = None
@@ -47,6 +49,9 @@ class ExportQuery(StaffListQuery):
     """GET /api/v1/staff/export: the queue's filters; every order they select, up to ``limit``."""
 
     limit: int = Field(default=EXPORT_MAX_ROWS, ge=1, le=EXPORT_MAX_ROWS)
+    # newest: as the queue; urgency: the file's rows by level (red first), then 重点办 first, then the
+    # nearest due time, then the newest (the command centre's working order).
+    sort: Literal["newest", "urgency"] = "newest"
 
 
 class StatsQuery(Body):

@@ -71,6 +71,15 @@ def next_check(order: WorkOrder, ctx: Context) -> dt.datetime | None:
     return min(moments) if moments else None
 
 
+_NO_DUE = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
+def urgency(order: WorkOrder) -> tuple:
+    """The command centre's working order, as a sort key: level (red, yellow, warning, normal), then
+    重点办 first, then the nearest due time (none: last), then the newest."""
+    return (-LEVEL_RANK[order.level], not order.priority, order.due_at or _NO_DUE, -order.created_at.timestamp())
+
+
 def time_left(order: WorkOrder, ctx: Context) -> dt.timedelta | None:
     """Handling time left before ``due_at`` (negative once overdue), in the limit's own clock."""
     if order.state not in HANDLING_STATES or order.due_at is None:

@@ -315,7 +315,8 @@ def _priority(order, actor, params, ctx):
     on = params.get("on")
     if not isinstance(on, bool):
         raise InvalidInput("请说明是否重点督办", {"on": "true 或 false"})
-    return Outcome({"priority": on}, note="列为重点办理" if on else "取消重点办理")
+    # Only a change is a change: the unit hears of 重点办 once, when the order becomes one.
+    return Outcome({"priority": on} if on != order.priority else {}, note="列为重点办理" if on else "取消重点办理")
 
 
 def _co_handle(order, actor, params, ctx):
@@ -518,6 +519,7 @@ RULES: dict[Action, Rule] = {
     _A.PRIORITY: Rule(
         "重点办理", frozenset({_D}), OPEN_STATES, None, _priority,
         inputs=(Input("on", "列为重点办理", Kind.BOOLEAN, initial=lambda order: not order.priority),),
+        notices=(Notify("staff_priority", Audience.UNIT, turned_on="priority"),),
         model="SetPriority",
     ),
     _A.CO_HANDLE: Rule(

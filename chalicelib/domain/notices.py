@@ -85,6 +85,7 @@ def notices_for(event: Event, order: WorkOrder, city: City, has_contact: bool) -
         notice
         for notify in (rule.notices if rule else ())
         if notify.when is None or event.to_state is notify.when
+        if notify.turned_on is None or event.changes.get(notify.turned_on) is True
         for notice in to(notify)
     ]
 

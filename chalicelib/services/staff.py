@@ -82,6 +82,7 @@ def _filter(actor: Actor, query: StaffListQuery) -> storage.ListFilter | None:
         types=frozenset({query.type} if query.type else ()),
         levels=frozenset({query.level} if query.level else ()),
         verified=query.verified,
+        priority=query.priority,
         created_from=_day_start(query.created_from, city),
         created_to=_day_start(query.created_to, city, days_after=1),
     )

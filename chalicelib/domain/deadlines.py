@@ -7,7 +7,9 @@ The thresholds come from the order's own fields and the city's deadline policy:
 - dispatched or in progress: warning (临期) once ``warning_share`` of the handling
   time has passed (office time for limits in working days, clock time for limits
   in hours); yellow (催办) at ``due_at``; red (督办) ``red_grace`` after it;
-- resolved: closed as unrated (未评价) ``auto_close_days`` after ``resolved_at``.
+- resolved: closed as unrated (未评价) ``auto_close_days`` after ``resolved_at``;
+- information only (表扬, the city's ``information_only`` types): no signing or handling limit;
+  closed ``information_close_days`` after it reached the unit, if the unit has not signed it.
 
 ``due_action`` names the system action to take now — the most advanced of its kind,
 so a sweep that was away catches up in one step, not three. ``next_check`` is the
@@ -57,7 +59,15 @@ def _pending(order: WorkOrder, ctx: Context) -> list[tuple[dt.datetime, str]]:
             pending.append((warning_at(order, ctx), "warn"))
     if order.state is State.RESOLVED and order.resolved_at:
         pending.append((order.resolved_at + dt.timedelta(days=ctx.city.auto_close_days), "auto_close"))
+    if order.state is State.DISPATCHED and order.dispatched_at and information_only(order, ctx):
+        pending.append((order.dispatched_at + dt.timedelta(days=ctx.city.information_close_days), "auto_close"))
     return pending
+
+
+def information_only(order: WorkOrder, ctx: Context) -> bool:
+    """Information for the unit (表扬), not work: no deadline, no escalation (city: information_only)."""
+    kind = ctx.city.type_by_code.get(order.type)
+    return bool(kind and kind.information_only)
 
 
 def due_action(order: WorkOrder, ctx: Context) -> str | None:

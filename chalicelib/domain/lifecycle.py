@@ -78,20 +78,23 @@ def _unit(params: Mapping[str, Any], ctx: Context, name: str = "unit") -> str:
 
 def _handling_starts(order: WorkOrder, unit: str, ctx: Context) -> dict[str, Any]:
     """A unit gets the order with a fresh handling limit (dispatch, reassignment, 重办)."""
+    if deadlines.information_only(order, ctx):
+        return _arrives_at(order, unit, ctx) | {"due_from": None, "due_at": None, "level": Level.NORMAL}
     limit = ctx.city.time_limit(order.type, order.category)
-    return _arrives_at(unit, ctx) | {
+    return _arrives_at(order, unit, ctx) | {
         "due_from": ctx.now,
         "due_at": ctx.calendar.due(ctx.now, limit),
         "level": Level.NORMAL,
     }
 
 
-def _arrives_at(unit: str, ctx: Context) -> dict[str, Any]:
-    """The order reaches ``unit``, which must sign for it within the signing limit."""
+def _arrives_at(order: WorkOrder, unit: str, ctx: Context) -> dict[str, Any]:
+    """The order reaches ``unit``, which must sign for it within the signing limit (information, 表扬: none)."""
+    informed = deadlines.information_only(order, ctx)
     return {
         "unit": unit,
         "dispatched_at": ctx.now,
-        "sign_due_at": ctx.calendar.due(ctx.now, ctx.city.deadlines.signing_limit),
+        "sign_due_at": None if informed else ctx.calendar.due(ctx.now, ctx.city.deadlines.signing_limit),
         "sign_reminded": False,
         "signed_at": None,
     }
@@ -140,6 +143,10 @@ def _absorb(order, actor, params, ctx):
 
 
 def _sign(order, actor, params, ctx):
+    if deadlines.information_only(order, ctx):
+        # 表扬: the unit has read it; there is nothing to handle.
+        note = f"{_unit_name(ctx, order.unit)}已签收，阅知归档"
+        return Outcome({"signed_at": ctx.now, "closed_at": ctx.now}, to_state=State.CLOSED, note=note, public=True)
     return Outcome({"signed_at": ctx.now}, note=f"{_unit_name(ctx, order.unit)}已签收", public=True)
 
 
@@ -158,7 +165,7 @@ def _forward(order, actor, params, ctx):
     if unit == order.unit or not ctx.city.is_within(unit, order.unit):
         raise InvalidInput("只能转派给下级单位", {"unit": "只能转派给下级单位"})
     # The handling deadline stays (its clock started at dispatch); the signing one restarts.
-    return Outcome(_arrives_at(unit, ctx), note=f"转派至{_unit_name(ctx, unit)}")
+    return Outcome(_arrives_at(order, unit, ctx), note=f"转派至{_unit_name(ctx, unit)}")
 
 
 def _progress(order, actor, params, ctx):
@@ -285,6 +292,9 @@ def _callback(order, actor, params, ctx):
 
 
 def _auto_close(order, actor, params, ctx):
+    if order.state is State.DISPATCHED:  # information (表扬) the unit has not signed
+        note = f"已送达{_unit_name(ctx, order.unit)}，{ctx.city.information_close_days}天未签收，自动归档"
+        return Outcome({"closed_at": ctx.now}, note=note, public=True)
     return Outcome({"closed_at": ctx.now}, note="超过评价期限，按未评价办结", public=True)
 
 
@@ -491,7 +501,9 @@ RULES: dict[Action, Rule] = {
         "On a closed order, a follow-up note only.",
     ),
     _A.AUTO_CLOSE: Rule(
-        "自动办结", frozenset({_SYS}), _states(_S.RESOLVED), _S.CLOSED, _auto_close, _is_due("auto_close")
+        # Resolved and not rated in time; or information (表扬) not signed in time.
+        "自动办结", frozenset({_SYS}), _states(_S.RESOLVED, _S.DISPATCHED), _S.CLOSED, _auto_close,
+        _is_due("auto_close"),
     ),
     _A.REMIND_SIGNING: Rule(
         "签收提醒", frozenset({_SYS}), _states(_S.DISPATCHED), None, _remind_signing, _is_due("remind_signing"),

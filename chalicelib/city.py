@@ -353,6 +353,9 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "leader_red": frozenset({"tracking_no", "unit", "due_date", "category"}),
     "merged": frozenset({"tracking_no", "main_no"}),
     "staff_priority": frozenset({"tracking_no", "unit", "due_date", "category"}),
+    # An information-only request (表扬) reaching its unit: in place of dispatched and staff_new_order.
+    "information_dispatched": frozenset({"tracking_no", "unit", "type"}),
+    "staff_information": frozenset({"tracking_no", "category", "type"}),
 }
 # Names a template might reach for that hold what the resident gave: refused by name, so the city
 # file's author is told why (an anonymous submitter would otherwise write under the city's signature).

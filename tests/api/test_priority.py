@@ -10,9 +10,12 @@ import pytest
 
 from chalicelib.services.escalation import sweep
 from tests.api.staff_helpers import API, DISPATCHER, HANDLER_CG, HANDLER_XAQ_CG, LEADER, START, assert_error
+from tests.sms_loop import Loop, texts_to
 
 CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
 pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
+
+LSQ_CG_PHONE = "+8613700000016"  # 龙山区城市管理局's duty phone (the city file)
 
 
 def exported(desk, query: str) -> list[str]:
@@ -125,3 +128,17 @@ def test_unsigned_praise_is_never_escalated_and_closes_after_the_citys_days(desk
     assert (order["state"], order["level"]["code"], order["rating"]) == ("closed", "normal", None)
     assert [entry["action"] for entry in order["trail"]] == ["submit", "auto_dispatch", "auto_close"]
     assert order["trail"][-1]["note"] == "已送达龙山区城市管理局，7天未签收，自动归档"
+
+
+def test_the_unit_is_texted_when_an_order_becomes_priority_and_praise_says_no_deadline(desk):
+    loop = Loop()
+    no = desk.submit("sanitation", "220402")["tracking_no"]
+    praise = desk.submit("sanitation", "220402", type="praise")["tracking_no"]
+    desk.done(no, DISPATCHER, "priority", on=True)
+    desk.done(no, DISPATCHER, "priority", on=True)  # already: no second text
+
+    loop.run()
+
+    texts = texts_to(LSQ_CG_PHONE)
+    assert texts.count(f"【辽源民生诉求】【重点办】工单{no}（环境卫生）已列为重点办理，请于3月10日前办结。") == 1
+    assert f"【辽源民生诉求】工单{praise}（环境卫生）是群众对本单位的表扬，请登录系统签收阅知。" in texts

@@ -176,3 +176,9 @@ def test_the_unit_hears_when_an_order_becomes_priority_and_only_then():
     assert told_of({"priority": False}) == []  # taken off the list
     assert told_of({}) == []  # it was priority already
     assert told_of({"priority": True}, unit=None) == []  # no unit yet: dispatch tells it
+
+
+def test_praise_reaches_its_unit_without_a_deadline_to_announce():
+    assert told("auto_dispatch", S.DISPATCHED, type="praise") == [
+        ("information_dispatched", RESIDENT, False), ("staff_information", UNIT, False),
+    ]

@@ -486,7 +486,7 @@ class Counters(_Answer):
     satisfied: int = Field(description=f"Rated {SATISFIED_FROM} to {MAX_STARS} stars")
     handling_seconds: int = Field(description="From receipt to resolution, summed")
     priority: int = Field(description="Made 重点办 (the priority action)")
-    supervised: int = Field(description="On the red list now (督办: long overdue, or a 1–2 star rating)")
+    supervised: int = Field(description="Put on the red list (督办: long overdue, or rated 1–2 stars)")
     rated_by_callback: int = Field(description="Rated by phone (回访)")
     praise: int = Field(description="Praise (表扬); under by_unit, the praise each unit received")
 

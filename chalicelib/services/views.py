@@ -41,7 +41,7 @@ from chalicelib.domain.lifecycle import (
     WorkOrder,
     allowed_actions,
 )
-from chalicelib.domain.orders import LEVEL_LABELS, OVERDUE, SUPERVISION_LABELS, Level, Role
+from chalicelib.domain.orders import LEVEL_LABELS, OVERDUE, RESIDENTS_WORDS, SUPERVISION_LABELS, Level, Role
 from chalicelib.domain.privacy import mask_free_text, mask_name, mask_phone
 from chalicelib.domain.routing import route
 from chalicelib.settings import get_settings
@@ -176,14 +176,18 @@ def followed(item, order: WorkOrder, events: list[Event], city: City) -> Followe
         unit=unit_ref(city, order.unit),
         due_at=iso(order.due_at, city),
         reply=mask_free_text(order.reply) if order.resolved_at else None,
-        # The steps, but not the other resident's words (a rating's comment): only the units'.
+        # The steps, but not the other resident's words (a rating's comment, online or by callback): only the units'.
         timeline=[
-            _timeline_entry(replace(e, note=None) if e.actor.role is Role.RESIDENT else e, city, staff=False)
+            _timeline_entry(replace(e, note=None) if _residents_words(e) else e, city, staff=False)
             for e in events
             if e.public
         ],
         result_media=_media_links([(key, "photo") for key in order.result_media]),
     )
+
+
+def _residents_words(event: Event) -> bool:
+    return event.actor.role is Role.RESIDENT or event.action in RESIDENTS_WORDS
 
 
 def level_ref(code: str | None) -> dict:

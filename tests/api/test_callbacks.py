@@ -152,3 +152,16 @@ def test_the_operator_is_offered_the_callback_form_on_a_resolved_order(desk, res
     assert [(f["name"], f["type"], f["required"]) for f in offered["fields"]] == [
         ("reached", "boolean", True), ("stars", "integer", False), ("comment", "textarea", False),
     ]
+
+
+def test_a_callbacks_words_are_not_shown_to_the_residents_who_follow_the_order(desk, resolved):
+    follower = desk.submit("sanitation", "220402")
+    # Reopened by a callback of 1 star, then another resident's report is merged into it (并单).
+    desk.done(resolved, OPERATOR, "callback", reached=True, stars=1, comment="3单元王阿姨说根本没清理")
+    desk.done(follower["tracking_no"], DISPATCHER, "merge", into=resolved)
+
+    followed = desk.track(follower)["main"]
+
+    assert followed["tracking_no"] == resolved
+    [entry] = [e for e in followed["timeline"] if e["action"] == "callback"]
+    assert entry["note"] is None  # the other resident's words, as the operator took them down

@@ -97,7 +97,7 @@ def counted(details: list[dict]) -> dict[str, int]:
         c["stars"] += d["rating"] or 0
         c["satisfied"] += (d["rating"] or 0) >= 3
         c["priority"] += d["priority"]
-        c["supervised"] += d["level"]["code"] == "red"
+        c["supervised"] += d["supervised_at"] is not None
         c["rated_by_callback"] += d["rating_source"] == "callback"
         c["praise"] += d["type"]["code"] == "praise"
         if resolved:

@@ -12,6 +12,12 @@ residents then hear what the main one's resident hears.
 
 plus actions that keep the state: progress, request/approve/refuse_extension,
 priority, co_handle, instruction; and reassign (leader) back to dispatched.
+A callback (回访, operator or dispatcher) on a resolved order is the resident's rating
+taken by phone, with the rating's effect (and, where the city supervises the dissatisfied,
+1–2 stars put the order on the red list at once); tries that reach nobody are counted, and
+the city's ``callback_attempts`` of them close it unrated. On a closed order it is a note.
+An information-only request (表扬) has no deadline: signing it closes it, and unsigned it
+closes by itself (auto_close from dispatched).
 A closed order may be published to the case library (典型案例库) by the
 dispatcher, and unpublished again; neither changes its state.
 
@@ -35,11 +41,11 @@ from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 from chalicelib.domain.orders import (  # noqa: F401 - the lifecycle's vocabulary, re-exported
     DISSATISFIED,
     HANDLING_STATES,
+    OPEN_STATES,
     OVERDUE,
+    PUBLIC_STATUS,
     RATED_BY_CALLBACK,
     RATED_ONLINE,
-    OPEN_STATES,
-    PUBLIC_STATUS,
     RESIDENT,
     ROLE_LABELS,
     STATE_LABELS,

@@ -259,6 +259,9 @@ def own_request(item, city: City) -> OwnRequest:
 def may_see_contact(actor: Actor, order: WorkOrder) -> bool:
     if actor.role in (Role.DISPATCHER, Role.LEADER):
         return True
+    if actor.role is Role.OPERATOR:
+        # The number to call back (回访), while the callback is due: not before, not once it closed.
+        return order.state is State.RESOLVED
     return actor.role is Role.HANDLER and actor.unit is not None and actor.unit == order.unit
 
 

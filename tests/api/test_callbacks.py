@@ -6,6 +6,7 @@ import pytest
 
 from tests.api.staff_helpers import (
     API,
+    CONTACT,
     DISPATCHER,
     HANDLER_CG,
     LEADER,
@@ -165,3 +166,19 @@ def test_a_callbacks_words_are_not_shown_to_the_residents_who_follow_the_order(d
     assert followed["tracking_no"] == resolved
     [entry] = [e for e in followed["timeline"] if e["action"] == "callback"]
     assert entry["note"] is None  # the other resident's words, as the operator took them down
+
+
+def test_an_operator_sees_the_residents_phone_only_while_a_callback_is_due(desk):
+    no = desk.submit("sanitation", "220402", contact=CONTACT)["tracking_no"]
+
+    def contact() -> dict:
+        answer = desk.detail(no, OPERATOR)
+        assert answer.status == 200, answer
+        return answer.json["contact"]
+
+    assert contact()["masked"] is True  # dispatched: nothing to call back about
+    desk.done(no, HANDLER_CG, "sign")
+    desk.done(no, HANDLER_CG, "resolve", reply="已清运")
+    assert contact() == {**CONTACT, "phone": "+86" + CONTACT["phone"], "masked": False}
+    desk.done(no, OPERATOR, "callback", reached=True, stars=5)
+    assert contact()["masked"] is True

@@ -16,7 +16,7 @@ from typing import Any
 from chalicelib.adapters.identity import ROLES
 
 DEMO_PASSWORD = "demo"
-_DEMO_NAMES = {"dispatcher": "演示调度员", "leader": "演示领导", "admin": "演示管理员"}
+_DEMO_NAMES = {"dispatcher": "演示调度员", "leader": "演示领导", "admin": "演示管理员", "operator": "演示话务员"}
 # Cognito's own minimum is 6 characters; moto takes less, and the demo password stays "demo".
 _DEMO_PASSWORD_POLICY = {
     "MinimumLength": len(DEMO_PASSWORD),

@@ -175,7 +175,9 @@ def _versions() -> list[int]:
 
 
 # The demo account each staff role acts as; the handler is of the unit the real orders go to.
-ACCOUNTS = {"dispatcher": "dispatcher", "handler": "handler:lsq-cg", "leader": "leader", "admin": "admin"}
+ACCOUNTS = {
+    "dispatcher": "dispatcher", "handler": "handler:lsq-cg", "leader": "leader", "admin": "admin", "operator": "operator",
+}
 
 
 def _credentials(case, stack: LocalStack) -> dict[str, str]:

@@ -236,7 +236,7 @@ def test_moto_issues_the_cloud_issuer_and_an_id_token_the_verifier_takes(pool, p
 def test_every_demo_account_gets_a_token_of_its_role(pool, pool_verifier):
     tokens = pool.demo_tokens()
 
-    assert list(tokens) == ["dispatcher", "leader", "admin", "handler:U-WATER"]
+    assert list(tokens) == ["dispatcher", "leader", "admin", "operator", "handler:U-WATER"]
     for username, token in tokens.items():
         principal = pool_verifier.verify(bearer(token))
         assert (principal.role, principal.unit) == (username.partition(":")[0], username.partition(":")[2] or None)

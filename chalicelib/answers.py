@@ -415,6 +415,13 @@ class StaffDetail(_Classified, _StateShown):
     merged_from: list[str]
     reply: str | None
     rating: int | None
+    rating_source: Literal["online", "callback"] | None = Field(
+        description="How the rating was taken: online by the resident, or by phone (回访)"
+    )
+    callback_misses: int = Field(description="Callbacks (回访) this round that did not reach the resident")
+    supervision_reason: Ref | None = Field(
+        description="Why the order is on the red list (督办): overdue or dissatisfied; None unless level is red"
+    )
     resolved_at: Timestamp | None
     closed_at: Timestamp | None
     published_at: Timestamp | None
@@ -530,6 +537,10 @@ class Counters(_Answer):
     stars: int
     satisfied: int = Field(description=f"Rated {SATISFIED_FROM} to {MAX_STARS} stars")
     handling_seconds: int = Field(description="From receipt to resolution, summed")
+    priority: int = Field(description="Made 重点办 (the priority action)")
+    supervised: int = Field(description="Put on the red list (督办: long overdue, or rated 1–2 stars)")
+    rated_by_callback: int = Field(description="Rated by phone (回访)")
+    praise: int = Field(description="Praise (表扬); under by_unit, the praise each unit received")
 
 
 class Rates(_Answer):

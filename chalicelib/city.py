@@ -50,7 +50,10 @@ class TimeLimit(_Strict):
 class RequestType(_Strict):
     code: str
     name: str
-    limit: TimeLimit
+    limit: TimeLimit  # unused by a type that is information only
+    # Information for the unit, not work (表扬): no handling deadline, no reminder or escalation; it
+    # closes when the unit signs it, or by itself the city's information_close_days after it arrived.
+    information_only: bool = False
 
 
 # Open311 submissions name their request type (咨询, 投诉…) as the attribute "request_type".
@@ -361,6 +364,10 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "staff_yellow": frozenset({"tracking_no", "unit", "due_date"}),
     "leader_red": frozenset({"tracking_no", "unit", "due_date", "category"}),
     "merged": frozenset({"tracking_no", "main_no"}),
+    "staff_priority": frozenset({"tracking_no", "unit", "due_date", "category"}),
+    # An information-only request (表扬) reaching its unit: in place of dispatched and staff_new_order.
+    "information_dispatched": frozenset({"tracking_no", "unit", "type"}),
+    "staff_information": frozenset({"tracking_no", "category", "type"}),
 }
 # Names a template might reach for that hold what the resident gave: refused by name, so the city
 # file's author is told why (an anonymous submitter would otherwise write under the city's signature).
@@ -489,6 +496,12 @@ class City(_Strict):
     timezone: str = "Asia/Shanghai"
     review_required: bool = False
     auto_close_days: int = Field(default=7, ge=1)
+    # 回访: after this many callbacks that reach nobody, a resolved order closes unrated (as auto_close_days).
+    callback_attempts: int = Field(default=3, ge=1, le=10)
+    # 不满意专项督办: a 1–2 star rating (online or by callback) puts the reopened order on the red list at once.
+    supervise_dissatisfied: bool = True
+    # An information-only request (表扬) the unit has not signed closes by itself after this many days.
+    information_close_days: int = Field(default=7, ge=1)
     office_hours: OfficeHours = Field(default_factory=OfficeHours)
     extensions: ExtensionPolicy = Field(default_factory=ExtensionPolicy)
     intake: IntakePolicy = Field(default_factory=IntakePolicy)

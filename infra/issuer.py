@@ -249,7 +249,7 @@ def _sign_in_form(params: dict[str, str], usernames: Iterable[str], error: str =
 <datalist id="accounts">{accounts}</datalist>
 <label for="password">密码</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
-<p>演示账号：dispatcher、leader、admin、handler:&lt;单位代码&gt;（如 handler:lsq-cg），密码均为 demo。</p>
+<p>演示账号：dispatcher、leader、admin、operator、handler:&lt;单位代码&gt;（如 handler:lsq-cg），密码均为 demo。</p>
 <button type="submit">登录</button></form>""")
 
 

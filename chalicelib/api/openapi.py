@@ -15,7 +15,7 @@ from chalice.app import Request, Response
 from pydantic import BaseModel, TypeAdapter
 
 from chalicelib.api.http import endpoint, json_response
-from chalicelib.api.operations import OPERATIONS, PATH_PARAMETERS, STAFF, Operation
+from chalicelib.api.operations import OPERATIONS, PATH_PARAMETERS, READERS, Operation
 from chalicelib.answers import Error
 from chalicelib.api.schemas import IDEMPOTENCY_KEY
 
@@ -157,7 +157,7 @@ def _security(op: Operation) -> list[dict] | None:
     if op.partner_key:
         return [{}, {"partnerApiKey": []}]  # a resident's submission needs nothing
     if op.staff_optional:
-        return [{}, {"staff": [role.value for role in STAFF]}]
+        return [{}, {"staff": [role.value for role in READERS]}]
     return None
 
 

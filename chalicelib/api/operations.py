@@ -37,7 +37,7 @@ from chalicelib.domain.orders import Role
 STAFF = (Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN)
 COMMAND_CENTRE = (Role.DISPATCHER, Role.LEADER)
 # The operator (话务员) answers callers about any order: reads the queue and the detail city-wide,
-# takes no action on an order (POST …/actions answers 403 for each).
+# takes no action on an order but the callback (回访: POST …/actions answers 403 for every other).
 READERS = (*STAFF, Role.OPERATOR)
 
 # What the path parameters are (they are whole path segments, checked by the services).
@@ -198,7 +198,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Act on an order: one action, decided on the order's version",
         {200: out.ActionResult}, body=(STAFF_ACTION,), roles=READERS, errors=(409,),
         notes={
-            403: "The role may not take that action (an operator takes none), or the order is not the unit's",
+            403: "The role may not take that action (an operator takes only callback), or the order is not the unit's",
             409: "The order changed since that version, or its state does not allow the action",
             422: "Invalid parameters; for assign, an assignee who is not one of the unit's people",
         },

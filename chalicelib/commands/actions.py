@@ -29,6 +29,8 @@ def _field(spec: Input) -> tuple[Any, Any]:
     elif spec.kind is Kind.UPLOADS:
         return list[UploadId], Field(default_factory=list, max_length=spec.max_length)
     elif spec.kind is Kind.INTEGER:
+        if not spec.required:
+            return int | None, Field(default=None, strict=True, ge=spec.minimum, le=spec.maximum)
         return int, Field(ge=spec.minimum, le=spec.maximum)
     else:
         kind = bool

@@ -40,6 +40,8 @@ class StaffListQuery(Body):
     verified: bool | None = None
     # ?assignee=me: the caller's own orders (承办人); ?assignee=<id>: a person's, by account id.
     assignee: Code | None = None
+    # ?priority=true: the orders the command centre made 重点办 (the priority action); false: the others.
+    priority: bool | None = None
     created_from: dt.date | None = Field(default=None, alias="from")
     created_to: dt.date | None = Field(default=None, alias="to")
     cursor: Annotated[str, StringConstraints(max_length=400)] | None = None
@@ -56,6 +58,9 @@ class ExportQuery(StaffListQuery):
     """GET /api/v1/staff/export: the queue's filters; every order they select, up to ``limit``."""
 
     limit: int = Field(default=EXPORT_MAX_ROWS, ge=1, le=EXPORT_MAX_ROWS)
+    # newest: as the queue; urgency: the file's rows by level (red first), then 重点办 first, then the
+    # nearest due time, then the newest (the command centre's working order).
+    sort: Literal["newest", "urgency"] = "newest"
 
 
 class StatsQuery(Body):

@@ -49,6 +49,7 @@ class Action(StrEnum):
     PUBLISH = "publish"
     UNPUBLISH = "unpublish"
     ASSIGN = "assign"
+    CALLBACK = "callback"
 
 
 class Kind(StrEnum):
@@ -103,6 +104,7 @@ class Notify:
     template: str  # a key of city.sms.templates
     to: Audience
     when: State | None = None  # only when the action ends in this state
+    turned_on: str | None = None  # only when the action turns this field of the order on (priority)
 
 
 # A unit's new order: counted into the staff digest at delivery (services/notify.py).

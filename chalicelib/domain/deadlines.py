@@ -7,7 +7,9 @@ The thresholds come from the order's own fields and the city's deadline policy:
 - dispatched or in progress: warning (临期) once ``warning_share`` of the handling
   time has passed (office time for limits in working days, clock time for limits
   in hours); yellow (催办) at ``due_at``; red (督办) ``red_grace`` after it;
-- resolved: closed as unrated (未评价) ``auto_close_days`` after ``resolved_at``.
+- resolved: closed as unrated (未评价) ``auto_close_days`` after ``resolved_at``;
+- information only (表扬, the city's ``information_only`` types): no signing or handling limit;
+  closed ``information_close_days`` after it reached the unit, if the unit has not signed it.
 
 ``due_action`` names the system action to take now — the most advanced of its kind,
 so a sweep that was away catches up in one step, not three. ``next_check`` is the
@@ -17,8 +19,12 @@ reads only the orders that have something due.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.orders import HANDLING_STATES, LEVEL_RANK, Context, Level, State, WorkOrder
+
+if TYPE_CHECKING:
+    from chalicelib.domain.reports import Listed
 
 # When several thresholds have passed, the first of these that is due is taken first.
 PRECEDENCE = ("return_unsigned", "auto_close", "supervise", "urge", "warn", "remind_signing")
@@ -57,7 +63,15 @@ def _pending(order: WorkOrder, ctx: Context) -> list[tuple[dt.datetime, str]]:
             pending.append((warning_at(order, ctx), "warn"))
     if order.state is State.RESOLVED and order.resolved_at:
         pending.append((order.resolved_at + dt.timedelta(days=ctx.city.auto_close_days), "auto_close"))
+    if order.state is State.DISPATCHED and order.dispatched_at and information_only(order, ctx):
+        pending.append((order.dispatched_at + dt.timedelta(days=ctx.city.information_close_days), "auto_close"))
     return pending
+
+
+def information_only(order: WorkOrder, ctx: Context) -> bool:
+    """Information for the unit (表扬), not work: no deadline, no escalation (city: information_only)."""
+    kind = ctx.city.type_by_code.get(order.type)
+    return bool(kind and kind.information_only)
 
 
 def due_action(order: WorkOrder, ctx: Context) -> str | None:
@@ -69,6 +83,15 @@ def due_action(order: WorkOrder, ctx: Context) -> str | None:
 def next_check(order: WorkOrder, ctx: Context) -> dt.datetime | None:
     moments = [moment for moment, _ in _pending(order, ctx)]
     return min(moments) if moments else None
+
+
+_NO_DUE = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
+def urgency(order: WorkOrder | Listed) -> tuple:
+    """The command centre's working order, as a sort key (of an order or its list entry): level (red, yellow, warning, normal), then
+    重点办 first, then the nearest due time (none: last), then the newest."""
+    return (-LEVEL_RANK[order.level], not order.priority, order.due_at or _NO_DUE, -order.created_at.timestamp())
 
 
 def time_left(order: WorkOrder, ctx: Context) -> dt.timedelta | None:

@@ -12,6 +12,12 @@ residents then hear what the main one's resident hears.
 
 plus actions that keep the state: progress, request/approve/refuse_extension,
 priority, co_handle, instruction; and reassign (leader) back to dispatched.
+A callback (回访, operator or dispatcher) on a resolved order is the resident's rating
+taken by phone, with the rating's effect (and, where the city supervises the dissatisfied,
+1–2 stars put the order on the red list at once); tries that reach nobody are counted, and
+the city's ``callback_attempts`` of them close it unrated. On a closed order it is a note.
+An information-only request (表扬) has no deadline: signing it closes it, and unsigned it
+closes by itself (auto_close from dispatched).
 A closed order may be published to the case library (典型案例库) by the
 dispatcher, and unpublished again; neither changes its state.
 
@@ -35,9 +41,13 @@ from chalicelib.domain.actions import (
 from chalicelib.domain.bounds import CASE_TITLE_MAX, CODE_MAX, EXTENSION_DAYS_MAX, MAX_STARS, MIN_STARS, SATISFIED_FROM
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 from chalicelib.domain.orders import (  # noqa: F401 - the lifecycle's vocabulary, re-exported
+    DISSATISFIED,
     HANDLING_STATES,
     OPEN_STATES,
+    OVERDUE,
     PUBLIC_STATUS,
+    RATED_BY_CALLBACK,
+    RATED_ONLINE,
     RESIDENT,
     DATETIME_FIELDS,
     ROLE_LABELS,
@@ -74,6 +84,8 @@ def _unit(params: Mapping[str, Any], ctx: Context, name: str = "unit") -> str:
 
 def _handling_starts(order: WorkOrder, unit: str, ctx: Context) -> dict[str, Any]:
     """A unit gets the order with a fresh handling limit (dispatch, reassignment, 重办)."""
+    if deadlines.information_only(order, ctx):
+        return _arrives_at(order, unit, ctx) | {"due_from": None, "due_at": None, "level": Level.NORMAL}
     limit = ctx.city.time_limit(order.type, order.category)
     return _arrives_at(order, unit, ctx) | {
         "due_from": ctx.now,
@@ -86,12 +98,13 @@ _UNASSIGNED = {"assignee_id": None, "assignee_name": None}
 
 
 def _arrives_at(order: WorkOrder, unit: str, ctx: Context) -> dict[str, Any]:
-    """The order reaches ``unit``, which must sign for it within the signing limit; a person of
-    another unit no longer handles it."""
+    """The order reaches ``unit``, which must sign for it within the signing limit (information, 表扬:
+    none); a person of another unit no longer handles it."""
+    informed = deadlines.information_only(order, ctx)
     return ({} if unit == order.unit else _UNASSIGNED) | {
         "unit": unit,
         "dispatched_at": ctx.now,
-        "sign_due_at": ctx.calendar.due(ctx.now, ctx.city.deadlines.signing_limit),
+        "sign_due_at": None if informed else ctx.calendar.due(ctx.now, ctx.city.deadlines.signing_limit),
         "sign_reminded": False,
         "signed_at": None,
     }
@@ -141,6 +154,10 @@ def _absorb(order, actor, params, ctx):
 
 
 def _sign(order, actor, params, ctx):
+    if deadlines.information_only(order, ctx):
+        # 表扬: the unit has read it; there is nothing to handle.
+        note = f"{_unit_name(ctx, order.unit)}已签收，阅知归档"
+        return Outcome({"signed_at": ctx.now, "closed_at": ctx.now}, to_state=State.CLOSED, note=note, public=True)
     return Outcome({"signed_at": ctx.now}, note=f"{_unit_name(ctx, order.unit)}已签收", public=True)
 
 
@@ -220,25 +237,75 @@ def _send_back(order, actor, params, ctx):
     return Outcome({"reply": None, "result_media": ()}, note=_text(params, "reason", "退回理由"))
 
 
-def _rate(order, actor, params, ctx):
-    stars = params.get("stars")
-    if not isinstance(stars, int) or isinstance(stars, bool) or not MIN_STARS <= stars <= MAX_STARS:
+def _stars(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not MIN_STARS <= value <= MAX_STARS:
         raise InvalidInput(f"评价须为{MIN_STARS}至{MAX_STARS}星", {"stars": f"{MIN_STARS}至{MAX_STARS}星"})
-    comment = (params.get("comment") or "").strip() or None
+    return value
+
+
+def _comment(params: Mapping[str, Any]) -> str | None:
+    return (params.get("comment") or "").strip() or None
+
+
+def _rated(order: WorkOrder, stars: int, comment: str | None, source: str, ctx: Context) -> Outcome:
+    """A rating's effect, whether the resident rated online or told a callback (回访) by phone."""
     if stars < SATISFIED_FROM:
         # 不满意重办: back to the same unit, a new round with a fresh deadline.
         changes = _handling_starts(order, order.unit, ctx) | {
             "signed_at": ctx.now,
             "rating": stars,
+            "rating_source": source,
             "round": order.round + 1,
             "resolved_at": None,
             "pending_extension_days": None,
         }
-        return Outcome(changes, to_state=State.IN_PROGRESS, note=comment or "不满意，重新办理", public=True)
-    return Outcome({"rating": stars, "closed_at": ctx.now}, to_state=State.CLOSED, note=comment, public=True)
+        if order.callback_misses:
+            changes["callback_misses"] = 0  # the new round's callbacks count afresh
+        note = comment or "不满意，重新办理"
+        if ctx.city.supervise_dissatisfied:
+            # 不满意专项督办: on the leaders' red list at once, not after the new deadline runs out.
+            changes |= {"level": Level.RED, "supervised_at": ctx.now, "supervision_reason": DISSATISFIED}
+            note = comment or "不满意，重新办理，列入督办"
+        return Outcome(changes, to_state=State.IN_PROGRESS, note=note, public=True)
+    changes = {"rating": stars, "rating_source": source, "closed_at": ctx.now}
+    return Outcome(changes, to_state=State.CLOSED, note=comment, public=True)
+
+
+def _rate(order, actor, params, ctx):
+    return _rated(order, _stars(params.get("stars")), _comment(params), RATED_ONLINE, ctx)
+
+
+def _callback(order, actor, params, ctx):
+    """回访: the resident's rating taken by phone; unreached tries are counted, and close the order
+    as unrated after the city's ``callback_attempts``. On a closed order, a follow-up note only."""
+    reached = params.get("reached")
+    if not isinstance(reached, bool):
+        raise InvalidInput("请说明是否联系上群众", {"reached": "true 或 false"})
+    stars = params.get("stars")
+    if stars is not None:
+        stars = _stars(stars)
+        if not reached:
+            raise InvalidInput("未联系上群众，不能填写满意度", {"stars": "未联系上群众时不填"})
+    comment = _comment(params)
+    if order.state is State.CLOSED:
+        said = "回访：未联系上" if not reached else f"回访：{stars}星" if stars else "回访：已联系"
+        return Outcome(note=f"{said}；{comment}" if comment else said)
+    if reached:
+        if stars is None:
+            raise InvalidInput("联系上群众时请填写满意度", {"stars": f"{MIN_STARS}至{MAX_STARS}星"})
+        return _rated(order, stars, comment, RATED_BY_CALLBACK, ctx)
+    misses = order.callback_misses + 1
+    if misses >= ctx.city.callback_attempts:
+        note = f"回访{misses}次未联系上，按未评价办结"
+        return Outcome({"callback_misses": misses, "closed_at": ctx.now}, to_state=State.CLOSED, note=note, public=True)
+    said = f"回访未联系上（第{misses}次）"
+    return Outcome({"callback_misses": misses}, note=f"{said}；{comment}" if comment else said)
 
 
 def _auto_close(order, actor, params, ctx):
+    if order.state is State.DISPATCHED:  # information (表扬) the unit has not signed
+        note = f"已送达{_unit_name(ctx, order.unit)}，{ctx.city.information_close_days}天未签收，自动归档"
+        return Outcome({"closed_at": ctx.now}, note=note, public=True)
     return Outcome({"closed_at": ctx.now}, note="超过评价期限，按未评价办结", public=True)
 
 
@@ -250,7 +317,7 @@ def _escalation(level: Level, note: str) -> Effect:
     def effect(order, actor, params, ctx):
         changes: dict[str, Any] = {"level": level}
         if level is Level.RED:
-            changes["supervised_at"] = ctx.now
+            changes |= {"supervised_at": ctx.now, "supervision_reason": OVERDUE}
         return Outcome(changes, note=note)
 
     return effect
@@ -269,7 +336,8 @@ def _priority(order, actor, params, ctx):
     on = params.get("on")
     if not isinstance(on, bool):
         raise InvalidInput("请说明是否重点督办", {"on": "true 或 false"})
-    return Outcome({"priority": on}, note="列为重点办理" if on else "取消重点办理")
+    # Only a change is a change: the unit hears of 重点办 once, when the order becomes one.
+    return Outcome({"priority": on} if on != order.priority else {}, note="列为重点办理" if on else "取消重点办理")
 
 
 def _co_handle(order, actor, params, ctx):
@@ -352,9 +420,14 @@ def _reason(label: str) -> Input:
     return Input("reason", label, Kind.LONG_TEXT, max_length=SHORT_TEXT)
 
 
-_D, _H, _L, _SYS = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.SYSTEM
+_D, _H, _L, _SYS, _OP = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.SYSTEM, Role.OPERATOR
 _S, _A = State, Action
 _TO_RESIDENT_AND_UNIT = (Notify("dispatched", Audience.RESIDENT), Notify(NEW_ORDER, Audience.UNIT))
+# 1–2 stars, online or by callback (重办). "You were not satisfied": only the resident who rated hears it.
+_REOPENED = (
+    Notify("reopened", Audience.OWN_RESIDENT, when=State.IN_PROGRESS),
+    Notify("staff_reopened", Audience.UNIT, when=State.IN_PROGRESS),
+)
 _DISPATCH_TO = Input("unit", "承办单位", Kind.UNIT, max_length=CODE_MAX, choices=_all_units)
 
 
@@ -436,15 +509,24 @@ RULES: dict[Action, Rule] = {
         inputs=(_reason("退回理由"),),
     ),
     _A.RATE: Rule(
-        "评价", frozenset({Role.RESIDENT}), _states(_S.RESOLVED), None, _rate,
-        # 1–2 stars: 重办. "You were not satisfied": only the resident who rated hears it.
-        notices=(
-            Notify("reopened", Audience.OWN_RESIDENT, when=_S.IN_PROGRESS),
-            Notify("staff_reopened", Audience.UNIT, when=_S.IN_PROGRESS),
+        "评价", frozenset({Role.RESIDENT}), _states(_S.RESOLVED), None, _rate, notices=_REOPENED,
+    ),
+    _A.CALLBACK: Rule(
+        "回访", frozenset({_OP, _D}), _states(_S.RESOLVED, _S.CLOSED), None, _callback,
+        inputs=(
+            Input("reached", "联系上群众", Kind.BOOLEAN),
+            Input("stars", "满意度（星）", Kind.INTEGER, required=False, minimum=MIN_STARS, maximum=MAX_STARS),
+            Input("comment", "回访记录（选填）", Kind.LONG_TEXT, required=False, max_length=SHORT_TEXT),
         ),
+        notices=_REOPENED,
+        doc="回访: the resident's rating taken by phone (reached, with stars: as the resident's own rating), "
+        "or a try that did not reach them (counted; the city's callback_attempts close the order unrated). "
+        "On a closed order, a follow-up note only.",
     ),
     _A.AUTO_CLOSE: Rule(
-        "自动办结", frozenset({_SYS}), _states(_S.RESOLVED), _S.CLOSED, _auto_close, _is_due("auto_close")
+        # Resolved and not rated in time; or information (表扬) not signed in time.
+        "自动办结", frozenset({_SYS}), _states(_S.RESOLVED, _S.DISPATCHED), _S.CLOSED, _auto_close,
+        _is_due("auto_close"),
     ),
     _A.REMIND_SIGNING: Rule(
         "签收提醒", frozenset({_SYS}), _states(_S.DISPATCHED), None, _remind_signing, _is_due("remind_signing"),
@@ -472,6 +554,7 @@ RULES: dict[Action, Rule] = {
     _A.PRIORITY: Rule(
         "重点办理", frozenset({_D}), OPEN_STATES, None, _priority,
         inputs=(Input("on", "列为重点办理", Kind.BOOLEAN, initial=lambda order: not order.priority),),
+        notices=(Notify("staff_priority", Audience.UNIT, turned_on="priority"),),
         model="SetPriority",
     ),
     _A.CO_HANDLE: Rule(

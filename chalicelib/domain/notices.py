@@ -22,6 +22,7 @@ windows of their own, so a digest is as urgent as the orders it names.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ LEADER = "leader"
 UNIT_PREFIX = "unit:"
 FOLLOWER_PREFIX = "follower:"
 DIGEST = "staff_digest"
+# The templates an information-only request (表扬) is told with instead.
+INFORMATION = {"dispatched": "information_dispatched", NEW_ORDER: "staff_information"}
 
 
 def unit_audience(code: str) -> str:
@@ -81,12 +84,18 @@ def notices_for(event: Event, order: WorkOrder, city: City, has_contact: bool) -
     if event.action == "submit":  # not a rule: the order's first event (lifecycle.open_order)
         return to_resident("received")
     rule = RULES.get(event.action)
-    return [
+    notices = [
         notice
         for notify in (rule.notices if rule else ())
         if notify.when is None or event.to_state is notify.when
+        if notify.turned_on is None or event.changes.get(notify.turned_on) is True
         for notice in to(notify)
     ]
+    kind = city.type_by_code.get(order.type)
+    if kind and kind.information_only:
+        # 表扬 has no due date or signing limit to announce: the texts that name them are replaced.
+        notices = [dataclasses.replace(n, template=INFORMATION.get(n.template, n.template)) for n in notices]
+    return notices
 
 
 def quiet_until(now: dt.datetime, quiet: QuietHours, zone: ZoneInfo) -> dt.datetime | None:

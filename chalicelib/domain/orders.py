@@ -73,7 +73,7 @@ class Role(StrEnum):
     HANDLER = "handler"
     LEADER = "leader"
     ADMIN = "admin"
-    # 话务员: takes calls and reads any order to answer a caller; acts on none (intake aside).
+    # 话务员: takes calls and reads any order to answer a caller; of the order actions, takes only the callback (回访).
     OPERATOR = "operator"
     RESIDENT = "resident"
     SYSTEM = "system"
@@ -123,6 +123,7 @@ class WorkOrder:
     due_at: dt.datetime | None = None
     level: Level = Level.NORMAL
     supervised_at: dt.datetime | None = None
+    supervision_reason: str | None = None  # why it is on the leaders' red list: OVERDUE or DISSATISFIED
     next_check_at: dt.datetime | None = None  # the next reminder, escalation or auto-close
     round: int = 1
     extensions_used: int = 0
@@ -132,6 +133,8 @@ class WorkOrder:
     reply: str | None = None
     result_media: tuple[str, ...] = ()
     rating: int | None = None
+    rating_source: str | None = None  # how the rating was taken: RATED_ONLINE or RATED_BY_CALLBACK (回访)
+    callback_misses: int = 0  # callbacks (回访) that did not reach the resident, this round
     resolved_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
     # In the public case library (典型案例库) since this instant, under this title.
@@ -167,7 +170,12 @@ TUPLE_FIELDS = fields_of_type(WorkOrder, tuple)
 
 # Actions whose note is the resident's own words (a rating's comment): it shows on the order's
 # own timeline, for the resident and staff, and is published nowhere else (Open311).
-RESIDENTS_WORDS = frozenset({"rate"})
+RESIDENTS_WORDS = frozenset({"rate", "callback"})
+
+RATED_ONLINE, RATED_BY_CALLBACK = "online", "callback"
+# Why an order is supervised (督办): long past due, or a resident's 1–2 stars (不满意专项督办).
+OVERDUE, DISSATISFIED = "overdue", "dissatisfied"
+SUPERVISION_LABELS = {OVERDUE: "超期未办结", DISSATISFIED: "群众评价不满意"}
 
 
 @dataclass(frozen=True)

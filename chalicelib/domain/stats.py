@@ -11,8 +11,9 @@ Every order adds to counters keyed by (day, dimension, value):
   cell of its WGS-84 point, as the hotspot alerts count; the dashboard's heat map);
 - counters (``COUNTERS``): how many were received, reached a unit, were signed for,
   resolved, resolved by their due time, replied to at least once, reopened by a bad
-  rating (重办), rated, with how many stars, rated 3 to 5 (满意), and the seconds from
-  receipt to resolution.
+  rating (重办), rated, with how many stars, rated 3 to 5 (满意), the seconds from
+  receipt to resolution, made 重点办 (priority), put on the red list (督办: long overdue, or
+  rated 1–2 stars), rated by a callback (回访), and praise (表扬, under the praised unit).
 
 What an order adds is a function of the order as it stands (``contributions``), so a
 change adds the difference between the order after it and before it (``deltas``). The
@@ -33,7 +34,9 @@ from dataclasses import dataclass
 from chalicelib.domain import geocells
 from chalicelib.domain.bounds import SATISFIED_FROM
 from chalicelib.domain.duplicates import CELL_PRECISION
-from chalicelib.domain.orders import WorkOrder
+from chalicelib.domain.orders import RATED_BY_CALLBACK, WorkOrder
+
+PRAISE = "praise"  # the request type of 表扬 (city.REQUIRED_TYPE_CODES): counted per unit as praise
 
 COUNTERS = (
     "submitted",
@@ -47,6 +50,10 @@ COUNTERS = (
     "stars",
     "satisfied",
     "handling_seconds",
+    "priority",
+    "supervised",
+    "rated_by_callback",
+    "praise",
 )
 DIMENSIONS = ("all", "state", "type", "category", "area", "unit")
 CELL = "cell"
@@ -80,6 +87,10 @@ def counts(order: WorkOrder) -> dict[str, int]:
         "stars": order.rating if rated else 0,
         "satisfied": int(rated and order.rating >= SATISFIED_FROM),
         "handling_seconds": int((order.resolved_at - order.created_at).total_seconds()) if resolved else 0,
+        "priority": int(order.priority),
+        "supervised": int(order.supervised_at is not None),
+        "rated_by_callback": int(rated and order.rating_source == RATED_BY_CALLBACK),
+        "praise": int(order.type == PRAISE),
     }
 
 

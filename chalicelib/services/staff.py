@@ -81,6 +81,7 @@ def _filter(actor: Actor, query: StaffListQuery) -> storage.ListFilter | None:
         levels=frozenset({query.level} if query.level else ()),
         verified=query.verified,
         assignees=frozenset({actor.id if query.assignee == "me" else query.assignee} if query.assignee else ()),
+        priority=query.priority,
         created_from=_day_start(query.created_from, city),
         created_to=_day_start(query.created_to, city, days_after=1),
     )

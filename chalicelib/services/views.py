@@ -60,7 +60,7 @@ from chalicelib.domain.lifecycle import (
     WorkOrder,
     allowed_actions,
 )
-from chalicelib.domain.orders import LEVEL_LABELS, Level, Role
+from chalicelib.domain.orders import LEVEL_LABELS, OVERDUE, RESIDENTS_WORDS, SUPERVISION_LABELS, Level, Role
 from chalicelib.domain.privacy import mask_free_text, mask_name, mask_phone
 from chalicelib.domain.reports import Listed, Report
 from chalicelib.domain.routing import route
@@ -199,14 +199,18 @@ def followed(order: WorkOrder, events: list[Event], city: City) -> Followed:
         unit=unit_ref(city, order.unit),
         due_at=iso(order.due_at, city),
         reply=mask_free_text(order.reply) if order.resolved_at else None,
-        # The steps, but not the other resident's words (a rating's comment): only the units'.
+        # The steps, but not the other resident's words (a rating's comment, online or by callback): only the units'.
         timeline=[
-            _timeline_entry(replace(e, note=None) if e.actor.role is Role.RESIDENT else e, city, staff=False)
+            _timeline_entry(replace(e, note=None) if _residents_words(e) else e, city, staff=False)
             for e in events
             if e.public
         ],
         result_media=_media_links([(key, "photo") for key in order.result_media]),
     )
+
+
+def _residents_words(event: Event) -> bool:
+    return event.actor.role is Role.RESIDENT or event.action in RESIDENTS_WORDS
 
 
 def level_ref(code: str | None) -> LevelRef:
@@ -278,6 +282,9 @@ def own_request(item: Listed, city: City) -> OwnRequest:
 def may_see_contact(actor: Actor, order: WorkOrder) -> bool:
     if actor.role in (Role.DISPATCHER, Role.LEADER):
         return True
+    if actor.role is Role.OPERATOR:
+        # The number to call back (回访), while the callback is due: not before, not once it closed.
+        return order.state is State.RESOLVED
     return actor.role is Role.HANDLER and actor.unit is not None and actor.unit == order.unit
 
 
@@ -336,6 +343,9 @@ def staff_detail(report: Report, order: WorkOrder, events: list[Event], actor: A
         merged_from=list(order.followers),
         reply=order.reply,
         rating=order.rating,
+        rating_source=order.rating_source if order.rating is not None else None,
+        callback_misses=order.callback_misses,
+        supervision_reason=_supervision_reason(order),
         resolved_at=iso(order.resolved_at, city),
         closed_at=iso(order.closed_at, city),
         published_at=iso(order.published_at, city),
@@ -344,6 +354,14 @@ def staff_detail(report: Report, order: WorkOrder, events: list[Event], actor: A
         trail=[_timeline_entry(e, city, staff=True) for e in events],
         **_media(report, order),
     )
+
+
+def _supervision_reason(order: WorkOrder) -> Ref | None:
+    # Orders supervised before reasons were kept are red for being overdue: the only reason there was.
+    if order.level is not Level.RED:
+        return None
+    code = order.supervision_reason or OVERDUE
+    return Ref(code=code, name=SUPERVISION_LABELS[code])
 
 
 def _action_form(action: str, order: WorkOrder, city: City) -> AllowedAction:

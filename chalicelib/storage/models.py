@@ -193,6 +193,7 @@ class OrderModel(Model):
     due_at = UTCDateTimeAttribute(null=True)
     level = UnicodeAttribute(default="normal")
     supervised_at = UTCDateTimeAttribute(null=True)
+    supervision_reason = UnicodeAttribute(null=True)
     next_check_at = UTCDateTimeAttribute(null=True)
     check_partition = UnicodeAttribute(null=True)  # set only with next_check_at: keeps the index sparse
     round = NumberAttribute(default=1)
@@ -203,6 +204,8 @@ class OrderModel(Model):
     reply = UnicodeAttribute(null=True)
     result_media = ListAttribute(of=UnicodeAttribute, default=list)
     rating = NumberAttribute(null=True)
+    rating_source = UnicodeAttribute(null=True)
+    callback_misses = NumberAttribute(default=0)
     resolved_at = UTCDateTimeAttribute(null=True)
     closed_at = UTCDateTimeAttribute(null=True)
     published_at = UTCDateTimeAttribute(null=True)  # in the case library since (典型案例库)

@@ -51,6 +51,7 @@ class ListFilter:
     levels: frozenset[str] = frozenset()  # normal / warning / yellow / red
     verified: bool | None = None  # 实名: requests whose phone was proven by an SMS code
     assignees: frozenset[str] = frozenset()  # the persons (承办人) handling them
+    priority: bool | None = None  # 重点办
     created_from: dt.datetime | None = None  # inclusive
     created_to: dt.datetime | None = None  # exclusive: the first instant not wanted
 
@@ -105,10 +106,11 @@ def _partition(index, key: str, flt: ListFilter, states, after: str | None, limi
         if wanted:
             clause = attribute.is_in(*sorted(wanted))
             filter_condition = clause if filter_condition is None else filter_condition & clause
-    if flt.verified is not None:
-        # Orders from before verification existed have no attribute: they count as unverified.
-        clause = (OrderModel.verified == True) if flt.verified else (OrderModel.verified != True)  # noqa: E712
-        filter_condition = clause if filter_condition is None else filter_condition & clause
+    # Orders from before the attribute existed have none: they count as false.
+    for attribute, wanted in ((OrderModel.verified, flt.verified), (OrderModel.priority, flt.priority)):
+        if wanted is not None:
+            clause = (attribute == True) if wanted else (attribute != True)  # noqa: E712
+            filter_condition = clause if filter_condition is None else filter_condition & clause
     results = index.query(
         key,
         range_key_condition=range_condition,

@@ -167,6 +167,10 @@ class StatsModel(Model):
     stars = NumberAttribute(null=True)
     satisfied = NumberAttribute(null=True)
     handling_seconds = NumberAttribute(null=True)
+    priority = NumberAttribute(null=True)
+    supervised = NumberAttribute(null=True)
+    rated_by_callback = NumberAttribute(null=True)
+    praise = NumberAttribute(null=True)
 
 
 IDEMPOTENCY_TABLE = settings.table("idempotency")

@@ -61,7 +61,7 @@ def test_every_operation_is_in_the_document_with_its_error_format_and_security()
 def test_an_upload_may_be_asked_for_with_a_staff_token_or_none():
     upload = document()["paths"]["/api/v1/uploads"]["post"]
 
-    assert upload["security"] == [{}, {"staff": ["dispatcher", "handler", "leader", "admin"]}]
+    assert upload["security"] == [{}, {"staff": ["dispatcher", "handler", "leader", "admin", "operator"]}]
     assert "401" in upload["responses"]
 
 

@@ -96,6 +96,10 @@ def counted(details: list[dict]) -> dict[str, int]:
         c["rated"] += d["rating"] is not None
         c["stars"] += d["rating"] or 0
         c["satisfied"] += (d["rating"] or 0) >= 3
+        c["priority"] += d["priority"]
+        c["supervised"] += d["supervised_at"] is not None
+        c["rated_by_callback"] += d["rating_source"] == "callback"
+        c["praise"] += d["type"]["code"] == "praise"
         if resolved:
             seconds = dt.datetime.fromisoformat(d["resolved_at"]) - dt.datetime.fromisoformat(d["created_at"])
             c["handling_seconds"] += int(seconds.total_seconds())

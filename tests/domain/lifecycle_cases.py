@@ -22,6 +22,7 @@ PEOPLE = {"sub-wang": "王五", "sub-zhao": "赵六"}
 CTX = Context(CITY, CALENDAR, NOW, people=PEOPLE)
 
 D, H, L, A, R, Y = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.ADMIN, Role.RESIDENT, Role.SYSTEM
+OP = Role.OPERATOR
 
 ACTIONS = (
     "auto_dispatch", "dispatch", "reject", "merge", "sign", "return", "forward", "progress",
@@ -29,6 +30,7 @@ ACTIONS = (
     "rate", "auto_close", "priority", "co_handle", "instruction", "reassign",
     "remind_signing", "return_unsigned", "warn", "urge", "supervise", "publish", "unpublish", "absorb",
     "assign",
+    "callback",
 )
 DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 
@@ -42,7 +44,7 @@ def actor(role: Role, unit: str | None = None) -> Actor:
 # The random walk's cast: every role, handlers of units at each level and of another district.
 STEP_ACTORS = (
     actor(D), actor(H, "lsq"), actor(H, "lsq-cg"), actor(H, "xaq-cg"), actor(H, "heat"),
-    actor(L), actor(A), actor(R), actor(Y),
+    actor(L), actor(A), actor(R), actor(Y), actor(OP),
 )
 STEP_PARAMS = {
     "auto_dispatch": [{"unit": "lsq"}, {"unit": "heat"}],
@@ -69,6 +71,10 @@ STEP_PARAMS = {
     "unpublish": [{}],
     "absorb": [{"merged": "LY202611200003"}, {"merged": "LY202611200004"}, {}],
     "assign": [{"assignee": "sub-wang"}, {"assignee": "sub-zhao"}, {"assignee": "sub-nobody"}],
+    "callback": [
+        {"reached": True, "stars": 1}, {"reached": True, "stars": 4}, {"reached": False}, {"reached": False},
+        {"reached": True}, {"reached": False, "stars": 3},
+    ],
     **{action: [{}] for action in DEADLINE_ACTIONS},
 }
 # Between two steps the clock stands still or moves on, by hours, working days or

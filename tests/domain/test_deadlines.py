@@ -306,7 +306,9 @@ def test_reopening_restarts_every_clock(stars):
     order, _ = sweep(signed(CONSULT, cst(11, 16), cst(11, 16, 11)), cst(11, 24))
     assert order.level is Level.RED
     resolved = act(order, "resolve", cst(11, 24, 12), reply="已答复")
-    reopened = apply(resolved, "rate", RESIDENT, {"stars": stars}, ctx(cst(11, 25)))[0]
+    # A city that does not supervise the dissatisfied at once (不满意专项督办: test_callbacks.py).
+    unsupervised = Context(CITY.model_copy(update={"supervise_dissatisfied": False}), CALENDAR, cst(11, 25))
+    reopened = apply(resolved, "rate", RESIDENT, {"stars": stars}, unsupervised)[0]
     assert (reopened.state, reopened.round, reopened.level) == (State.IN_PROGRESS, 2, Level.NORMAL)
     # Three fresh working days from Wednesday 25th 10:00; warning after 21h36m of them.
     assert (reopened.due_from, reopened.due_at) == (cst(11, 25), cst(11, 30))

@@ -28,7 +28,7 @@ from chalicelib.domain.lifecycle import (
 )
 from tests.domain.lifecycle_cases import (
     ACTIONS, CITY, CLOCK_STEPS, CST, CTX, DEADLINE_ACTIONS, KINDS, NOW, STEP_ACTORS, STEP_PARAMS,
-    A, D, H, L, R, Y, actor,
+    A, D, H, L, OP, R, Y, actor,
 )
 
 S = State
@@ -91,6 +91,11 @@ ALLOWED: dict[tuple[str, Role, State], State] = {
     ("assign", H, S.IN_PROGRESS): S.IN_PROGRESS,
     ("assign", D, S.DISPATCHED): S.DISPATCHED,
     ("assign", D, S.IN_PROGRESS): S.IN_PROGRESS,
+    # 回访: the rating by phone (with 5 stars: closed), and on a closed order a follow-up note.
+    ("callback", OP, S.RESOLVED): S.CLOSED,
+    ("callback", D, S.RESOLVED): S.CLOSED,
+    ("callback", OP, S.CLOSED): S.CLOSED,
+    ("callback", D, S.CLOSED): S.CLOSED,
 }
 ROLES_OF = {action: {role for (a, role, _) in ALLOWED if a == action} for action in ACTIONS}
 
@@ -119,6 +124,7 @@ VALID_PARAMS = {
     "unpublish": {},
     "absorb": {"merged": "LY202611200002"},
     "assign": {"assignee": "sub-wang"},
+    "callback": {"reached": True, "stars": 5},
     **{action: {} for action in DEADLINE_ACTIONS},
 }
 
@@ -252,8 +258,12 @@ def test_allowed_actions_lists_exactly_what_apply_accepts(role, state, situation
         (S.RESOLVED, Y, "plain", set()),
         (S.RESOLVED, Y, "auto_close_due", {"auto_close"}),
         (S.CLOSED, L, "plain", set()),
-        (S.CLOSED, D, "plain", {"publish"}),
-        (S.CLOSED, D, "published", {"unpublish"}),
+        (S.RESOLVED, D, "plain", {"callback"}),
+        (S.RESOLVED, OP, "plain", {"callback"}),  # an operator's one order action (回访)
+        (S.IN_PROGRESS, OP, "plain", set()),
+        (S.CLOSED, OP, "plain", {"callback"}),
+        (S.CLOSED, D, "plain", {"publish", "callback"}),
+        (S.CLOSED, D, "published", {"unpublish", "callback"}),
         (S.CLOSED, H, "published", set()),
         (S.CLOSED, Y, "auto_close_due", set()),
         (S.IN_PROGRESS, A, "plain", set()),

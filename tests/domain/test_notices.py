@@ -48,6 +48,8 @@ RESIDENT, UNIT, PARENT, LEADER = "resident", "unit:lsq-cg", "unit:lsq", "leader"
         ("approve", S.RESOLVED, [("resolved", RESIDENT, False)]),
         ("rate", S.IN_PROGRESS, [("reopened", RESIDENT, False), ("staff_reopened", UNIT, False)]),
         ("rate", S.CLOSED, []),
+        ("callback", S.IN_PROGRESS, [("reopened", RESIDENT, False), ("staff_reopened", UNIT, False)]),
+        ("callback", S.CLOSED, []),
         ("remind_signing", S.DISPATCHED, [("staff_sign_reminder", UNIT, False)]),
         ("warn", S.IN_PROGRESS, [("staff_warning", UNIT, False)]),
         ("urge", S.IN_PROGRESS, [("staff_yellow", UNIT, False), ("staff_yellow", PARENT, False)]),
@@ -62,7 +64,7 @@ def test_who_hears_of_each_change(action, to_state, expected):
 @pytest.mark.parametrize(
     "action",
     sorted(set(RULES) - {"auto_dispatch", "dispatch", "reassign", "forward", "approve_extension", "resolve",
-                         "approve", "rate", "remind_signing", "warn", "urge", "supervise", "merge"}),
+                         "approve", "rate", "callback", "priority", "remind_signing", "warn", "urge", "supervise", "merge"}),
 )
 def test_other_changes_send_nothing(action):
     target = RULES[action].target or S.IN_PROGRESS
@@ -163,3 +165,20 @@ def test_quiet_hours_are_the_citys_local_time_whatever_the_clocks_zone():
 )
 def test_a_digest_window_is_the_same_for_every_process_whatever_its_zone(at, start):
     assert digest_window(at, 10) == (start, start + dt.timedelta(minutes=10))
+
+
+def test_the_unit_hears_when_an_order_becomes_priority_and_only_then():
+    def told_of(changes: dict, unit: str | None = "lsq-cg") -> list[str]:
+        made = Event(3, NOW, "priority", SYSTEM, S.IN_PROGRESS, S.IN_PROGRESS, None, changes, public=False)
+        return [(n.template, n.audience) for n in notices_for(made, order(unit=unit), CITY, True)]
+
+    assert told_of({"priority": True}) == [("staff_priority", UNIT)]
+    assert told_of({"priority": False}) == []  # taken off the list
+    assert told_of({}) == []  # it was priority already
+    assert told_of({"priority": True}, unit=None) == []  # no unit yet: dispatch tells it
+
+
+def test_praise_reaches_its_unit_without_a_deadline_to_announce():
+    assert told("auto_dispatch", S.DISPATCHED, type="praise") == [
+        ("information_dispatched", RESIDENT, False), ("staff_information", UNIT, False),
+    ]

@@ -233,7 +233,9 @@
         });
       } else {
         const attrs = { id, "aria-describedby": error.id, required: field.required };
-        if (field.type === "integer") Object.assign(attrs, { type: "number", min: field.min, max: field.max, value: String(field.value ?? field.min) });
+        // An optional number (a callback's stars) starts empty: left empty, it is not sent.
+        const start = field.value ?? (field.required ? field.min : "");
+        if (field.type === "integer") Object.assign(attrs, { type: "number", min: field.min, max: field.max, value: String(start) });
         else attrs.maxlength = field.max_length;
         // The main order of a merge: the most likely suspected duplicate, if the API found one.
         if (field.name === "into" && d.duplicates && d.duplicates.length) attrs.value = d.duplicates[0];
@@ -241,7 +243,7 @@
         form.append(h("label", { for: id }, field.label), input);
         collectors.push(() => {
           const value = input.value.trim();
-          if (field.type === "integer") return [field.name, Number(value)];
+          if (field.type === "integer") return [field.name, value === "" && !field.required ? undefined : Number(value)];
           return [field.name, value || (field.required ? "" : undefined)];
         });
       }

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from chalicelib.adapters.aws import boto3_client
 from chalicelib.adapters.secrets import secret
-from chalicelib.settings import get_settings
+from chalicelib.settings import Settings, get_settings
 
 
 class SmsSender(Protocol):
@@ -94,14 +94,25 @@ class ConsoleSender:
         print(f"SMS {phone} {text}", flush=True)
 
 
+def _yunpian(settings: Settings) -> SmsSender:
+    parameter = settings.sms_api_key_parameter
+    if not parameter:
+        raise RuntimeError("SMS_SENDER=yunpian needs SMS_API_KEY_PARAMETER (an SSM SecureString)")
+    return YunpianSender(lambda: secret(parameter, API_KEY_SECONDS))
+
+
+# Each provider once, by its SMS_SENDER name: a new provider is a sender class and one entry here.
+SENDERS: dict[str, Callable[[Settings], SmsSender]] = {
+    "sns": lambda settings: SnsSender(),
+    "yunpian": _yunpian,
+    "console": lambda settings: ConsoleSender(),
+}
+
+
 @lru_cache(maxsize=1)
 def get_sender() -> SmsSender:
     settings = get_settings()
-    if settings.sms_sender == "console":
-        return ConsoleSender()
-    if settings.sms_sender == "yunpian":
-        parameter = settings.sms_api_key_parameter
-        if not parameter:
-            raise RuntimeError("SMS_SENDER=yunpian needs SMS_API_KEY_PARAMETER (an SSM SecureString)")
-        return YunpianSender(lambda: secret(parameter, API_KEY_SECONDS))
-    return SnsSender()
+    make = SENDERS.get(settings.sms_sender)
+    if make is None:
+        raise RuntimeError(f"SMS_SENDER={settings.sms_sender!r} is none of {', '.join(SENDERS)}")
+    return make(settings)

@@ -349,6 +349,7 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "staff_yellow": frozenset({"tracking_no", "unit", "due_date"}),
     "leader_red": frozenset({"tracking_no", "unit", "due_date", "category"}),
     "merged": frozenset({"tracking_no", "main_no"}),
+    "staff_co_handle": frozenset({"tracking_no", "unit", "category", "due_date"}),
 }
 # Names a template might reach for that hold what the resident gave: refused by name, so the city
 # file's author is told why (an anonymous submitter would otherwise write under the city's signature).
@@ -476,6 +477,8 @@ class City(_Strict):
     tracking_prefix: str = Field(pattern=r"^[A-Z]{1,4}$")
     timezone: str = "Asia/Shanghai"
     review_required: bool = False
+    # The main unit resolves only once every co-unit (协办单位) has replied; else with a note why not.
+    co_reply_required: bool = False
     auto_close_days: int = Field(default=7, ge=1)
     office_hours: OfficeHours = Field(default_factory=OfficeHours)
     extensions: ExtensionPolicy = Field(default_factory=ExtensionPolicy)

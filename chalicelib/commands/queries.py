@@ -33,6 +33,8 @@ class StaffListQuery(Body):
     verified: bool | None = None
     # ?assignee=me: the caller's own orders (承办人); ?assignee=<id>: a person's, by account id.
     assignee: Code | None = None
+    # Whose part: the orders the unit handles (main, the default), those it co-handles (co, 协办), or both.
+    involvement: Literal["main", "co", "all"] = "main"
     created_from: dt.date | None = Field(default=None, alias="from")
     created_to: dt.date | None = Field(default=None, alias="to")
     cursor: Annotated[str, StringConstraints(max_length=400)] | None = None

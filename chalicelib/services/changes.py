@@ -21,7 +21,7 @@ def _change(
     stored: StoredOrder, order: WorkOrder, action: str, actor: Actor, params: dict[str, Any], ctx: Context
 ) -> storage.Change:
     changed, event = apply(order, action, actor, params, ctx)
-    notices = notices_for(event, changed, ctx.city, has_contact=stored.report.contact is not None)
+    notices = notices_for(event, changed, ctx.city, has_contact=stored.report.contact is not None, before=order)
     return storage.Change(stored, changed, event, notices, deltas(order, changed, ctx.city.zone))
 
 

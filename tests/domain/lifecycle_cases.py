@@ -28,7 +28,7 @@ ACTIONS = (
     "request_extension", "approve_extension", "refuse_extension", "resolve", "approve", "send_back",
     "rate", "auto_close", "priority", "co_handle", "instruction", "reassign",
     "remind_signing", "return_unsigned", "warn", "urge", "supervise", "publish", "unpublish", "absorb",
-    "assign",
+    "assign", "co_reply",
 )
 DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 
@@ -42,7 +42,7 @@ def actor(role: Role, unit: str | None = None) -> Actor:
 # The random walk's cast: every role, handlers of units at each level and of another district.
 STEP_ACTORS = (
     actor(D), actor(H, "lsq"), actor(H, "lsq-cg"), actor(H, "xaq-cg"), actor(H, "heat"),
-    actor(L), actor(A), actor(R), actor(Y),
+    actor(H, "water"), actor(L), actor(A), actor(R), actor(Y),
 )
 STEP_PARAMS = {
     "auto_dispatch": [{"unit": "lsq"}, {"unit": "heat"}],
@@ -69,6 +69,7 @@ STEP_PARAMS = {
     "unpublish": [{}],
     "absorb": [{"merged": "LY202611200003"}, {"merged": "LY202611200004"}, {}],
     "assign": [{"assignee": "sub-wang"}, {"assignee": "sub-zhao"}, {"assignee": "sub-nobody"}],
+    "co_reply": [{"reply": "已协调供水"}, {}],
     **{action: [{}] for action in DEADLINE_ACTIONS},
 }
 # Between two steps the clock stands still or moves on, by hours, working days or

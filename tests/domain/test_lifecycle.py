@@ -119,6 +119,7 @@ VALID_PARAMS = {
     "unpublish": {},
     "absorb": {"merged": "LY202611200002"},
     "assign": {"assignee": "sub-wang"},
+    "co_reply": {"reply": "已协调供水单位"},
     **{action: {} for action in DEADLINE_ACTIONS},
 }
 

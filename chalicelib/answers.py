@@ -375,7 +375,7 @@ class AllowedAction(_Answer):
     fields: list[ActionField]
 
 
-class CoReply(_Answer):
+class CoUnitReply(_Answer):
     """A co-unit (协办单位) and its part of the answer this round, or that it is still pending."""
 
     unit: Ref
@@ -404,7 +404,7 @@ class StaffDetail(_Classified, _StateShown):
     created_at: Timestamp
     unit: Ref | None
     co_units: list[Ref]
-    co_replies: list[CoReply] = Field(description="Each co-unit's reply this round, or that it is pending")
+    co_replies: list[CoUnitReply] = Field(description="Each co-unit's reply this round, or that it is pending")
     co_pending_note: str | None = Field(description="Why the order was resolved with a co-unit's reply pending")
     assignee: Assignee | None
     priority: bool

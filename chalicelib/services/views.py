@@ -23,8 +23,8 @@ from chalicelib.answers import (
     CatalogQuestion,
     CategorySuggestion,
     Choice,
-    CoReply,
     ContactShown,
+    CoUnitReply,
     Followed,
     LabelledAnswer,
     LevelRef,
@@ -320,7 +320,7 @@ def staff_detail(report: Report, order: WorkOrder, events: list[Event], actor: A
         unit=unit_ref(city, order.unit),
         co_units=[unit_ref(city, u) for u in order.co_units],
         co_replies=[
-            CoReply(unit=unit_ref(city, u), pending=reply is None, reply=reply)
+            CoUnitReply(unit=unit_ref(city, u), pending=reply is None, reply=reply)
             for u in order.co_units
             for reply in [(order.co_replies or {}).get(u)]
         ],

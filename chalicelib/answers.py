@@ -375,6 +375,14 @@ class AllowedAction(_Answer):
     fields: list[ActionField]
 
 
+class CoUnitReply(_Answer):
+    """A co-unit (协办单位) and its part of the answer this round, or that it is still pending."""
+
+    unit: Ref
+    pending: bool
+    reply: str | None
+
+
 class Assignee(_Answer):
     """The person of the unit handling an order (承办人)."""
 
@@ -396,6 +404,8 @@ class StaffDetail(_Classified, _StateShown):
     created_at: Timestamp
     unit: Ref | None
     co_units: list[Ref]
+    co_replies: list[CoUnitReply] = Field(description="Each co-unit's reply this round, or that it is pending")
+    co_pending_note: str | None = Field(description="Why the order was resolved with a co-unit's reply pending")
     assignee: Assignee | None
     priority: bool
     round: int
@@ -541,6 +551,7 @@ class Counters(_Answer):
     supervised: int = Field(description="Put on the red list (督办: long overdue, or rated 1–2 stars)")
     rated_by_callback: int = Field(description="Rated by phone (回访)")
     praise: int = Field(description="Praise (表扬); under by_unit, the praise each unit received")
+    co_handled: int = Field(description="Co-handled (协办) by the unit: counted on the units' rows only")
 
 
 class Rates(_Answer):

@@ -368,6 +368,7 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     # An information-only request (表扬) reaching its unit: in place of dispatched and staff_new_order.
     "information_dispatched": frozenset({"tracking_no", "unit", "type"}),
     "staff_information": frozenset({"tracking_no", "category", "type"}),
+    "staff_co_handle": frozenset({"tracking_no", "unit", "category", "due_date"}),
 }
 # Names a template might reach for that hold what the resident gave: refused by name, so the city
 # file's author is told why (an anonymous submitter would otherwise write under the city's signature).
@@ -495,6 +496,8 @@ class City(_Strict):
     tracking_prefix: str = Field(pattern=r"^[A-Z]{1,4}$")
     timezone: str = "Asia/Shanghai"
     review_required: bool = False
+    # The main unit resolves only once every co-unit (协办单位) has replied; else with a note why not.
+    co_reply_required: bool = False
     auto_close_days: int = Field(default=7, ge=1)
     # 回访: after this many callbacks that reach nobody, a resolved order closes unrated (as auto_close_days).
     callback_attempts: int = Field(default=3, ge=1, le=10)

@@ -185,7 +185,8 @@ OPERATIONS: tuple[Operation, ...] = (
     # ---- staff ----
     Operation(
         "GET", f"{V1}/staff/requests", "staff_list_requests", "staff",
-        "The queue, newest first (a handler sees its unit and the units below it)",
+        "The queue, newest first (a handler sees its unit and the units below it; ?involvement=co those they "
+        "co-handle, all both)",
         {200: out.QueuePage}, query=StaffListQuery, roles=READERS,
     ),
     Operation(
@@ -198,9 +199,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "Act on an order: one action, decided on the order's version",
         {200: out.ActionResult}, body=(STAFF_ACTION,), roles=READERS, errors=(409,),
         notes={
-            403: "The role may not take that action (an operator takes only callback), or the order is not the unit's",
-            409: "The order changed since that version, or its state does not allow the action",
-            422: "Invalid parameters; for assign, an assignee who is not one of the unit's people",
+            403: "The role may not take that action (an operator takes only callback), or the order is not the unit's; "
+            "a co-unit's handler takes progress and co_reply only",
+            409: "The order changed since that version, or its state does not allow the action; resolve while a "
+            "co-unit has not replied, where the city requires co-replies",
+            422: "Invalid parameters; for assign, an assignee who is not one of the unit's people; for resolve "
+            "with a co-reply pending, no co_pending_note",
         },
     ),
     Operation(

@@ -42,6 +42,8 @@ class StaffListQuery(Body):
     assignee: Code | None = None
     # ?priority=true: the orders the command centre made 重点办 (the priority action); false: the others.
     priority: bool | None = None
+    # Whose part: the orders the unit handles (main, the default), those it co-handles (co, 协办), or both.
+    involvement: Literal["main", "co", "all"] = "main"
     created_from: dt.date | None = Field(default=None, alias="from")
     created_to: dt.date | None = Field(default=None, alias="to")
     cursor: Annotated[str, StringConstraints(max_length=400)] | None = None

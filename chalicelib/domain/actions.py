@@ -50,6 +50,7 @@ class Action(StrEnum):
     UNPUBLISH = "unpublish"
     ASSIGN = "assign"
     CALLBACK = "callback"
+    CO_REPLY = "co_reply"
 
 
 class Kind(StrEnum):
@@ -97,6 +98,7 @@ class Audience(StrEnum):
     UNIT = "unit"  # the order's unit
     PARENT_UNIT = "parent_unit"  # the unit above it
     LEADER = "leader"  # the leader on duty, always urgent
+    CO_UNITS = "co_units"  # the co-units (协办单位) the action added
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,16 @@ class Notify:
     to: Audience
     when: State | None = None  # only when the action ends in this state
     turned_on: str | None = None  # only when the action turns this field of the order on (priority)
+
+
+class Relation(StrEnum):
+    """How a handler stands to an order: its unit (or one above it) handles it, or helps (协办)."""
+
+    MAIN = "main"
+    CO = "co"
+
+
+MAIN_ONLY = frozenset({Relation.MAIN})
 
 
 # A unit's new order: counted into the staff digest at delivery (services/notify.py).
@@ -139,3 +151,5 @@ class Rule:
     # The API model's name and description (OpenAPI components), when the name is not the action's.
     model: str | None = None
     doc: str | None = None
+    # Who may take it by their relation to the order: a co-unit's handler only where CO is named.
+    relations: frozenset[Relation] = MAIN_ONLY

@@ -43,5 +43,6 @@ def decide(
 
 def _change(stored: StoredOrder, action: str, actor: Actor, params: Mapping[str, Any], ctx: Context) -> Change:
     changed, event = apply(stored.order, action, actor, params, ctx)
-    notices = notices_for(event, changed, ctx.city, has_contact=stored.report.contact is not None)
+    has_contact = stored.report.contact is not None
+    notices = notices_for(event, changed, ctx.city, has_contact=has_contact, before=stored.order)
     return Change(stored, changed, event, notices, deltas(stored.order, changed, ctx.city.zone))

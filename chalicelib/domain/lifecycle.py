@@ -36,7 +36,7 @@ from typing import Any
 from chalicelib.city import City
 from chalicelib.domain import deadlines
 from chalicelib.domain.actions import (
-    NEW_ORDER, Action, Audience, Effect, Guard, Input, Kind, Lookup, Notify, Outcome, Rule,
+    NEW_ORDER, Action, Audience, Effect, Guard, Input, Kind, Lookup, Notify, Outcome, Relation, Rule,
 )
 from chalicelib.domain.bounds import CASE_TITLE_MAX, CODE_MAX, EXTENSION_DAYS_MAX, MAX_STARS, MIN_STARS, SATISFIED_FROM
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
@@ -110,9 +110,13 @@ def _arrives_at(order: WorkOrder, unit: str, ctx: Context) -> dict[str, Any]:
     }
 
 
+# A new unit, or a new round, starts without the co-units' replies of the old one.
+_NO_CO_REPLIES = {"co_replies": None, "co_pending_note": None}
+
 _OFF_THE_CLOCK = {
     "unit": None,
     "co_units": (),
+    **_NO_CO_REPLIES,
     "dispatched_at": None,
     "sign_due_at": None,
     "sign_reminded": False,
@@ -175,8 +179,13 @@ def _forward(order, actor, params, ctx):
     unit = _unit(params, ctx)
     if unit == order.unit or not ctx.city.is_within(unit, order.unit):
         raise InvalidInput("只能转派给下级单位", {"unit": "只能转派给下级单位"})
-    # The handling deadline stays (its clock started at dispatch); the signing one restarts.
-    return Outcome(_arrives_at(order, unit, ctx), note=f"转派至{_unit_name(ctx, unit)}")
+    # The handling deadline stays (its clock started at dispatch); the signing one restarts. A co-unit
+    # it goes to handles it now: it helps no longer.
+    changes = _arrives_at(order, unit, ctx)
+    if unit in order.co_units:
+        replies = {u: r for u, r in (order.co_replies or {}).items() if u != unit} or None
+        changes |= {"co_units": tuple(u for u in order.co_units if u != unit), "co_replies": replies}
+    return Outcome(changes, note=f"转派至{_unit_name(ctx, unit)}")
 
 
 def _progress(order, actor, params, ctx):
@@ -221,12 +230,30 @@ def _refuse_extension(order, actor, params, ctx):
     return Outcome({"pending_extension_days": None}, note=params.get("note") or "不同意延期")
 
 
+def pending_co_units(order: WorkOrder) -> list[str]:
+    """The co-units that have not given their part of the answer this round."""
+    return [u for u in order.co_units if u not in (order.co_replies or {})]
+
+
+def _co_replies_in(order, ctx):
+    """Where the city requires them, the main unit resolves only once every co-unit has replied."""
+    pending = pending_co_units(order)
+    if ctx.city.co_reply_required and pending:
+        return f"协办单位尚未回复：{'、'.join(_unit_name(ctx, u) for u in pending)}"
+    return None
+
+
 def _resolve(order, actor, params, ctx):
     reply = _text(params, "reply", "办理结果答复")
     media = tuple(params.get("result_media") or ())
+    # Resolving without a co-unit's part says why (the command centre reads it, the resident does not).
+    note = None
+    if pending_co_units(order):
+        note = _text(params, "co_pending_note", "协办单位未回复的说明")
+    changes = {"reply": reply, "result_media": media, "co_pending_note": note}
     if ctx.city.review_required:
-        return Outcome({"reply": reply, "result_media": media}, to_state=State.AWAITING_REVIEW, note=reply)
-    return Outcome({"reply": reply, "result_media": media, "resolved_at": ctx.now}, note=reply, public=True)
+        return Outcome(changes, to_state=State.AWAITING_REVIEW, note=reply)
+    return Outcome(changes | {"resolved_at": ctx.now}, note=reply, public=True)
 
 
 def _approve(order, actor, params, ctx):
@@ -258,6 +285,7 @@ def _rated(order: WorkOrder, stars: int, comment: str | None, source: str, ctx: 
             "round": order.round + 1,
             "resolved_at": None,
             "pending_extension_days": None,
+            **_NO_CO_REPLIES,
         }
         if order.callback_misses:
             changes["callback_misses"] = 0  # the new round's callbacks count afresh
@@ -347,7 +375,30 @@ def _co_handle(order, actor, params, ctx):
     if order.unit in units or len(set(units)) != len(units):
         raise InvalidInput("协办单位不能重复或与主办单位相同", {"units": "不能重复或与主办单位相同"})
     names = "、".join(_unit_name(ctx, u) for u in units) or "无"
-    return Outcome({"co_units": tuple(units)}, note=f"协办单位：{names}")
+    # A unit no longer co-handling takes its reply with it; the others keep theirs.
+    kept = {u: reply for u, reply in (order.co_replies or {}).items() if u in units} or None
+    return Outcome({"co_units": tuple(units), "co_replies": kept}, note=f"协办单位：{names}")
+
+
+def _co_unit_of(order: WorkOrder, actor: Actor, params: Mapping[str, Any], ctx: Context) -> str:
+    """The co-unit a handler answers for: its own unit, else the one co-unit below it, else the one it names."""
+    mine = [u for u in order.co_units if actor.unit and ctx.city.is_within(u, actor.unit)]
+    if actor.unit in mine:
+        return actor.unit
+    named = params.get("unit")
+    if named is None and len(mine) == 1:
+        return mine[0]
+    if named not in mine:
+        raise InvalidInput("请选择答复的协办单位", {"unit": "本单位及下级的协办单位之一"})
+    return named
+
+
+def _co_reply(order, actor, params, ctx):
+    unit = _co_unit_of(order, actor, params, ctx)
+    reply = _text(params, "reply", "协办意见")
+    # Once per round and per co-unit: a second reply replaces the first until the main unit resolves.
+    replies = {**(order.co_replies or {}), unit: reply}
+    return Outcome({"co_replies": replies}, note=f"{_unit_name(ctx, unit)}协办意见：{reply}")
 
 
 def _instruction(order, actor, params, ctx):
@@ -360,7 +411,7 @@ def _reassign(order, actor, params, ctx):
         raise InvalidInput("新承办单位与原单位相同", {"unit": "与原单位相同"})
     reason = _text(params, "reason", "改派理由")
     # A fresh deadline for the new unit: the old unit's pending extension request lapses.
-    changes = _handling_starts(order, unit, ctx) | {"co_units": (), "pending_extension_days": None}
+    changes = _handling_starts(order, unit, ctx) | {"co_units": (), "pending_extension_days": None, **_NO_CO_REPLIES}
     return Outcome(changes, note=f"改派至{_unit_name(ctx, unit)}：{reason}", public=True)
 
 
@@ -421,6 +472,7 @@ def _reason(label: str) -> Input:
 
 
 _D, _H, _L, _SYS, _OP = Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.SYSTEM, Role.OPERATOR
+_MAIN_OR_CO = frozenset({Relation.MAIN, Relation.CO})
 _S, _A = State, Action
 _TO_RESIDENT_AND_UNIT = (Notify("dispatched", Audience.RESIDENT), Notify(NEW_ORDER, Audience.UNIT))
 # 1–2 stars, online or by callback (重办). "You were not satisfied": only the resident who rated hears it.
@@ -472,6 +524,7 @@ RULES: dict[Action, Rule] = {
             Input("note", "进展情况", Kind.LONG_TEXT, max_length=LONG_TEXT),
             Input("public", "向群众公开", Kind.BOOLEAN, required=False),
         ),
+        relations=_MAIN_OR_CO,
     ),
     _A.REQUEST_EXTENSION: Rule(
         "申请延期", frozenset({_H}), _states(_S.IN_PROGRESS), None, _request_extension, _extension_can_be_requested,
@@ -492,10 +545,12 @@ RULES: dict[Action, Rule] = {
         inputs=(Input("note", "说明（选填）", Kind.LONG_TEXT, required=False, max_length=SHORT_TEXT),),
     ),
     _A.RESOLVE: Rule(
-        "办结", frozenset({_H}), _states(_S.IN_PROGRESS), _S.RESOLVED, _resolve,
+        "办结", frozenset({_H}), _states(_S.IN_PROGRESS), _S.RESOLVED, _resolve, _co_replies_in,
         inputs=(
             Input("reply", "办理结果答复（将告知群众）", Kind.LONG_TEXT, max_length=LONG_TEXT),
             Input("result_media", "办结照片", Kind.UPLOADS, required=False, max_length=9, lookup=Lookup.UPLOADS),
+            # Required by the effect while a co-unit has not replied (and the city allows it).
+            Input("co_pending_note", "协办单位未回复的说明", Kind.LONG_TEXT, required=False, max_length=SHORT_TEXT),
         ),
         # Not when the city reviews it first (awaiting_review): the approval tells the resident.
         notices=(Notify("resolved", Audience.RESIDENT, when=_S.RESOLVED),),
@@ -565,6 +620,20 @@ RULES: dict[Action, Rule] = {
                 initial=lambda order: list(order.co_units),
             ),
         ),
+        notices=(Notify("staff_co_handle", Audience.CO_UNITS),),
+    ),
+    # A co-unit's part of the answer (协办意见), for the main unit to use in its reply.
+    _A.CO_REPLY: Rule(
+        "协办答复", frozenset({_H}), HANDLING_STATES, None, _co_reply,
+        inputs=(
+            Input("reply", "协办意见（供主办单位答复参考）", Kind.LONG_TEXT, max_length=LONG_TEXT),
+            Input(
+                "unit", "答复的协办单位（本单位为协办单位时不填）", Kind.UNIT, required=False, max_length=CODE_MAX,
+                choices=lambda order, city: list(order.co_units),
+            ),
+        ),
+        relations=frozenset({Relation.CO}),
+        doc="A co-unit's part of the answer (协办意见): once per round, replaced by a later one until resolve.",
     ),
     _A.INSTRUCTION: Rule(
         "领导批示", frozenset({_L}), OPEN_STATES | {_S.RESOLVED}, None, _instruction,
@@ -598,11 +667,19 @@ RULES: dict[Action, Rule] = {
 }
 
 
-def _in_scope(order: WorkOrder, actor: Actor, city: City) -> bool:
-    """A handler acts only on orders of its own unit or of the units below it."""
+def relation(order: WorkOrder, actor: Actor, city: City) -> Relation | None:
+    """How ``actor`` stands to ``order``: a handler of its unit or of one above it acts as the main
+    unit, one of a co-unit or above it as a co-unit; the command centre's roles act as the main
+    unit. None: a handler with no part in it (it sees nothing of it)."""
     if actor.role is not Role.HANDLER:
-        return True
-    return bool(actor.unit and order.unit and city.is_within(order.unit, actor.unit))
+        return Relation.MAIN
+    if not actor.unit:
+        return None
+    if order.unit and city.is_within(order.unit, actor.unit):
+        return Relation.MAIN
+    if any(city.is_within(u, actor.unit) for u in order.co_units):
+        return Relation.CO
+    return None
 
 
 def check(order: WorkOrder, action: str, actor: Actor, ctx: Context) -> Rule:
@@ -612,8 +689,11 @@ def check(order: WorkOrder, action: str, actor: Actor, ctx: Context) -> Rule:
         raise InvalidInput(f"未知的操作：{action}", {"action": "未知的操作"})
     if actor.role not in rule.roles:
         raise Forbidden(f"{ROLE_LABELS[actor.role]}不能执行「{rule.label}」")
-    if not _in_scope(order, actor, ctx.city):
+    standing = relation(order, actor, ctx.city)
+    if standing is None:
         raise Forbidden("该工单不属于本单位办理")
+    if standing not in rule.relations:
+        raise Forbidden(f"协办单位不能执行「{rule.label}」")
     if order.state not in rule.sources:
         raise Conflict(f"工单当前为「{STATE_LABELS[order.state]}」，不能{rule.label}")
     reason = rule.guard(order, ctx) if rule.guard else None

@@ -3,7 +3,8 @@
 ``notices_for`` maps one audit event to the messages it causes; the services
 store them in the same transaction as the change (the outbox), and the queue
 delivers them. Audiences: ``resident`` (the contact of a named request),
-``unit:<code>`` (a unit's duty phone), ``leader`` (the leader on duty) and
+``unit:<code>`` (a unit's duty phone: the order's unit, the one above it, or a co-unit
+just added), ``leader`` (the leader on duty) and
 ``follower:<tracking no>`` (the resident of an order merged into this one, who
 hears how this one goes, except its own resident's rating being sent back).
 
@@ -61,8 +62,11 @@ class Notice:
     payload: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
-def notices_for(event: Event, order: WorkOrder, city: City, has_contact: bool) -> list[Notice]:
-    """The messages ``event`` causes; ``order`` is the order after it."""
+def notices_for(
+    event: Event, order: WorkOrder, city: City, has_contact: bool, before: WorkOrder | None = None
+) -> list[Notice]:
+    """The messages ``event`` causes; ``order`` is the order after it, ``before`` the one before (a unit
+    that was a co-unit already is not told again)."""
     round_the_clock = city.time_limit(order.type, order.category).hours is not None
 
     def to_resident(template: str, followers: bool = True) -> list[Notice]:
@@ -77,6 +81,9 @@ def notices_for(event: Event, order: WorkOrder, city: City, has_contact: bool) -
             return [Notice(notify.template, LEADER, urgent=True)]
         if notify.to is Audience.UNIT:
             return to_unit(notify.template, order.unit)
+        if notify.to is Audience.CO_UNITS:
+            told = set(before.co_units) if before else set()
+            return [n for unit in order.co_units if unit not in told for n in to_unit(notify.template, unit)]
         if notify.to is Audience.PARENT_UNIT:
             return to_unit(notify.template, city.unit_by_code[order.unit].parent if order.unit else None)
         return to_resident(notify.template, followers=notify.to is Audience.RESIDENT)

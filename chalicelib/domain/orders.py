@@ -144,6 +144,10 @@ class WorkOrder:
     # staff see; cleared when the order leaves the unit.
     assignee_id: str | None = None
     assignee_name: str | None = None
+    # The co-units' parts of the answer this round (协办意见), co-unit → reply; None: none yet.
+    co_replies: Mapping[str, str] | None = None
+    # Why the main unit resolved with co-replies still pending (staff only).
+    co_pending_note: str | None = None
 
 
 def field_types(cls: type) -> dict[str, Any]:

@@ -13,7 +13,9 @@ Every order adds to counters keyed by (day, dimension, value):
   resolved, resolved by their due time, replied to at least once, reopened by a bad
   rating (重办), rated, with how many stars, rated 3 to 5 (满意), the seconds from
   receipt to resolution, made 重点办 (priority), put on the red list (督办: long overdue, or
-  rated 1–2 stars), rated by a callback (回访), and praise (表扬, under the praised unit).
+  rated 1–2 stars), rated by a callback (回访), and praise (表扬, under the praised unit);
+  and, on the ``unit`` rows of its co-units alone, that it is co-handled there
+  (``co_handled``, 协办): a co-unit's own figure, not the handling's.
 
 What an order adds is a function of the order as it stands (``contributions``), so a
 change adds the difference between the order after it and before it (``deltas``). The
@@ -54,6 +56,7 @@ COUNTERS = (
     "supervised",
     "rated_by_callback",
     "praise",
+    "co_handled",
 )
 DIMENSIONS = ("all", "state", "type", "category", "area", "unit")
 CELL = "cell"
@@ -113,7 +116,11 @@ def keys(order: WorkOrder, zone: dt.tzinfo) -> list[TallyKey]:
 
 def contributions(order: WorkOrder, zone: dt.tzinfo) -> Tallies:
     added = {name: n for name, n in counts(order).items() if n}
-    return {key: dict(added) for key in keys(order, zone)}
+    result = {key: dict(added) for key in keys(order, zone)}
+    day = day_of(order, zone)
+    for unit in order.co_units:  # never the order's own unit (lifecycle's co_handle)
+        result.setdefault(TallyKey(day, "unit", unit), {})["co_handled"] = 1
+    return result
 
 
 def deltas(before: WorkOrder | None, after: WorkOrder, zone: dt.tzinfo) -> Tallies:

@@ -1,7 +1,8 @@
 """What staff do: list the queue, open an order, act on it.
 
-A handler sees its own unit's orders and those of the units below it; any
-other order answers 404, as if it did not exist. Every change goes through the
+A handler sees its own unit's orders and those of the units below it, and those
+they co-handle (协办: ``?involvement=co`` lists them); any other order answers 404,
+as if it did not exist. Every change goes through the
 lifecycle's ``apply`` and is stored with its audit event in one transaction,
 on condition that nobody changed the order since the version the actor saw.
 """
@@ -14,7 +15,8 @@ from chalicelib.answers import ActionResult, QueuePage, StaffDetail
 from chalicelib.commands.queries import StaffListQuery
 from chalicelib.domain.codes import parse_tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, StaleWrite
-from chalicelib.domain.lifecycle import HANDLING_STATES, Actor, Role, State, check
+from chalicelib.domain.lifecycle import HANDLING_STATES, OPEN_STATES, Actor, Role, State, check, relation
+from chalicelib.domain.reports import StoredOrder
 from chalicelib.observability import count, logger
 from chalicelib.services import changes, runtime, views
 
@@ -27,10 +29,8 @@ def _visible(actor: Actor, tracking_no: str):
     stored = _order(tracking_no)
     if stored is None:
         raise NotFound("工单不存在")
-    if actor.role is Role.HANDLER:
-        city, unit = runtime.city(), stored.order.unit
-        if not (unit and actor.unit and city.is_within(unit, actor.unit)):
-            raise NotFound("工单不存在")
+    if relation(stored.order, actor, runtime.city()) is None:
+        raise NotFound("工单不存在")
     return stored
 
 
@@ -72,7 +72,12 @@ def _filter(actor: Actor, query: StaffListQuery) -> storage.ListFilter | None:
         units = units & scope if query.unit else scope
         if not units:
             return None
+    main, co = query.involvement != "co", query.involvement != "main"
+    # A co-unit's partition per unit asked about (or, for the command centre, per unit of the city).
+    co_units = (units or {u.code for u in city.units}) if co else set()
     return storage.ListFilter(
+        main=main,
+        co_units=frozenset(co_units),
         states=_states(query),
         units=frozenset(units),
         categories=frozenset({query.category} if query.category else ()),

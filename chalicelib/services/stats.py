@@ -8,7 +8,7 @@ both included, at most ``MAX_DAYS`` long; by default the last 30 days.
 Areas are counted under the order's own area; a district's figures are the sum of its
 own and those of every area below it, added up here from the city's area tree. Units
 are counted under the unit that holds the order now, and ranked (红黑榜) by
-``domain.stats.score``.
+``domain.stats.score``; a unit that only co-handles orders of the period is listed with them.
 """
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def _ranking(summed: dict[str, dict[str, int]], city: City) -> list[UnitStats]:
     """The units that hold orders of the period, best first: by score, then by how many they hold."""
     entries = []
     for code, counters in summed.items():
-        if not counters["submitted"]:
+        if not counters["submitted"] and not counters["co_handled"]:  # a co-unit's own figures count too
             continue
         unit = city.unit_by_code.get(code)
         entry = _entry(code, unit.name if unit else code, counters)

@@ -24,6 +24,7 @@ from chalicelib.answers import (
     CategorySuggestion,
     Choice,
     ContactShown,
+    CoUnitReply,
     Followed,
     LabelledAnswer,
     LevelRef,
@@ -280,6 +281,7 @@ def own_request(item: Listed, city: City) -> OwnRequest:
 
 
 def may_see_contact(actor: Actor, order: WorkOrder) -> bool:
+    """The command centre and the main unit's own handlers; not a unit above it, nor a co-unit (协办)."""
     if actor.role in (Role.DISPATCHER, Role.LEADER):
         return True
     if actor.role is Role.OPERATOR:
@@ -324,6 +326,12 @@ def staff_detail(report: Report, order: WorkOrder, events: list[Event], actor: A
         **_state(order.state),
         unit=unit_ref(city, order.unit),
         co_units=[unit_ref(city, u) for u in order.co_units],
+        co_replies=[
+            CoUnitReply(unit=unit_ref(city, u), pending=reply is None, reply=reply)
+            for u in order.co_units
+            for reply in [(order.co_replies or {}).get(u)]
+        ],
+        co_pending_note=order.co_pending_note,
         assignee={"id": order.assignee_id, "name": order.assignee_name} if order.assignee_id else None,
         priority=order.priority,
         round=order.round,

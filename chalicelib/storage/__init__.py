@@ -15,6 +15,7 @@ Modules
 - nearby.py: the duplicate lookup and the hotspot alerts; stats.py: the dashboard's counters
 - workload.py: the open orders of units, for the workload per person
 - imports.py: a batch import and its rows' results, each counted once
+- co_handling.py: the co-units' queue items (协办), written with the changes that add or drop them
 - claims.py, api_keys.py, otp.py, quotas.py; pages.py (a page and its cursor); setup.py
 - sealed.py: every sealed value, read by a Scan and replaced conditionally: for the key rotation,
   offline, so it is imported as ``chalicelib.storage.sealed`` and kept off the functions' cold start

@@ -213,6 +213,8 @@ class OrderModel(Model):
     case_partition = UnicodeAttribute(null=True)  # set only while published: keeps the index sparse
     assignee_id = UnicodeAttribute(null=True)  # the person of the unit handling it (承办人)
     assignee_name = UnicodeAttribute(null=True)
+    co_replies = JSONAttribute(null=True)  # the co-units' replies this round: {unit: reply} (协办意见)
+    co_pending_note = UnicodeAttribute(null=True)  # why it was resolved with a co-reply pending
     updated_at = UTCDateTimeAttribute(null=True)  # the latest change (its last event's time)
     # The latest public note of its trail (a resident's own words aside): what the public was last told.
     public_note = UnicodeAttribute(null=True)

@@ -24,6 +24,7 @@ from chalicelib.domain.orders import Event, WorkOrder
 from chalicelib.domain.reports import StoredOrder
 from chalicelib.domain.stats import Tallies, combined
 from chalicelib.storage.claims import Claim, ClaimTaken, claim_item
+from chalicelib.storage.co_handling import CoHandlingModel, co_unit_writes
 from chalicelib.storage.mapping import event_item, order_item
 from chalicelib.storage.models import EventModel, OrderModel, connection
 from chalicelib.storage.otp import OtpRejected, OtpUse, otp_use
@@ -68,8 +69,9 @@ def order_image(stored: StoredOrder) -> dict:
 
 
 def record_changes(changes: Sequence[Change], claims: Sequence[Claim] = ()) -> None:
-    """Store each order (computed from it as loaded), its event, its messages and its counters'
-    deltas, if nobody changed it meanwhile: all or nothing (a merge changes two orders).
+    """Store each order (computed from it as loaded), its event, its messages, its counters'
+    deltas and its co-units' queue items (those added put, those dropped deleted), if nobody
+    changed it meanwhile: all or nothing (a merge changes two orders).
 
     ``claims`` (the uploads a resolve attaches) are put for the first order, on condition that nobody
     has them: ``ClaimTaken`` if somebody does."""
@@ -77,7 +79,8 @@ def record_changes(changes: Sequence[Change], claims: Sequence[Claim] = ()) -> N
     for change in changes:
         item = order_item(dataclasses.replace(change.stored, order=change.order), [change.event])
         condition = OrderModel.version == change.stored.version
-        writes.append(_Write(item, [change.event], condition, change.notices, change.tallies))
+        co_puts, co_deletes = co_unit_writes(change.stored.order, change.order)
+        writes.append(_Write(item, [change.event], condition, change.notices, change.tallies, co_puts, co_deletes))
     _write(writes, claims=claims)
 
 
@@ -88,6 +91,8 @@ class _Write:
     condition: Any
     notices: Sequence[Notice] = ()
     tallies: Tallies = dataclasses.field(default_factory=dict)
+    co_puts: Sequence[CoHandlingModel] = ()
+    co_deletes: Sequence[CoHandlingModel] = ()
 
 
 # A transaction that touched an item while another transaction was writing it (a day's counters
@@ -122,6 +127,10 @@ def _transact(writes: Sequence[_Write], otp: OtpUse | None, claims: Sequence[Cla
                     )
                 for notice in write.notices:
                     transaction.save(_outbox_item(write.item.tracking_no, notice, at))
+                for co_item in write.co_puts:
+                    transaction.save(co_item)
+                for co_item in write.co_deletes:
+                    transaction.delete(co_item)
             for key, added in combined(w.tallies for w in writes).items():  # before the code's use, the last update
                 transaction.update(tally_item(key), actions=tally_actions(added))
             if otp is not None:

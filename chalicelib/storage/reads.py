@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from chalicelib.domain.reports import Listed, StoredOrder
+from chalicelib.storage.co_handling import CoHandlingModel, co_handled
 from chalicelib.storage.mapping import created_key, read, to_stored
 from chalicelib.storage.models import CHECK_PARTITION, CheckIndex, OrderModel, PhoneIndex
 from chalicelib.storage.pages import Page, decode_cursor, page_of
@@ -54,14 +55,18 @@ class ListFilter:
     priority: bool | None = None  # 重点办
     created_from: dt.datetime | None = None  # inclusive
     created_to: dt.datetime | None = None  # exclusive: the first instant not wanted
+    main: bool = True  # the orders ``units`` (or, with none, anyone) handle
+    co_units: frozenset[str] = frozenset()  # and those these units co-handle (协办), already expanded
 
 
 def list_orders(flt: ListFilter, all_states: Iterable[str], cursor: str | None, limit: int) -> Page:
     """Newest first (``Listed``), by Query on one index per partition merged on the sort key; never a Scan.
 
     With units given, each unit's partition of ``by-unit`` is read; otherwise each
-    wanted state's partition of ``by-state``. Partitions share one sort key
-    (created_key), so one cursor — the last key returned — resumes all of them.
+    wanted state's partition of ``by-state``; with co-units, each one's partition of the
+    co-handling table too (storage/co_handling.py). Partitions share one sort key
+    (created_key), so one cursor — the last key returned — resumes all of them; an order
+    found twice (main and co, or two co-units) is listed once.
     """
     if flt.units:
         index, partitions, residual_states = OrderModel.by_unit, sorted(flt.units), flt.states
@@ -70,39 +75,71 @@ def list_orders(flt: ListFilter, all_states: Iterable[str], cursor: str | None, 
     after = decode_cursor(cursor) if cursor else None
     streams = [
         _partition(index, key, flt, residual_states, after, limit + 1) for key in partitions
-    ]
+    ] if flt.main else []
+    streams += [_co_partition(unit, flt, after, limit + 1) for unit in sorted(flt.co_units)]
     merged = heapq.merge(*streams, key=lambda item: item.created_key, reverse=True)
-    return page_of(itertools.islice(merged, limit + 1), limit, _created_key, _listed)
+    once = (next(same) for _, same in itertools.groupby(merged, key=_created_key))
+    return page_of(itertools.islice(once, limit + 1), limit, _created_key, _listed)
 
 
-def _partition(index, key: str, flt: ListFilter, states, after: str | None, limit: int) -> Iterator[OrderModel]:
-    # The index's own attribute: read through an index *instance*, a pynamodb
-    # attribute is a descriptor that fails (AttributeError) instead of returning itself.
-    sort_key = type(index).created_key
+_NOTHING = object()  # no key can lie between the bounds
+
+
+def _range(sort_key, flt: ListFilter, after: str | None):
+    """The condition on ``sort_key`` (a created_key) for the filter's days below the cursor: None for
+    none, ``_NOTHING`` when the bounds cross."""
     # "<instant>Z#" sorts before every key created at that instant and after every earlier one.
     lower = created_key(flt.created_from, "") if flt.created_from else None
     # A cursor only ever narrows: one taken from a wider query must not lift the "to" bound.
     uppers = [bound for bound in (after, created_key(flt.created_to, "") if flt.created_to else None) if bound]
     upper = min(uppers) if uppers else None
     if lower and upper and upper < lower:
-        return  # nothing can lie between; DynamoDB rejects BETWEEN with its bounds reversed
+        return _NOTHING  # DynamoDB rejects BETWEEN with its bounds reversed
     if lower and upper:
-        range_condition = sort_key.between(lower, upper)
-    elif upper:
-        range_condition = sort_key <= upper
-    elif lower:
-        range_condition = sort_key >= lower
-    else:
-        range_condition = None
-    filter_condition = None
-    for attribute, wanted in (
+        return sort_key.between(lower, upper)
+    if upper:
+        return sort_key <= upper
+    if lower:
+        return sort_key >= lower
+    return None
+
+
+def _wanted_fields(flt: ListFilter, states) -> list[tuple]:
+    return [
         (OrderModel.state, states),
         (OrderModel.category, flt.categories),
         (OrderModel.area, flt.areas),
         (OrderModel.type, flt.types),
         (OrderModel.level, flt.levels),
         (OrderModel.assignee_id, flt.assignees),
-    ):
+    ]
+
+
+def _co_partition(unit: str, flt: ListFilter, after: str | None, limit: int) -> Iterator[OrderModel]:
+    """The orders ``unit`` co-handles that the filter selects (the same fields, checked on the read order)."""
+    range_condition = _range(CoHandlingModel.created_key, flt, after)
+    if range_condition is _NOTHING:
+        return iter(())
+    fields = [(attribute.attr_name, wanted) for attribute, wanted in _wanted_fields(flt, flt.states) if wanted]
+
+    def wanted(item: OrderModel) -> bool:
+        if item.created_key == after:
+            return False
+        if flt.verified is not None and bool(item.verified) != flt.verified:
+            return False
+        return all(getattr(item, name) in values for name, values in fields)
+
+    return co_handled(unit, range_condition, wanted, limit)
+
+
+def _partition(index, key: str, flt: ListFilter, states, after: str | None, limit: int) -> Iterator[OrderModel]:
+    # The index's own attribute: read through an index *instance*, a pynamodb
+    # attribute is a descriptor that fails (AttributeError) instead of returning itself.
+    range_condition = _range(type(index).created_key, flt, after)
+    if range_condition is _NOTHING:
+        return
+    filter_condition = None
+    for attribute, wanted in _wanted_fields(flt, states):
         if wanted:
             clause = attribute.is_in(*sorted(wanted))
             filter_condition = clause if filter_condition is None else filter_condition & clause

@@ -1,4 +1,5 @@
-"""The other tables (pynamodb models): counters, outbox, otp, hotspots, claims, api-keys, stats; MODELS.
+"""The other tables (pynamodb models): counters, outbox, otp, hotspots, claims, api-keys, stats; MODELS
+(with co-handling's, storage/co_handling.py).
 
 - counters: atomic daily sequences for tracking numbers, the daily SMS
   count per phone (kept two days, by TTL), and a duty phone's new orders per
@@ -39,6 +40,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.storage.imports import ImportModel
+from chalicelib.storage.co_handling import CoHandlingModel
 from chalicelib.storage.models import EventModel, OrderModel, settings
 
 HOTSPOT_FEED = "hotspot"
@@ -171,12 +173,14 @@ class StatsModel(Model):
     supervised = NumberAttribute(null=True)
     rated_by_callback = NumberAttribute(null=True)
     praise = NumberAttribute(null=True)
+    co_handled = NumberAttribute(null=True)
 
 
 IDEMPOTENCY_TABLE = settings.table("idempotency")
 MODELS = (
     OrderModel, EventModel, CounterModel, OutboxModel, OtpModel, HotspotModel, ClaimModel, ApiKeyModel, StatsModel,
     ImportModel,
+    CoHandlingModel,
 )
 
 

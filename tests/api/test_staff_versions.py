@@ -89,6 +89,7 @@ def test_the_audit_trail_replays_to_the_stored_order(desk, clock):
         (LEADER, "reassign", {"unit": "cgj", "reason": "统筹"}),
         (DISPATCHER, "co_handle", {"units": ["lsq-cg"]}),
         (("handler", "cgj"), "sign", {}),
+        (HANDLER_CG, "co_reply", {"reply": "配合清运"}),  # the co-unit's part, before the main unit resolves
         (("handler", "cgj"), "resolve", {"reply": "已处理"}),
     ]
     for who, action, params in steps:

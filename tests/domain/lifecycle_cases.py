@@ -31,6 +31,7 @@ ACTIONS = (
     "remind_signing", "return_unsigned", "warn", "urge", "supervise", "publish", "unpublish", "absorb",
     "assign",
     "callback",
+    "co_reply",
 )
 DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 
@@ -44,7 +45,7 @@ def actor(role: Role, unit: str | None = None) -> Actor:
 # The random walk's cast: every role, handlers of units at each level and of another district.
 STEP_ACTORS = (
     actor(D), actor(H, "lsq"), actor(H, "lsq-cg"), actor(H, "xaq-cg"), actor(H, "heat"),
-    actor(L), actor(A), actor(R), actor(Y), actor(OP),
+    actor(H, "water"), actor(L), actor(A), actor(R), actor(Y), actor(OP),
 )
 STEP_PARAMS = {
     "auto_dispatch": [{"unit": "lsq"}, {"unit": "heat"}],
@@ -75,6 +76,7 @@ STEP_PARAMS = {
         {"reached": True, "stars": 1}, {"reached": True, "stars": 4}, {"reached": False}, {"reached": False},
         {"reached": True}, {"reached": False, "stars": 3},
     ],
+    "co_reply": [{"reply": "已协调供水"}, {}],
     **{action: [{}] for action in DEADLINE_ACTIONS},
 }
 # Between two steps the clock stands still or moves on, by hours, working days or

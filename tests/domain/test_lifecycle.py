@@ -125,6 +125,7 @@ VALID_PARAMS = {
     "absorb": {"merged": "LY202611200002"},
     "assign": {"assignee": "sub-wang"},
     "callback": {"reached": True, "stars": 5},
+    "co_reply": {"reply": "已协调供水单位"},
     **{action: {} for action in DEADLINE_ACTIONS},
 }
 

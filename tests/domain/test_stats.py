@@ -152,6 +152,9 @@ def test_the_deltas_of_a_life_add_up_to_what_the_order_contributes_at_its_end(ki
     kept = {key: row for key, row in total.items() if any(row.values())}
     expected = stats.contributions(order, ZONE)
     assert {key: {k: n for k, n in row.items() if n} for key, row in kept.items()} == expected
-    # Exactly one state, and the unit that holds it, if any.
+    # Exactly one state, and the unit that holds it, if any, and its co-units (协办) counting it co-handled.
     assert [key.value for key in expected if key.dimension == "state"] == [order.state.value]
-    assert [key.value for key in expected if key.dimension == "unit"] == ([order.unit] if order.unit else [])
+    assert [key.value for key in expected if key.dimension == "unit"] == (
+        ([order.unit] if order.unit else []) + list(order.co_units)
+    )
+    assert [key.value for key in expected if expected[key].get("co_handled")] == list(order.co_units)

@@ -246,6 +246,9 @@ class IntakePolicy(_Strict):
     auto_dispatch_confidence: float = Field(default=0.6, gt=0, le=1)
     duplicates: DuplicatePolicy = Field(default_factory=DuplicatePolicy)
     hotspots: HotspotPolicy = Field(default_factory=HotspotPolicy)
+    # How staff take requests themselves (代客录入: a call, a visit, a letter), code → name: the
+    # channel an operator's intake records, never the residents' own nor a partner's.
+    staff_channels: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")], str] = Field(default_factory=dict)
 
 
 class ExtensionPolicy(_Strict):
@@ -339,6 +342,7 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "dispatched": frozenset({"tracking_no", "unit", "due_date"}),
     "extension_granted": frozenset({"tracking_no", "unit", "due_date"}),
     "resolved": frozenset({"tracking_no", "unit"}),
+    "answered": frozenset({"tracking_no"}),  # 当场答复: resolved at intake, by no unit
     "reopened": frozenset({"tracking_no", "unit", "due_date"}),
     "otp": frozenset({"code", "minutes"}),
     "staff_new_order": frozenset({"tracking_no", "category", "area", "type", "sign_due"}),
@@ -547,6 +551,8 @@ class City(_Strict):
                 problems.append(f"categories.{c.code}.questions: {REQUEST_TYPE_QUESTION!r} is reserved for the request type")
         if WEB_CHANNEL in {c.code for c in self.channels}:
             problems.append(f"channels: {WEB_CHANNEL!r} is the residents' own channel, not a partner's")
+        for code in sorted(set(self.intake.staff_channels) & ({WEB_CHANNEL} | {c.code for c in self.channels})):
+            problems.append(f"intake.staff_channels: {code!r} is the residents' or a partner's channel")
         if self.open311.default_type not in type_codes:
             problems.append(f"open311.default_type: unknown type {self.open311.default_type!r}")
         problems += _publication_problems(self.open311.publish, set(type_codes), categories)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from chalice.app import Request, Response
 
 from chalicelib.api import lazy
-from chalicelib.api.http import endpoint, json_body, query, respond
+from chalicelib.api.http import endpoint, idempotency_key, json_body, query, respond
+from chalicelib.commands.bodies import StaffSubmitRequest
 from chalicelib.commands.queries import ExportQuery, PageQuery, StaffListQuery, StatsQuery, WorkloadQuery
 from chalicelib.services import runtime, staff
 
@@ -16,6 +17,7 @@ actions = lazy("chalicelib.commands.actions")
 console = lazy("chalicelib.services.console")
 export = lazy("chalicelib.services.export")
 nearby = lazy("chalicelib.services.nearby")
+operators = lazy("chalicelib.services.operators")
 people = lazy("chalicelib.services.people")
 stats = lazy("chalicelib.services.stats")
 
@@ -28,6 +30,20 @@ def actor(request: Request):
 def list_requests(request: Request) -> Response:
     who = actor(request)
     return respond(staff.list_orders(who, query(request, StaffListQuery)))
+
+
+@endpoint
+def take_request(request: Request, lambda_context=None) -> Response:
+    """代客录入: a request an operator takes down from a call, a visit or a letter."""
+    who = actor(request)
+    body = json_body(request, StaffSubmitRequest)
+    return respond(operators.submit(who, body, idempotency_key(request), lambda_context), 201)
+
+
+@endpoint
+def caller_requests(request: Request, phone: str) -> Response:
+    who = actor(request)
+    return respond(operators.caller_requests(who, phone, query(request, PageQuery)))
 
 
 @endpoint

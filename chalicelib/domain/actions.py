@@ -49,6 +49,7 @@ class Action(StrEnum):
     PUBLISH = "publish"
     UNPUBLISH = "unpublish"
     ASSIGN = "assign"
+    ANSWER = "answer"
 
 
 class Kind(StrEnum):
@@ -124,3 +125,6 @@ class Rule:
     # The API model's name and description (OpenAPI components), when the name is not the action's.
     model: str | None = None
     doc: str | None = None
+    # Roles that take the action only within a submission's own step (an operator's intake:
+    # lifecycle.apply(at_intake=True)), never through POST …/actions: it is no staff action of theirs.
+    intake_roles: frozenset[Role] = frozenset()

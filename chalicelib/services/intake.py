@@ -63,7 +63,8 @@ from chalicelib.domain import questions
 from chalicelib.domain.codes import new_query_code, tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, OutsideJurisdiction, StaleWrite
 from chalicelib.domain.geo import contains, deepest_area, wgs84_of
-from chalicelib.domain.lifecycle import RESIDENT, SYSTEM, Actor, Context, apply, open_order
+from chalicelib.domain.intake_steps import Step, after_open
+from chalicelib.domain.lifecycle import RESIDENT, Actor, Context, open_order
 from chalicelib.domain.media_types import HEAD_BYTES, matches
 from chalicelib.domain.notices import notices_for
 from chalicelib.domain.reports import Location, Media, Report
@@ -304,6 +305,7 @@ class Source:
     vouches_for_contact: bool = False  # the partner checked the phone itself: verified (实名) without a code
     external_id: str | None = None  # the partner's own id for the request: one order per channel
     token: str | None = None  # the Open311 token of the submission
+    step: Step | None = None  # staff's intake: dispatched or answered in the same step (domain/intake_steps.py)
 
     def claims(
         self, tracking_no: str, query_code: str, idempotency_key: str | None, fingerprint: str | None
@@ -404,10 +406,10 @@ def _create(request: SubmitRequest, data: dict | None = None, source: Source = W
         city, nearby.incoming(request.category, point, request.description, phone_hash, ctx.now)
     )
     unit = route(city, request.category, area) or _route_by_suggestion(city, request.category, suggestion, area)
-    if unit is not None:
-        order, dispatched = apply(order, "auto_dispatch", SYSTEM, {"unit": unit}, ctx)
-        events.append(dispatched)
-        notices += notices_for(dispatched, order, city, has_contact)
+    order, taken = after_open(order, unit, source.actor, source.step, ctx)  # auto_dispatch, or staff's own step
+    for event in taken:
+        events.append(event)
+        notices += notices_for(event, order, city, has_contact)
     report = Report(
         description=request.description,
         location=Location(**request.location.model_dump()),

@@ -269,23 +269,3 @@ def middleware(event: Request, get_response: Callable[[Request], Response]) -> R
         ms=round((time.perf_counter() - started) * 1000, 1),
     )
     return response
-
-
-def idempotency_key(request: Request) -> str | None:
-    """The submission's Idempotency-Key header, if sent (a resident's, a partner's, staff's intake)."""
-    key = request.headers.get("idempotency-key")
-    if key is None:
-        return None
-    from pydantic import ValidationError
-
-    from chalicelib.api.schemas import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_MIN
-
-    try:
-        return IDEMPOTENCY_KEY.validate_python(key)
-    except ValidationError:
-        raise ApiError(
-            422,
-            "validation_failed",
-            f"Idempotency-Key 须为 {IDEMPOTENCY_KEY_MIN} 至 {IDEMPOTENCY_KEY_MAX} 个可打印 ASCII 字符（建议使用 UUID）",
-            {"Idempotency-Key": "格式不正确"},
-        ) from None

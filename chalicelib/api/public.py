@@ -4,9 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalice.app import Request, Response
+from pydantic import ValidationError
+
 from chalicelib.api import lazy
-from chalicelib.api.http import endpoint, idempotency_key, json_body, query, respond, source_ip
-from chalicelib.api.schemas import TrackQuery
+from chalicelib.api.http import ApiError, endpoint, json_body, query, respond, source_ip
+from chalicelib.api.schemas import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_MIN, TrackQuery
 from chalicelib.commands.bodies import PartnerSubmitRequest, RatingRequest, SubmitRequest, SuggestRequest, UploadRequest
 from chalicelib.commands.queries import CasesQuery
 from chalicelib.services import intake, limits, runtime, views
@@ -67,3 +69,19 @@ def rate(request: Request, tracking_no: str) -> Response:
 @endpoint
 def list_cases(request: Request) -> Response:
     return respond(cases.list_cases(query(request, CasesQuery)))
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The submission's Idempotency-Key header, if sent (a resident's, a partner's, staff's intake)."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    try:
+        return IDEMPOTENCY_KEY.validate_python(key)
+    except ValidationError:
+        raise ApiError(
+            422,
+            "validation_failed",
+            f"Idempotency-Key 须为 {IDEMPOTENCY_KEY_MIN} 至 {IDEMPOTENCY_KEY_MAX} 个可打印 ASCII 字符（建议使用 UUID）",
+            {"Idempotency-Key": "格式不正确"},
+        ) from None

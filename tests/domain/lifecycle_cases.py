@@ -28,7 +28,7 @@ ACTIONS = (
     "request_extension", "approve_extension", "refuse_extension", "resolve", "approve", "send_back",
     "rate", "auto_close", "priority", "co_handle", "instruction", "reassign",
     "remind_signing", "return_unsigned", "warn", "urge", "supervise", "publish", "unpublish", "absorb",
-    "assign",
+    "assign", "answer",
 )
 DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 
@@ -69,6 +69,7 @@ STEP_PARAMS = {
     "unpublish": [{}],
     "absorb": [{"merged": "LY202611200003"}, {"merged": "LY202611200004"}, {}],
     "assign": [{"assignee": "sub-wang"}, {"assignee": "sub-zhao"}, {"assignee": "sub-nobody"}],
+    "answer": [{"reply": "已当场答复"}, {}],
     **{action: [{}] for action in DEADLINE_ACTIONS},
 }
 # Between two steps the clock stands still or moves on, by hours, working days or

@@ -186,14 +186,15 @@ OPERATIONS: tuple[Operation, ...] = (
         description=(
             "The resident's fields without contact, plus channel (the city's intake.staff_channels), caller "
             "{name?, phone?} (a phone makes it named and verified: no SMS code; the caller is texted as a "
-            "resident), received_at (not in the future), and at most one of dispatch {unit} or answer {reply} "
+            "resident), received_at (not in the future, at most a year back), and at most one of dispatch {unit} or answer {reply} "
             "(当场答复: stored resolved). The trail's submit event names the staff member and the channel. "
             "Idempotency-Key makes a retry answer the first answer."
         ),
         notes={
             403: "Not an operator or a dispatcher",
             409: "The first submission with this Idempotency-Key is still running (in_progress): retry",
-            422: "Invalid fields; received_at in the future; both dispatch and answer; an unknown channel or unit",
+            422: "Invalid fields; received_at in the future or over a year back; both dispatch and answer; an unknown "
+            "channel or unit; a caller's name without a phone",
         },
     ),
     Operation(

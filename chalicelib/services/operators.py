@@ -8,7 +8,8 @@ code is asked (they spoke to the caller), and the caller's phone counts as verif
 caller later finds the request under /me/requests and the next operator under the phone's
 lookup. The caller hears by SMS as a resident does.
 
-``received_at``, when the call came, is kept on the submit event's note; the order itself is
+``received_at``, when the call came (not in the future, nor more than a year back: a letter read
+late), is kept on the submit event's note; the order itself is
 created now: its number, the day's counters and the trail's order are those of when it was
 stored, and no one can date an order into a day whose figures were read already. So the
 handling deadline runs, as for every order, from when a unit gets it (dispatch), not from
@@ -29,6 +30,7 @@ from chalicelib import storage
 from chalicelib.answers import QueuePage, Submitted
 from chalicelib.commands.bodies import Phone, StaffSubmitRequest
 from chalicelib.commands.queries import PageQuery
+from chalicelib.domain.bounds import RECEIVED_WITHIN_DAYS
 from chalicelib.domain.errors import Forbidden, InvalidInput
 from chalicelib.domain.intake_steps import Step
 from chalicelib.domain.orders import ROLE_LABELS, Actor, Role
@@ -60,6 +62,8 @@ def _source(actor: Actor, request: StaffSubmitRequest, now: dt.datetime) -> inta
         problems["channel"] = f"受理渠道须为：{'、'.join(f'{code}（{name}）' for code, name in channels.items())}"
     if request.received_at is not None and request.received_at > now:
         problems["received_at"] = "接收时间不能晚于现在"
+    elif request.received_at is not None and request.received_at < now - dt.timedelta(days=RECEIVED_WITHIN_DAYS):
+        problems["received_at"] = f"接收时间不能早于{RECEIVED_WITHIN_DAYS}天前"
     if problems:
         raise InvalidInput("输入有误，请检查标出的字段", problems)
     received = request.received_at.astimezone(city.zone) if request.received_at else None

@@ -102,6 +102,13 @@ def test_received_at_in_the_future_is_refused_and_nothing_is_written(desk):
     assert desk.numbers() == []
 
 
+@pytest.mark.parametrize("received_at", ["0001-01-01T00:00:00+23:00", "2024-03-01T10:00:00+08:00"])
+def test_received_at_long_ago_is_refused_not_a_5xx(desk, received_at):
+    """Before the year's window: a typo (a year too far back) or a date the clock cannot render."""
+    assert_error(desk.api.post(INTAKE, call(received_at=received_at), desk.headers(OPERATOR)),
+                 422, "validation_failed", {"received_at"})
+
+
 def test_dispatch_and_answer_together_are_refused(desk):
     body = call(dispatch={"unit": "lsq-cg"}, answer={"reply": "已答复"})
     assert_error(desk.api.post(INTAKE, body, desk.headers(OPERATOR)), 422, "validation_failed")

@@ -186,8 +186,8 @@ OPERATIONS: tuple[Operation, ...] = (
         description=(
             "The resident's fields without contact, plus channel (the city's intake.staff_channels), caller "
             "{name?, phone?} (a phone makes it named and verified: no SMS code; the caller is texted as a "
-            "resident), received_at (not in the future, at most a year back), and at most one of dispatch {unit} or answer {reply} "
-            "(当场答复: stored resolved). The trail's submit event names the staff member and the channel. "
+            "resident), received_at (not in the future, at most a year back), and at most one of dispatch {unit} "
+            "or answer {reply} (当场答复: stored resolved). The trail's submit event names the staff member and the channel. "
             "Idempotency-Key makes a retry answer the first answer."
         ),
         notes={

@@ -44,7 +44,9 @@ LOOKUP_ROLES = INTAKE_ROLES | {Role.LEADER}
 _PHONE = TypeAdapter(Phone)
 
 
-def submit(actor: Actor, request: StaffSubmitRequest, idempotency_key: str | None, lambda_context: Any = None) -> Submitted:
+def submit(
+    actor: Actor, request: StaffSubmitRequest, idempotency_key: str | None, lambda_context: Any = None
+) -> Submitted:
     if actor.role not in INTAKE_ROLES:
         raise Forbidden(f"{ROLE_LABELS[actor.role]}不能代客录入诉求")
     source = _source(actor, request, runtime.now())
@@ -59,7 +61,8 @@ def _source(actor: Actor, request: StaffSubmitRequest, now: dt.datetime) -> inta
     channels = city.intake.staff_channels
     problems = {}
     if request.channel not in channels:
-        problems["channel"] = f"受理渠道须为：{'、'.join(f'{code}（{name}）' for code, name in channels.items())}"
+        offered = "、".join(f"{code}（{name}）" for code, name in channels.items())
+        problems["channel"] = f"受理渠道须为：{offered}"
     if request.received_at is not None and request.received_at > now:
         problems["received_at"] = "接收时间不能晚于现在"
     elif request.received_at is not None and request.received_at < now - dt.timedelta(days=RECEIVED_WITHIN_DAYS):

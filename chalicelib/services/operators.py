@@ -67,6 +67,9 @@ def _source(actor: Actor, request: StaffSubmitRequest, now: dt.datetime) -> inta
         problems["received_at"] = "接收时间不能晚于现在"
     elif request.received_at is not None and request.received_at < now - dt.timedelta(days=RECEIVED_WITHIN_DAYS):
         problems["received_at"] = f"接收时间不能早于{RECEIVED_WITHIN_DAYS}天前"
+    # Here, not in the step: intake takes the day's next number once nothing could refuse the input.
+    if request.dispatch is not None and request.dispatch.unit not in city.unit_by_code:
+        problems["dispatch.unit"] = "承办单位不存在"
     if problems:
         raise InvalidInput("输入有误，请检查标出的字段", problems)
     received = request.received_at.astimezone(city.zone) if request.received_at else None

@@ -120,11 +120,16 @@ def test_dispatch_and_answer_together_are_refused(desk):
     ({"channel": "hotline"}, "channel"),  # a partner's, with its keys
     ({"contact": {"name": "王秀英", "phone": PHONE, "otp": "123456"}}, "contact"),
     ({"caller": {"name": "王秀英"}}, "caller"),  # a name nobody can reach
-    ({"dispatch": {"unit": "nowhere"}}, "unit"),
+    ({"dispatch": {"unit": "nowhere"}}, "dispatch.unit"),
 ])
 def test_bad_intake_is_422(desk, overrides, field):
     error = assert_error(desk.api.post(INTAKE, call(**overrides), desk.headers(OPERATOR)), 422, "validation_failed")
     assert any(name.startswith(field) for name in error["fields"]), error
+
+
+def test_a_refused_dispatch_costs_the_day_no_number(desk):
+    assert_error(desk.api.post(INTAKE, call(dispatch={"unit": "nowhere"}), desk.headers(OPERATOR)), 422)
+    assert take(desk, call())["tracking_no"] == "LY202503030001"
 
 
 def test_an_anonymous_caller_stays_anonymous(desk):

@@ -116,6 +116,16 @@ def staff_list_requests():
     return staff.list_requests(app.current_request)
 
 
+@app.route("/api/v1/staff/requests", methods=["POST"])
+def staff_take_request():
+    return staff.take_request(app.current_request, app.lambda_context)
+
+
+@app.route("/api/v1/staff/callers/{phone}/requests", methods=["GET"])
+def staff_caller_requests(phone):
+    return staff.caller_requests(app.current_request, phone)
+
+
 @app.route("/api/v1/staff/requests/{tracking_no}", methods=["GET"])
 def staff_request_detail(tracking_no):
     return staff.request_detail(app.current_request, tracking_no)

@@ -176,6 +176,7 @@ class Catalog(_Answer):
     categories: list[CatalogCategory]
     areas: list[AreaNode]
     media: MediaLimits
+    staff_channels: list[Ref] = Field(description="How staff take a request down (代客录入): a staff request's channel")
 
 
 class UploadTicket(_Answer):

@@ -354,6 +354,7 @@ SMS_TEMPLATES: dict[str, frozenset[str]] = {
     "dispatched": frozenset({"tracking_no", "unit", "due_date"}),
     "extension_granted": frozenset({"tracking_no", "unit", "due_date"}),
     "resolved": frozenset({"tracking_no", "unit"}),
+    "answered": frozenset({"tracking_no"}),  # 当场答复: resolved at intake, by no unit
     "reopened": frozenset({"tracking_no", "unit", "due_date"}),
     "otp": frozenset({"code", "minutes"}),
     "staff_new_order": frozenset({"tracking_no", "category", "area", "type", "sign_due"}),

@@ -39,6 +39,7 @@ COMMAND_CENTRE = (Role.DISPATCHER, Role.LEADER)
 # The operator (话务员) answers callers about any order: reads the queue and the detail city-wide,
 # takes no action on an order but the callback (回访: POST …/actions answers 403 for every other).
 READERS = (*STAFF, Role.OPERATOR)
+INTAKE = (Role.OPERATOR, Role.DISPATCHER)  # 代客录入 (services/operators.py)
 
 # What the path parameters are (they are whole path segments, checked by the services).
 PATH_PARAMETERS = {
@@ -47,6 +48,7 @@ PATH_PARAMETERS = {
     "key_id": "An API key's id (12 hex digits), as listed",
     "unit": "A unit's code (the city file's units), e.g. lsq-cg",
     "import_id": "A batch import's id (32 hex digits), as POST /api/v1/staff/imports answered",
+    "phone": "A caller's phone: a mainland mobile or E.164, e.g. 13904371234 or +8613904371234",
 }
 
 
@@ -188,6 +190,31 @@ OPERATIONS: tuple[Operation, ...] = (
         "The queue, newest first (a handler sees its unit and the units below it; ?involvement=co those they "
         "co-handle, all both)",
         {200: out.QueuePage}, query=StaffListQuery, roles=READERS,
+    ),
+    Operation(
+        "POST", f"{V1}/staff/requests", "staff_take_request", "staff",
+        "代客录入: a request taken down by an operator (a call, a visit, a letter), dispatched or answered at once",
+        {201: out.Submitted}, body=(into.StaffSubmitRequest,), roles=INTAKE, idempotency_key=True, errors=(409,),
+        description=(
+            "The resident's fields without contact, plus channel (the city's intake.staff_channels), caller "
+            "{name?, phone?} (a phone makes it named and verified: no SMS code; the caller is texted as a "
+            "resident), received_at (not in the future, at most a year back), and at most one of dispatch {unit} "
+            "or answer {reply} (当场答复: stored resolved). The trail's submit event names the staff member and the channel. "
+            "Idempotency-Key makes a retry answer the first answer."
+        ),
+        notes={
+            403: "Not an operator or a dispatcher",
+            409: "The first submission with this Idempotency-Key is still running (in_progress): retry",
+            422: "Invalid fields; received_at in the future or over a year back; both dispatch and answer; an unknown "
+            "channel or unit; a caller's name without a phone",
+        },
+    ),
+    Operation(
+        "GET", f"{V1}/staff/callers/{{phone}}/requests", "staff_caller_requests", "staff",
+        "A caller's requests (重复来电): every request made with that phone, any channel, newest first",
+        {200: out.QueuePage}, query=PageQuery, roles=(*INTAKE, Role.LEADER),
+        description="By the phone's keyed hash on the by-phone index (a Query): verified phones only.",
+        notes={403: "Not an operator, a dispatcher or a leader", 422: "Not a phone number"},
     ),
     Operation(
         "GET", f"{V1}/staff/requests/{{tracking_no}}", "staff_request_detail", "staff",

@@ -44,11 +44,11 @@ def submit(request: Request, lambda_context: Any = None) -> Response:
         source = channels.partner_source(api_key)
         body = json_body(request, PartnerSubmitRequest)
         limits.admit_submission(source, body, source_ip(request))
-        result = channels.submit(source, body, _idempotency_key(request), lambda_context)
+        result = channels.submit(source, body, idempotency_key(request), lambda_context)
         return respond(result.answer, 201 if result.created else 200)
     body = json_body(request, SubmitRequest)
     limits.admit_submission(intake.WEB, body, source_ip(request))
-    return respond(intake.submit(body, _idempotency_key(request), lambda_context), 201)
+    return respond(intake.submit(body, idempotency_key(request), lambda_context), 201)
 
 
 @endpoint
@@ -71,7 +71,8 @@ def list_cases(request: Request) -> Response:
     return respond(cases.list_cases(query(request, CasesQuery)))
 
 
-def _idempotency_key(request: Request) -> str | None:
+def idempotency_key(request: Request) -> str | None:
+    """The submission's Idempotency-Key header, if sent (a resident's, a partner's, staff's intake)."""
     key = request.headers.get("idempotency-key")
     if key is None:
         return None

@@ -7,6 +7,7 @@ from chalice.app import Request, Response
 
 from chalicelib.api import lazy
 from chalicelib.api.http import endpoint, json_body, query, respond
+from chalicelib.commands.bodies import StaffSubmitRequest
 from chalicelib.commands.queries import ExportQuery, PageQuery, StaffListQuery, StatsQuery, WorkloadQuery
 from chalicelib.services import runtime, staff
 
@@ -16,6 +17,8 @@ actions = lazy("chalicelib.commands.actions")
 console = lazy("chalicelib.services.console")
 export = lazy("chalicelib.services.export")
 nearby = lazy("chalicelib.services.nearby")
+operators = lazy("chalicelib.services.operators")
+public = lazy("chalicelib.api.public")  # the Idempotency-Key header, read as for residents
 people = lazy("chalicelib.services.people")
 stats = lazy("chalicelib.services.stats")
 
@@ -28,6 +31,20 @@ def actor(request: Request):
 def list_requests(request: Request) -> Response:
     who = actor(request)
     return respond(staff.list_orders(who, query(request, StaffListQuery)))
+
+
+@endpoint
+def take_request(request: Request, lambda_context=None) -> Response:
+    """代客录入: a request an operator takes down from a call, a visit or a letter."""
+    who = actor(request)
+    body = json_body(request, StaffSubmitRequest)
+    return respond(operators.submit(who, body, public.idempotency_key(request), lambda_context), 201)
+
+
+@endpoint
+def caller_requests(request: Request, phone: str) -> Response:
+    who = actor(request)
+    return respond(operators.caller_requests(who, phone, query(request, PageQuery)))
 
 
 @endpoint

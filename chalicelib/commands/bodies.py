@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.commands.base import Body, Code, UploadId
 from chalicelib.domain.bounds import MAX_STARS, MEDIA_MAX, MIN_STARS
@@ -65,17 +73,22 @@ AnswerText = Annotated[str, StringConstraints(max_length=500)]
 Answer = Union[AnswerText, Annotated[list[AnswerText], Field(max_length=20)]]
 
 
-class SubmitRequest(Body):
+class _Report(Body):
+    """What every submission says of the problem, whoever types it in."""
+
     type: Code
     category: Code
     description: Description
     location: Location
     area: Code | None = None
     media: list[UploadId] = Field(default_factory=list, max_length=MEDIA_MAX)
-    anonymous: bool = False
-    contact: Contact | None = Field(default=None, validate_default=True)
     # The category's extra questions (catalogue: categories[].questions), by question code.
     answers: dict[Code, Answer] = Field(default_factory=dict, max_length=20)
+
+
+class SubmitRequest(_Report):
+    anonymous: bool = False
+    contact: Contact | None = Field(default=None, validate_default=True)
 
     @field_validator("contact")
     @classmethod
@@ -92,6 +105,59 @@ class PartnerSubmitRequest(SubmitRequest):
 
     # A retry or re-sync with the same id from the same channel answers the order it made.
     external_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] | None = None
+
+
+class Caller(Body):
+    """Who called, wrote or came in (代客录入): a caller may stay anonymous, or leave a phone."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)] | None = None
+    phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _no_name_without_phone(self) -> "Caller":
+        # A name nobody can reach is no contact: the order keeps a contact as a name and a phone.
+        if self.name is not None and self.phone is None:
+            raise ValueError("留下姓名的来电人须留电话；不留电话的按匿名受理")
+        return self
+
+
+class IntakeDispatch(Body):
+    unit: Code
+
+
+class IntakeAnswer(Body):
+    reply: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+# What a contact is called whose caller left a phone and no name.
+UNNAMED_CALLER = "来电人"
+
+
+class StaffSubmitRequest(_Report):
+    """POST /api/v1/staff/requests: a request an operator takes down (a call, a visit, a letter)."""
+
+    channel: Code = Field(description="One of the city's staff intake channels (intake.staff_channels), e.g. phone")
+    caller: Caller = Field(default_factory=Caller)
+    received_at: AwareDatetime | None = Field(default=None, description="When the call came; not in the future")
+    dispatch: IntakeDispatch | None = Field(default=None, description="Dispatched in the same step")
+    answer: IntakeAnswer | None = Field(default=None, description="当场答复: answered on the line, stored resolved")
+
+    @model_validator(mode="after")
+    def _one_step(self) -> "StaffSubmitRequest":
+        if self.dispatch is not None and self.answer is not None:
+            raise ValueError("派单与当场答复只能选其一")
+        return self
+
+    # As intake reads a resident's submission: the caller's phone makes it a named request.
+    @property
+    def anonymous(self) -> bool:
+        return self.caller.phone is None
+
+    @property
+    def contact(self) -> Contact | None:
+        if self.caller.phone is None:
+            return None
+        return Contact(name=self.caller.name or UNNAMED_CALLER, phone=self.caller.phone)
 
 
 class ApiKeyRequest(Body):

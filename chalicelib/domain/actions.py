@@ -51,6 +51,7 @@ class Action(StrEnum):
     ASSIGN = "assign"
     CALLBACK = "callback"
     CO_REPLY = "co_reply"
+    ANSWER = "answer"
 
 
 class Kind(StrEnum):
@@ -153,3 +154,6 @@ class Rule:
     doc: str | None = None
     # Who may take it by their relation to the order: a co-unit's handler only where CO is named.
     relations: frozenset[Relation] = MAIN_ONLY
+    # Roles that take the action only within a submission's own step (an operator's intake:
+    # lifecycle.apply(at_intake=True)), never through POST …/actions: it is no staff action of theirs.
+    intake_roles: frozenset[Role] = frozenset()

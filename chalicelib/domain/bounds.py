@@ -23,3 +23,6 @@ MEDIA_MAX = 20
 
 # The characters of a case's title in the public case library (典型案例库).
 CASE_TITLE_MAX = 60
+
+# How far back a request taken down by staff may say it was received (a letter read late): a year.
+RECEIVED_WITHIN_DAYS = 366

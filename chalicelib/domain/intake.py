@@ -4,11 +4,16 @@ services/intake.py checks the request, gathers what the decision needs (the SMS 
 the uploads, the tracking number, the neighbours, the classifier's suggestion, the sealed
 contact), calls ``decide`` once, and writes what it returns in one transaction. Nothing here
 reads, writes or encrypts: the same inputs give the same order, events, notices and tallies.
+
+A member of staff who takes a request down (代客录入) may dispatch it or answer it on the line
+(当场答复) as they enter it: that ``Step`` is theirs, named on its event, and is taken with
+``at_intake`` (a rule's ``intake_roles``: an operator dispatches nothing through POST …/actions).
+Without one, the routing's unit gets it (auto_dispatch), as for every submission.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.city import City
@@ -22,6 +27,12 @@ from chalicelib.domain.routing import route
 from chalicelib.domain.stats import Tallies, submission
 
 OTHER_CATEGORY = "other"
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str  # "dispatch" or "answer" (lifecycle.RULES)
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class Submission:
     actor: Actor  # who the submit event names
     note: str | None = None  # the submit event's note: who took the request, and why no SMS code
     external_id: str | None = None
+    step: Step | None = None  # staff's intake: dispatched or answered in the same step
 
 
 @dataclass(frozen=True)
@@ -75,10 +87,10 @@ def decide(asked: Submission, gathered: Gathered, ctx: Context) -> Decision:
     # "received" carries the query code, sealed: it is kept nowhere in clear.
     notices = [replace(n, payload=gathered.received_payload) for n in notices_for(submitted, order, city, asked.has_contact)]
     unit = route(city, asked.category, area) or _route_by_suggestion(city, asked.category, gathered.suggestion, area)
-    if unit is not None:
-        order, dispatched = apply(order, "auto_dispatch", SYSTEM, {"unit": unit}, ctx)
-        events.append(dispatched)
-        notices += notices_for(dispatched, order, city, asked.has_contact)
+    order, taken = _after_open(order, unit, asked.actor, asked.step, ctx)
+    for event in taken:
+        events.append(event)
+        notices += notices_for(event, order, city, asked.has_contact)
     suggestion = gathered.suggestion
     report = Report(
         description=asked.description,
@@ -98,6 +110,19 @@ def decide(asked: Submission, gathered: Gathered, ctx: Context) -> Decision:
         duplicates=gathered.duplicates,
     )
     return Decision(order, report, tuple(events), tuple(notices), submission(order, city.zone, *gathered.point))
+
+
+def _after_open(
+    order: WorkOrder, routed_unit: str | None, actor: Actor, step: Step | None, ctx: Context
+) -> tuple[WorkOrder, list[Event]]:
+    """The order after its intake's own step, and that step's events (none: it waits for a dispatcher)."""
+    if step is not None:
+        order, event = apply(order, step.action, actor, step.params, ctx, at_intake=True)
+        return order, [event]
+    if routed_unit is not None:
+        order, event = apply(order, "auto_dispatch", SYSTEM, {"unit": routed_unit}, ctx)
+        return order, [event]
+    return order, []
 
 
 def _route_by_suggestion(

@@ -256,6 +256,12 @@ def _resolve(order, actor, params, ctx):
     return Outcome(changes | {"resolved_at": ctx.now}, note=reply, public=True)
 
 
+def _answer(order, actor, params, ctx):
+    """当场答复: the operator answered the caller on the line; resolved, to be rated and closed as any."""
+    reply = _text(params, "reply", "答复内容")
+    return Outcome({"reply": reply, "resolved_at": ctx.now}, note=f"当场答复：{reply}", public=True)
+
+
 def _approve(order, actor, params, ctx):
     return Outcome({"resolved_at": ctx.now}, note=order.reply, public=True)
 
@@ -276,6 +282,10 @@ def _comment(params: Mapping[str, Any]) -> str | None:
 
 def _rated(order: WorkOrder, stars: int, comment: str | None, source: str, ctx: Context) -> Outcome:
     """A rating's effect, whether the resident rated online or told a callback (回访) by phone."""
+    if stars < SATISFIED_FROM and order.unit is None:
+        # Answered at intake (当场答复), no unit had it: back to the dispatcher for one.
+        changes = _OFF_THE_CLOCK | {"rating": stars, "rating_source": source, "round": order.round + 1, "resolved_at": None}
+        return Outcome(changes, to_state=State.SUBMITTED, note=comment or "不满意，重新派单办理", public=True)
     if stars < SATISFIED_FROM:
         # 不满意重办: back to the same unit, a new round with a fresh deadline.
         changes = _handling_starts(order, order.unit, ctx) | {
@@ -495,7 +505,13 @@ RULES: dict[Action, Rule] = {
     ),
     _A.DISPATCH: Rule(
         "派单", frozenset({_D}), _states(_S.SUBMITTED), _S.DISPATCHED, _dispatch,
-        inputs=(_DISPATCH_TO,), notices=_TO_RESIDENT_AND_UNIT,
+        inputs=(_DISPATCH_TO,), notices=_TO_RESIDENT_AND_UNIT, intake_roles=frozenset({_OP}),
+    ),
+    # Taken only at intake (services/operators.py), by the operator or dispatcher who took the call.
+    _A.ANSWER: Rule(
+        "当场答复", frozenset(), _states(_S.SUBMITTED), _S.RESOLVED, _answer,
+        inputs=(Input("reply", "答复内容（将告知群众）", Kind.LONG_TEXT, max_length=LONG_TEXT),),
+        notices=(Notify("answered", Audience.RESIDENT),), intake_roles=frozenset({_OP, _D}),
     ),
     _A.REJECT: Rule(
         "不予受理", frozenset({_D}), _states(_S.SUBMITTED), _S.REJECTED, _reject,
@@ -682,12 +698,13 @@ def relation(order: WorkOrder, actor: Actor, city: City) -> Relation | None:
     return None
 
 
-def check(order: WorkOrder, action: str, actor: Actor, ctx: Context) -> Rule:
-    """The rule for ``action`` if ``actor`` may take it on ``order`` now; raises otherwise."""
+def check(order: WorkOrder, action: str, actor: Actor, ctx: Context, at_intake: bool = False) -> Rule:
+    """The rule for ``action`` if ``actor`` may take it on ``order`` now; raises otherwise.
+    ``at_intake``: within the submission's own step, where the rule's ``intake_roles`` may take it too."""
     rule = RULES.get(action)
     if rule is None:
         raise InvalidInput(f"未知的操作：{action}", {"action": "未知的操作"})
-    if actor.role not in rule.roles:
+    if actor.role not in (rule.roles | rule.intake_roles if at_intake else rule.roles):
         raise Forbidden(f"{ROLE_LABELS[actor.role]}不能执行「{rule.label}」")
     standing = relation(order, actor, ctx.city)
     if standing is None:
@@ -715,9 +732,9 @@ def allowed_actions(order: WorkOrder, actor: Actor, ctx: Context) -> list[str]:
 
 
 def apply(
-    order: WorkOrder, action: str, actor: Actor, params: Mapping[str, Any], ctx: Context
+    order: WorkOrder, action: str, actor: Actor, params: Mapping[str, Any], ctx: Context, at_intake: bool = False
 ) -> tuple[WorkOrder, Event]:
-    rule = check(order, action, actor, ctx)
+    rule = check(order, action, actor, ctx, at_intake)
     outcome = rule.effect(order, actor, params, ctx)
     to_state = outcome.to_state or rule.target or order.state
     changes = dict(outcome.changes)

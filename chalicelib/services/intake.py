@@ -65,7 +65,7 @@ from chalicelib.domain import questions
 from chalicelib.domain.codes import new_query_code, tracking_number
 from chalicelib.domain.errors import Conflict, InvalidInput, OutsideJurisdiction, StaleWrite
 from chalicelib.domain.geo import contains, wgs84_of
-from chalicelib.domain.intake import Gathered, Submission, decide
+from chalicelib.domain.intake import Gathered, Step, Submission, decide
 from chalicelib.domain.lifecycle import RESIDENT, Actor, Context
 from chalicelib.domain.media_types import HEAD_BYTES, matches
 from chalicelib.domain.reports import Location, Media
@@ -287,6 +287,7 @@ class Source:
     vouches_for_contact: bool = False  # the partner checked the phone itself: verified (实名) without a code
     external_id: str | None = None  # the partner's own id for the request: one order per channel
     token: str | None = None  # the Open311 token of the submission
+    step: Step | None = None  # staff's intake: dispatched or answered in the same step (domain/intake.py)
 
     def claims(
         self, tracking_no: str, query_code: str, idempotency_key: str | None, fingerprint: str | None
@@ -414,6 +415,7 @@ def _asked(request: SubmitRequest, source: Source) -> Submission:
         actor=source.actor,
         note=source.note,
         external_id=source.external_id,
+        step=source.step,
     )
 
 

@@ -435,4 +435,5 @@ def catalog(city: City) -> Catalog:
             max_per_request=city.media.max_per_request,
             kinds={k: MediaKindLimits(max_bytes=v.max_bytes, types=list(v.types)) for k, v in city.media.kinds.items()},
         ),
+        staff_channels=[Ref(code=code, name=name) for code, name in city.intake.staff_channels.items()],
     )

@@ -32,6 +32,7 @@ ACTIONS = (
     "assign",
     "callback",
     "co_reply",
+    "answer",
 )
 DEADLINE_ACTIONS = ("auto_close", "remind_signing", "return_unsigned", "warn", "urge", "supervise")
 
@@ -77,6 +78,7 @@ STEP_PARAMS = {
         {"reached": True}, {"reached": False, "stars": 3},
     ],
     "co_reply": [{"reply": "已协调供水"}, {}],
+    "answer": [{"reply": "已当场答复"}, {}],
     **{action: [{}] for action in DEADLINE_ACTIONS},
 }
 # Between two steps the clock stands still or moves on, by hours, working days or

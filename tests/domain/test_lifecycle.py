@@ -126,6 +126,7 @@ VALID_PARAMS = {
     "assign": {"assignee": "sub-wang"},
     "callback": {"reached": True, "stars": 5},
     "co_reply": {"reply": "已协调供水单位"},
+    "answer": {"reply": "需携带身份证和户口簿"},  # at intake only (test_intake_roles_act_only_at_intake)
     **{action: {} for action in DEADLINE_ACTIONS},
 }
 
@@ -203,6 +204,26 @@ def test_every_action_role_and_state(action, role, state):
         with pytest.raises(Forbidden) as caught:
             apply(order, action, who, VALID_PARAMS[action], CTX)
         assert STATUS[caught.value.kind] == 403  # the one map of kinds to statuses (api/http.py)
+
+
+@pytest.mark.parametrize(("action", "role"), [("dispatch", Role.OPERATOR), ("answer", Role.OPERATOR), ("answer", D)])
+def test_intake_roles_act_only_at_intake(action, role):
+    """An operator dispatches or answers the order they take down, in its own step, and nothing later."""
+    order, _ = open_order("LY202611200001", "consult", "other", None, actor(Role.OPERATOR), NOW)
+    changed, event = apply(order, action, actor(role), VALID_PARAMS[action], CTX, at_intake=True)
+    assert (event.action, event.actor.role, changed.state) == (action, role, RULES[action].target)
+    with pytest.raises(Forbidden):
+        apply(order, action, actor(role), VALID_PARAMS[action], CTX)
+    assert action not in allowed_actions(order, actor(role), CTX)
+
+
+def test_an_answer_rated_badly_goes_back_to_the_dispatcher():
+    order, _ = open_order("LY202611200001", "consult", "other", None, actor(Role.OPERATOR), NOW)
+    answered, _ = apply(order, "answer", actor(Role.OPERATOR), VALID_PARAMS["answer"], CTX, at_intake=True)
+    assert (answered.reply, answered.resolved_at, answered.unit) == ("需携带身份证和户口簿", NOW, None)
+    reopened, _ = apply(answered, "rate", actor(R), {"stars": 1}, CTX)
+    assert (reopened.state, reopened.unit, reopened.round, reopened.resolved_at) == (S.SUBMITTED, None, 2, None)
+    assert "dispatch" in allowed_actions(reopened, actor(D), CTX)
 
 
 def _accepted_by_apply(order: WorkOrder, who: Actor) -> set[str]:

@@ -46,6 +46,7 @@ RESIDENT, UNIT, PARENT, LEADER = "resident", "unit:lsq-cg", "unit:lsq", "leader"
         ("resolve", S.RESOLVED, [("resolved", RESIDENT, False)]),
         ("resolve", S.AWAITING_REVIEW, []),  # the resident hears when the review approves it
         ("approve", S.RESOLVED, [("resolved", RESIDENT, False)]),
+        ("answer", S.RESOLVED, [("answered", RESIDENT, False)]),  # 当场答复, at intake
         ("rate", S.IN_PROGRESS, [("reopened", RESIDENT, False), ("staff_reopened", UNIT, False)]),
         ("rate", S.CLOSED, []),
         ("callback", S.IN_PROGRESS, [("reopened", RESIDENT, False), ("staff_reopened", UNIT, False)]),
@@ -64,7 +65,7 @@ def test_who_hears_of_each_change(action, to_state, expected):
 @pytest.mark.parametrize(
     "action",
     sorted(set(RULES) - {"auto_dispatch", "dispatch", "reassign", "forward", "approve_extension", "resolve",
-                         "approve", "rate", "callback", "priority", "remind_signing", "warn", "urge", "supervise", "merge"}),
+                         "approve", "answer", "rate", "callback", "priority", "remind_signing", "warn", "urge", "supervise", "merge"}),
 )
 def test_other_changes_send_nothing(action):
     target = RULES[action].target or S.IN_PROGRESS

@@ -12,7 +12,7 @@
   const S = window.Suqiu;
   const TOKEN = "suqiu.staff.token";
   const PENDING = "suqiu.staff.signin";
-  const ROLE_LABELS = { dispatcher: "派单员", handler: "承办人员", leader: "领导", admin: "管理员" };
+  const ROLE_LABELS = { dispatcher: "派单员", handler: "承办人员", leader: "领导", admin: "管理员", operator: "话务员" };
 
   function base64url(bytes) {
     return btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");

@@ -284,6 +284,138 @@
     }
   }
 
+  // ---- 受理登记 (代客录入): an operator takes a call, a visit or a letter ---------------------------------
+  // The caller's earlier requests as the phone is typed (重复来电: open one rather than make a twin), the
+  // category suggestion and similar cases as the description is, then dispatched or answered at once.
+  const later = (work, ms) => { let timer = null; return () => { clearTimeout(timer); timer = setTimeout(work, ms); }; };
+  let intakeKey = null;  // one Idempotency-Key per filled-in form: a retry after a lost answer makes no twin
+
+  function areaChoices(nodes, depth, into) {
+    for (const area of nodes) {
+      into.push([area, depth]);
+      areaChoices(area.children, depth + 1, into);
+    }
+    return into;
+  }
+
+  function fillIntake() {
+    const options = (select, pairs, prompt) => {
+      if (prompt !== undefined) select.append(h("option", { value: "" }, prompt));
+      for (const [code, name] of pairs) select.append(h("option", { value: code }, name));
+    };
+    options($("#i-channel"), catalog.staff_channels.map((c) => [c.code, c.name]));
+    options($("#i-type"), catalog.types.map((t) => [t.code, t.name]));
+    options($("#i-category"), catalog.categories.map((c) => [c.code, c.name]), "请选择");
+    options($("#i-area"), areaChoices(catalog.areas, 0, []).map(([a, depth]) => [a.code, "\u3000".repeat(depth) + a.name]), "请选择");
+    unitOptions($("#i-unit"), unitTree(), null, "请选择");
+    for (const radio of S.$$("#intake-form input[name=step]")) radio.addEventListener("change", showStep);
+    $("#i-phone").addEventListener("input", later(lookUpCaller, 400));
+    $("#i-description").addEventListener("input", later(suggestIntake, 600));
+    $("#i-category").addEventListener("change", () => { $("#i-category").dataset.preselected = ""; similarCases(); });
+    $("#intake-form").addEventListener("input", () => { intakeKey = intakeKey || crypto.randomUUID(); });
+    $("#intake-form").addEventListener("submit", (event) => { event.preventDefault(); takeCall(); });
+    $("#intake").hidden = false;
+  }
+
+  function step() { return S.$("#intake-form input[name=step]:checked").value; }
+
+  function showStep() {
+    $("#i-dispatch").hidden = step() !== "dispatch";
+    $("#i-answer").hidden = step() !== "answer";
+  }
+
+  async function lookUpCaller() {
+    const box = S.clear($("#i-history"));
+    const phone = $("#i-phone").value.replace(/[\s-]/g, "");
+    if (!/^\+?\d{11,15}$/.test(phone)) return;
+    let page;
+    try {
+      page = await S.auth.call(`staff/callers/${encodeURIComponent(phone)}/requests` + S.query({ limit: 5 }));
+    } catch (error) {
+      return; // a help while typing: the submission says what is wrong with the phone
+    }
+    if (!page.items.length) { box.append(h("p", { class: "hint" }, "该来电人此前没有诉求记录。")); return; }
+    box.append(h("p", {}, `该来电人此前的诉求（重复来电请核对，勿重复登记）：`), h("ul", { class: "queue", "aria-label": "来电人此前的诉求" },
+      page.items.map((item) => h("li", {}, h("button", { type: "button", "data-no": item.tracking_no, onclick: () => open(item.tracking_no) },
+        h("strong", {}, item.tracking_no), ` ${item.state_label} · ${item.category.name} · ${S.time(item.created_at)}`,
+        h("div", {}, item.summary))))));
+  }
+
+  async function suggestIntake() {
+    const box = S.clear($("#i-suggestion"));
+    const description = $("#i-description").value.trim();
+    if (description.length < 5) return;
+    let answer;
+    try {
+      answer = await S.api("suggest", { method: "POST", body: { description, area: $("#i-area").value || undefined } });
+    } catch (error) {
+      return; // a help, never a reason to stop the call
+    }
+    if (!answer.categories.length) return;
+    const category = $("#i-category");
+    if (!category.value || category.dataset.preselected === "yes") {
+      category.value = answer.categories[0].code;
+      category.dataset.preselected = "yes";
+    }
+    box.append("智能推荐分类：", ...answer.categories.map((c) => h("button", {
+      type: "button", class: "link", onclick: () => { category.value = c.code; category.dataset.preselected = ""; similarCases(); },
+    }, `${c.name}（${Math.round(c.confidence * 100)}%）`)), h("div", { id: "i-cases" }));
+    similarCases();
+  }
+
+  async function similarCases() {
+    const box = $("#i-cases");
+    const category = $("#i-category").value;
+    if (!box || !category) return;
+    let page;
+    try {
+      page = await S.api("cases" + S.query({ category, limit: 3 }));
+    } catch (error) {
+      return;
+    }
+    S.clear(box);
+    if (page.items.length) {
+      box.append(h("p", { class: "hint" }, "类似问题的办理案例："), h("ul", {}, page.items.map((c) =>
+        h("li", {}, h("strong", {}, c.title || c.category.name), c.reply ? `：${c.reply}` : ""))));
+    }
+  }
+
+  async function takeCall() {
+    const form = $("#intake-form");
+    S.clearErrors(form);
+    const areaCode = $("#i-area").value;
+    const area = areaChoices(catalog.areas, 0, []).map(([a]) => a).find((a) => a.code === areaCode);
+    if (!area || !area.center) {
+      S.showErrors(form, { message: "请完善标出的内容", fields: { area: "请选择诉求所在区域" } });
+      return;
+    }
+    const phone = $("#i-phone").value.trim(), name = $("#i-name").value.trim(), received = $("#i-received").value;
+    const body = {
+      channel: $("#i-channel").value, type: $("#i-type").value, category: $("#i-category").value,
+      description: $("#i-description").value,
+      location: { lat: area.center.lat, lng: area.center.lng, address: $("#i-address").value.trim() || undefined },
+      area: areaCode, caller: { phone: phone || undefined, name: name || undefined },
+      received_at: received ? new Date(received).toISOString() : undefined,
+    };
+    if (step() === "dispatch") body.dispatch = { unit: $("#i-unit").value };
+    if (step() === "answer") body.answer = { reply: $("#i-reply").value };
+    const button = $("#i-submit");
+    button.disabled = true;
+    try {
+      intakeKey = intakeKey || crypto.randomUUID();
+      const answer = await S.auth.call("staff/requests", { method: "POST", body, headers: { "Idempotency-Key": intakeKey } });
+      intakeKey = null;
+      form.reset();
+      S.clear($("#i-history")); S.clear($("#i-suggestion")); showStep();
+      $("#i-done").textContent = `已受理：编号 ${answer.tracking_no}，查询码 ${answer.query_code}（请告知来电人）`;
+      await Promise.all([open(answer.tracking_no, true), loadQueue(false)]);
+    } catch (error) {
+      S.showErrors(form, error);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   // ---- start ---------------------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", () => S.auth.run($("#gate"), "staff", async (signedIn) => {
     session = signedIn;
@@ -292,6 +424,7 @@
     $("#app").hidden = false;
     [city, catalog] = await Promise.all([S.auth.call("staff/city"), S.api("catalog")]);
     fillFilters();
+    if (session.role === "operator" || session.role === "dispatcher") fillIntake();
     $("#filters").addEventListener("submit", (event) => { event.preventDefault(); loadQueue(false); });
     $("#red-list").addEventListener("click", () => { $("#f-level").value = "red"; $("#f-state").value = ""; loadQueue(false); });
     $("#more").addEventListener("click", () => loadQueue(true));

@@ -81,18 +81,10 @@ def progress(actor: Actor, import_id: str, cursor: str | None, limit: int) -> Im
     if job.state == "done":
         page, next_cursor = storage.results(import_id, cursor, limit)
         results = [ImportRowResult(row=r.row, status=r.status, tracking_no=r.tracking_no, errors=r.errors) for r in page]
-    return ImportProgress(
-        import_id=job.import_id,
-        total=job.total,
-        done=job.done,
-        created=job.created,
-        existing=job.existing,
-        refused=job.refused,
-        state=job.state,
-        created_at=views.iso(job.created_at, runtime.city()),
-        results=results,
-        cursor=next_cursor,
-    )
+    # The answer's own fields, as the record holds them; the time in the city's zone, the results' page.
+    counts = {name: getattr(job, name) for name in ImportProgress.model_fields if hasattr(job, name)}
+    created_at = views.iso(job.created_at, runtime.city())
+    return ImportProgress(**counts | {"created_at": created_at}, results=results, cursor=next_cursor)
 
 
 def _looks_like_an_id(import_id: str) -> bool:

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.staff_helpers import (
-    API,
-    CONTACT,
-    DISPATCHER,
-    HANDLER_CG,
-    LEADER,
-    START,
-    assert_error,
-)
+from tests.api.staff_helpers import API, CONTACT, DISPATCHER, HANDLER_CG, LEADER, START, assert_error
 
 CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
 pytestmark = pytest.mark.usefixtures("clock", "aws_calls")

@@ -8,16 +8,8 @@ import pytest
 from chalicelib import storage
 from chalicelib.city import load_city
 from chalicelib.domain.lifecycle import RULES
-from tests.api.staff_helpers import (
-    CONTACT,
-    DISPATCHER,
-    HANDLER_CG,
-    HANDLER_LSQ,
-    HANDLER_XAQ_CG,
-    LEADER,
-    START,
-    assert_error,
-)
+from tests.api.staff_helpers import CONTACT, DISPATCHER, HANDLER_CG, HANDLER_LSQ, HANDLER_XAQ_CG, LEADER, START
+from tests.api.staff_helpers import assert_error
 from tests.sms_loop import Loop, texts_to
 
 CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it

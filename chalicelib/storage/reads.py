@@ -1,12 +1,16 @@
-"""Reads of orders: one by its number, several by theirs, the lists (a queue, a phone's own), the due ones."""
+"""Reads of orders: one by its number, several by theirs, the lists (a queue in either order, a phone's own), the due ones."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import itertools
+import operator
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from chalicelib.domain.deadlines import urgency_prefix
 from chalicelib.domain.reports import Listed, StoredOrder
 from chalicelib.storage.mapping import created_key, read, to_stored
 from chalicelib.storage.models import CHECK_PARTITION, CheckIndex, OrderModel, PhoneIndex
@@ -56,22 +60,39 @@ class ListFilter:
     created_to: dt.datetime | None = None  # exclusive: the first instant not wanted
 
 
-def list_orders(flt: ListFilter, all_states: Iterable[str], cursor: str | None, limit: int) -> Page:
-    """Newest first (``Listed``), by Query on one index per partition merged on the sort key; never a Scan.
+NEWEST, URGENCY = "newest", "urgency"  # the orders a list can be read in
+# What each order's cursor holds: a created_key ("<instant>Z#<number>") or an urgency_key
+# ("<level><priority>#<due>#<newest>#<number>", domain/deadlines.urgency_key).
+_CURSOR_SHAPES = {
+    NEWEST: re.compile(r"\d{8}T\d{6}\.\d{6}Z#"),
+    URGENCY: re.compile(r"[0-3][01]#[0-9TZ.]{23}#\d{18}#"),
+}
+_AFTER_EVERY_KEY = "~"  # sorts after every character a key holds: the end of a key prefix's range
 
-    With units given, each unit's partition of ``by-unit`` is read; otherwise each
-    wanted state's partition of ``by-state``. Partitions share one sort key
-    (created_key), so one cursor — the last key returned — resumes all of them.
+
+def list_orders(
+    flt: ListFilter, all_states: Iterable[str], cursor: str | None, limit: int, sort: str = NEWEST
+) -> Page:
+    """A page of the orders (``Listed``) newest first, or in the working order (``URGENCY``: level, 重点办,
+    due time, newest), by Query on one index per partition merged on its sort key; never a Scan.
+
+    With units given, each unit's partition of ``by-unit`` (``by-unit-urgency``) is read; otherwise
+    each wanted state's partition of ``by-state`` (``by-state-urgency``). Partitions share one sort
+    key, so one cursor — the last key returned — resumes all of them; it pages only the order it was
+    made in.
     """
-    if flt.units:
-        index, partitions, residual_states = OrderModel.by_unit, sorted(flt.units), flt.states
-    else:
-        index, partitions, residual_states = OrderModel.by_state, sorted(flt.states or all_states), frozenset()
-    after = decode_cursor(cursor) if cursor else None
-    streams = [
-        _partition(index, key, flt, residual_states, after, limit + 1) for key in partitions
-    ]
-    merged = heapq.merge(*streams, key=lambda item: item.created_key, reverse=True)
+    by_unit = bool(flt.units)
+    partitions = sorted(flt.units) if by_unit else sorted(flt.states or all_states)
+    residual_states = flt.states if by_unit else frozenset()
+    after = decode_cursor(cursor, _CURSOR_SHAPES[sort]) if cursor else None
+    if sort == URGENCY:
+        index = OrderModel.by_unit_urgency if by_unit else OrderModel.by_state_urgency
+        streams = [_urgent_partition(index, key, flt, residual_states, after, limit + 1) for key in partitions]
+        merged = heapq.merge(*streams, key=_urgency_key)
+        return page_of(itertools.islice(merged, limit + 1), limit, _urgency_key, _listed)
+    index = OrderModel.by_unit if by_unit else OrderModel.by_state
+    streams = [_partition(index, key, flt, residual_states, after, limit + 1) for key in partitions]
+    merged = heapq.merge(*streams, key=_created_key, reverse=True)
     return page_of(itertools.islice(merged, limit + 1), limit, _created_key, _listed)
 
 
@@ -94,7 +115,51 @@ def _partition(index, key: str, flt: ListFilter, states, after: str | None, limi
         range_condition = sort_key >= lower
     else:
         range_condition = None
-    filter_condition = None
+    results = index.query(
+        key,
+        range_key_condition=range_condition,
+        filter_condition=_filter_condition(flt, states),
+        scan_index_forward=False,
+        page_size=limit,
+    )
+    yield from _after(results, _created_key, after, limit)
+
+
+def _urgent_partition(index, key: str, flt: ListFilter, states, after: str | None, limit: int) -> Iterator[OrderModel]:
+    sort_key = type(index).urgency_key
+    # One level asked (?level=red, the leaders' list): only that level's part of the partition is read.
+    prefix = urgency_prefix(next(iter(flt.levels)), flt.priority) if len(flt.levels) == 1 else None
+    if prefix and after:
+        lower, upper = max(prefix, after), prefix + _AFTER_EVERY_KEY
+        if upper < lower:
+            return  # the cursor is past this level's part
+        range_condition = sort_key.between(lower, upper)
+    elif prefix:
+        range_condition = sort_key.startswith(prefix)
+    elif after:
+        range_condition = sort_key > after
+    else:
+        range_condition = None
+    # The time window is not this index's key: a filter on the projected creation time.
+    window = [
+        clause for clause in (
+            OrderModel.created_at >= flt.created_from if flt.created_from else None,
+            OrderModel.created_at < flt.created_to if flt.created_to else None,
+        ) if clause is not None
+    ]
+    results = index.query(
+        key,
+        range_key_condition=range_condition,
+        filter_condition=_filter_condition(flt, states, window),
+        scan_index_forward=True,
+        page_size=limit,
+    )
+    yield from _after(results, _urgency_key, after, limit)
+
+
+def _filter_condition(flt: ListFilter, states, clauses=()):
+    """What is asked that the index's keys do not select: a filter on the projected fields."""
+    clauses = list(clauses)
     for attribute, wanted in (
         (OrderModel.state, states),
         (OrderModel.category, flt.categories),
@@ -104,23 +169,19 @@ def _partition(index, key: str, flt: ListFilter, states, after: str | None, limi
         (OrderModel.assignee_id, flt.assignees),
     ):
         if wanted:
-            clause = attribute.is_in(*sorted(wanted))
-            filter_condition = clause if filter_condition is None else filter_condition & clause
+            clauses.append(attribute.is_in(*sorted(wanted)))
     # Orders from before the attribute existed have none: they count as false.
     for attribute, wanted in ((OrderModel.verified, flt.verified), (OrderModel.priority, flt.priority)):
         if wanted is not None:
-            clause = (attribute == True) if wanted else (attribute != True)  # noqa: E712
-            filter_condition = clause if filter_condition is None else filter_condition & clause
-    results = index.query(
-        key,
-        range_key_condition=range_condition,
-        filter_condition=filter_condition,
-        scan_index_forward=False,
-        page_size=limit,
-    )
+            clauses.append((attribute == True) if wanted else (attribute != True))  # noqa: E712
+    return functools.reduce(operator.and_, clauses) if clauses else None
+
+
+def _after(results, key_of, after: str | None, limit: int) -> Iterator[OrderModel]:
+    """Up to ``limit`` of ``results``, the cursor's own item (read again by an inclusive bound) left out."""
     taken = 0
     for item in results:
-        if item.created_key == after:  # the cursor itself was on the last page
+        if key_of(item) == after:  # the cursor itself was on the last page
             continue
         yield item
         taken += 1
@@ -143,6 +204,10 @@ def orders_of_phone(phone_hash: str, cursor: str | None, limit: int) -> Page:
 
 def _created_key(item: OrderModel) -> str:
     return item.created_key
+
+
+def _urgency_key(item: OrderModel) -> str:
+    return item.urgency_key
 
 
 def _listed(item: OrderModel) -> Listed:

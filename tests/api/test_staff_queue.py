@@ -56,7 +56,7 @@ def newest_first(queue: dict[str, str], labels: set[str]) -> list[str]:
 # ---- listing -------------------------------------------------------------------
 
 def test_dispatcher_sees_every_order_newest_first(desk, queue):
-    answer = desk.list()
+    answer = desk.list(sort="newest")  # the default is the working order (tests/api/test_queue_order.py)
 
     assert answer.status == 200
     assert [item["tracking_no"] for item in answer.json["items"]] == newest_first(queue, ALL)
@@ -109,7 +109,7 @@ def query_id(params: dict) -> str:
 
 
 def test_filters_narrow_the_queue(desk, queue):
-    listed = {query_id(params): desk.numbers(**params) for params, _ in FILTERS}
+    listed = {query_id(params): desk.numbers(sort="newest", **params) for params, _ in FILTERS}
 
     assert listed == {query_id(params): newest_first(queue, labels) for params, labels in FILTERS}
 
@@ -129,7 +129,7 @@ SCOPES = [  # (account, query, labels of the orders it must list)
 
 
 def test_each_account_sees_its_part_of_the_queue(desk, queue):
-    listed = {(who, query_id(params)): desk.numbers(who, **params) for who, params, _ in SCOPES}
+    listed = {(who, query_id(params)): desk.numbers(who, sort="newest", **params) for who, params, _ in SCOPES}
 
     assert listed == {(who, query_id(params)): newest_first(queue, labels) for who, params, labels in SCOPES}
 
@@ -196,7 +196,7 @@ def test_from_and_to_are_whole_local_days(desk, clock, who, unit):
         numbers[label] = desk.submit("sanitation", "220402")["tracking_no"]  # → lsq-cg
     scope = {"unit": unit} if unit else {}
 
-    listed = {query_id(params): desk.numbers(who, **scope, **params) for params, _ in DATE_FILTERS}
+    listed = {query_id(params): desk.numbers(who, sort="newest", **scope, **params) for params, _ in DATE_FILTERS}
 
     assert listed == {
         query_id(params): [numbers[label] for label in reversed(DAYS) if label in labels]
@@ -252,11 +252,11 @@ def test_pages_follow_each_other_without_gaps_or_repeats(desk, clock, who, param
 
 def test_a_cursor_resumes_after_orders_submitted_meanwhile(desk, clock):
     first = [desk.submit()["tracking_no"] for _ in range(3)]
-    page = desk.list(limit=2).json
+    page = desk.list(limit=2, sort="newest").json
     clock.tick(60)
     desk.submit()
 
-    rest = desk.list(limit=2, cursor=page["cursor"]).json
+    rest = desk.list(limit=2, sort="newest", cursor=page["cursor"]).json
 
     assert [item["tracking_no"] for item in rest["items"]] == first[:1]
     assert rest["cursor"] is None
@@ -267,7 +267,7 @@ def test_a_cursor_older_than_the_from_date_ends_the_list(desk):
     desk.submit()
     cursor = base64.urlsafe_b64encode(b"20240101T000000.000000Z#LY202401010001").decode()
 
-    answer = desk.list(cursor=cursor, **{"from": "2025-03-01"})
+    answer = desk.list(cursor=cursor, sort="newest", **{"from": "2025-03-01"})
 
     assert answer.status == 200, answer
     assert answer.json == {"items": [], "cursor": None}

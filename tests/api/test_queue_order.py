@@ -14,8 +14,8 @@ import io
 import pytest
 
 from chalicelib.services.escalation import sweep
+from tests.api.queue_cases import DATE_FILTERS, DAYS, FILTERS, SCOPES
 from tests.api.staff_helpers import API, DISPATCHER, HANDLER_CG, HANDLER_LSQ, LEADER, START, assert_error
-from tests.api.test_staff_queue import DATE_FILTERS, DAYS, FILTERS, SCOPES, query_id, queue  # noqa: F401
 
 CLOCK_START = START
 pytestmark = pytest.mark.usefixtures("clock", "aws_calls")

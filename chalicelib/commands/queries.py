@@ -46,6 +46,10 @@ class StaffListQuery(Body):
     involvement: Literal["main", "co", "all"] = "main"
     created_from: dt.date | None = Field(default=None, alias="from")
     created_to: dt.date | None = Field(default=None, alias="to")
+    # urgency: the command centre's working order — level (red, yellow, warning, normal), then 重点办,
+    # then the nearest due time, then the newest; newest: by creation time alone. A cursor pages the
+    # order it was made in.
+    sort: Literal["urgency", "newest"] = "urgency"
     cursor: Annotated[str, StringConstraints(max_length=400)] | None = None
     limit: int = Field(default=20, ge=1, le=100)
 
@@ -60,9 +64,6 @@ class ExportQuery(StaffListQuery):
     """GET /api/v1/staff/export: the queue's filters; every order they select, up to ``limit``."""
 
     limit: int = Field(default=EXPORT_MAX_ROWS, ge=1, le=EXPORT_MAX_ROWS)
-    # newest: as the queue; urgency: the file's rows by level (red first), then 重点办 first, then the
-    # nearest due time, then the newest (the command centre's working order).
-    sort: Literal["newest", "urgency"] = "newest"
 
 
 class StatsQuery(Body):

@@ -94,6 +94,44 @@ def urgency(order: WorkOrder | Listed) -> tuple:
     return (-LEVEL_RANK[order.level], not order.priority, order.due_at or _NO_DUE, -order.created_at.timestamp())
 
 
+_YEAR_ONE = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+_NEWEST_WIDTH = 18  # microseconds from year 1 to year 9999 take 18 digits
+
+
+def _instant(moment: dt.datetime) -> str:
+    utc = moment.astimezone(dt.timezone.utc)
+    # The year padded by hand: strftime writes year 999 as "999", which sorts after "2026".
+    return f"{utc.year:04d}{utc:%m%dT%H%M%S.%fZ}"
+
+
+_COUNT_DOWN = str.maketrans("0123456789", "9876543210")
+_NO_DUE_TEXT = "9" * len(_instant(_YEAR_ONE))  # after every instant: no due time sorts last
+
+
+def urgency_key(order: WorkOrder) -> str:
+    """``urgency`` as one string that sorts ascending in the working order: the queue's index key.
+
+    "<level><priority>#<due>#<newest>#<number>": the level as 0 (red) to 3 (normal), 重点办
+    as 0, the due time in UTC (nines when there is none), the creation time counted down from
+    year 9999 (so the newest is smallest), and the tracking number with its digits counted down
+    too (the later of two made in one instant first), which makes the key unique. Every write
+    of an order stores it anew, so a level raised by the sweep, a priority set by an action or a
+    due time moved by an extension moves the order in the queue at once.
+    """
+    level = len(LEVEL_RANK) - 1 - LEVEL_RANK[order.level]
+    since = (order.created_at - _YEAR_ONE) // dt.timedelta(microseconds=1)
+    newest = 10**_NEWEST_WIDTH - 1 - since
+    due = _instant(order.due_at) if order.due_at else _NO_DUE_TEXT
+    number = order.tracking_no.translate(_COUNT_DOWN)
+    return f"{level}{0 if order.priority else 1}#{due}#{newest:0{_NEWEST_WIDTH}d}#{number}"
+
+
+def urgency_prefix(level: Level, priority: bool | None = None) -> str:
+    """The start every ``urgency_key`` of that level (and priority, if given) shares."""
+    head = str(len(LEVEL_RANK) - 1 - LEVEL_RANK[level])
+    return head if priority is None else f"{head}{0 if priority else 1}"
+
+
 def time_left(order: WorkOrder, ctx: Context) -> dt.timedelta | None:
     """Handling time left before ``due_at`` (negative once overdue), in the limit's own clock."""
     if order.state not in HANDLING_STATES or order.due_at is None:

@@ -1,9 +1,8 @@
 """The queue as a spreadsheet: the orders a filter selects, as CSV that Excel opens as is.
 
 The same filters and the same visibility as the queue (a handler exports only its own
-units' orders), read by the same index queries, newest first (or, with ``sort=urgency``, the file's
-rows in the command centre's working order: deadlines.urgency), at most
-``EXPORT_MAX_ROWS`` a file (the answer's ``X-Next-Cursor`` resumes after them). UTF-8 with a byte order mark, which Excel needs to read Chinese
+units' orders), read by the same index queries in the same order (the working order by default,
+``sort=newest`` by creation time), at most ``EXPORT_MAX_ROWS`` a file (the answer's ``X-Next-Cursor`` resumes after them). UTF-8 with a byte order mark, which Excel needs to read Chinese
 text right. A cell that begins like a formula (= + - @) is prefixed with an apostrophe,
 so a description cannot run as one when the file is opened (CSV injection).
 """
@@ -14,7 +13,6 @@ import io
 
 from chalicelib import storage
 from chalicelib.commands.queries import ExportQuery
-from chalicelib.domain import deadlines
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.lifecycle import STATE_LABELS, Actor, Role, State
 from chalicelib.services import runtime, staff, views
@@ -39,14 +37,11 @@ def orders_csv(actor: Actor, query: ExportQuery) -> tuple[str, str | None]:
         raise Forbidden("话务员不能导出工单")
     city = runtime.city()
     page = staff.queue_page(actor, query)
-    items = page.items
-    if query.sort == "urgency":
-        items = sorted(items, key=lambda item: deadlines.urgency(item))
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for item in items:
+    for item in page.items:
         shown = views.classification(item, city)
         writer.writerow([_cell(value) for value in (
             item.tracking_no,

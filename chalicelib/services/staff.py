@@ -41,11 +41,11 @@ def list_orders(actor: Actor, query: StaffListQuery) -> QueuePage:
 
 
 def queue_page(actor: Actor, query: StaffListQuery) -> storage.Page:
-    """The orders ``query`` selects among those ``actor`` may see, newest first (the queue, the CSV export)."""
+    """The orders ``query`` selects among those ``actor`` may see, in the order it asks (the queue, the CSV export)."""
     flt = _filter(actor, query)
     if flt is None:
         return storage.Page([], None)
-    return storage.list_orders(flt, [s.value for s in State], query.cursor, query.limit)
+    return storage.list_orders(flt, [s.value for s in State], query.cursor, query.limit, query.sort)
 
 
 def _filter(actor: Actor, query: StaffListQuery) -> storage.ListFilter | None:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pynamodb.attributes import Attribute, MapAttribute
 from pynamodb.models import Model
 
+from chalicelib.domain.deadlines import urgency_key
 from chalicelib.domain.orders import RESIDENTS_WORDS, Actor, Event, Role, State, WorkOrder, field_types
 from chalicelib.domain.reports import Report, StoredOrder
 from chalicelib.storage.models import CASE_PARTITION, CHECK_PARTITION, EventModel, OrderModel
@@ -93,6 +94,7 @@ def order_item(stored: StoredOrder, events: typing.Sequence[Event] = ()) -> Orde
     item.check_partition = CHECK_PARTITION if order.next_check_at else None
     item.case_partition = CASE_PARTITION if order.published_at else None
     item.created_key = created_key(order.created_at, order.tracking_no)
+    item.urgency_key = urgency_key(order)
     told = [e.note for e in events if e.public and e.note and e.action not in RESIDENTS_WORDS]
     item.public_note = told[-1] if told else stored.public_note
     item.updated_at = events[-1].at if events else stored.updated_at

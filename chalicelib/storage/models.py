@@ -3,7 +3,8 @@
 - orders: one item per work order, keyed by tracking number. The GSIs ``by-unit``
   (unit, created_key) and ``by-state`` (state, created_key) list them newest first
   for a unit's queue and for the command centre, projecting only the fields a list
-  shows, never the encrypted contact. Three sparse GSIs hold only the orders that
+  shows, never the encrypted contact; ``by-unit-urgency`` and ``by-state-urgency`` list
+  the same in the working order (range key ``urgency_key``: level, 重点办, due time, newest). Three sparse GSIs hold only the orders that
   have what they key on: ``by-next-check`` (the sweep's), ``by-phone`` and
   ``by-publication`` (below).
 - events: the append-only audit trail, (tracking_no, seq). An event is only
@@ -101,6 +102,20 @@ class UnitIndex(_ListIndex):
     unit = UnicodeAttribute(hash_key=True)
 
 
+class _UrgencyIndex(GlobalSecondaryIndex):
+    urgency_key = UnicodeAttribute(range_key=True)
+
+
+class UnitUrgencyIndex(_UrgencyIndex):
+    """A unit's queue in the working order (deadlines.urgency_key): red first, 重点办 first within a level."""
+
+    class Meta:
+        index_name = "by-unit-urgency"
+        projection = _listing("unit")
+
+    unit = UnicodeAttribute(hash_key=True)
+
+
 class CheckIndex(GlobalSecondaryIndex):
     class Meta:
         index_name = "by-next-check"
@@ -113,6 +128,16 @@ class CheckIndex(GlobalSecondaryIndex):
 class StateIndex(_ListIndex):
     class Meta:
         index_name = "by-state"
+        projection = _listing("state")
+
+    state = UnicodeAttribute(hash_key=True)
+
+
+class StateUrgencyIndex(_UrgencyIndex):
+    """The command centre's queue in the working order, one partition per state."""
+
+    class Meta:
+        index_name = "by-state-urgency"
         projection = _listing("state")
 
     state = UnicodeAttribute(hash_key=True)
@@ -156,6 +181,7 @@ class OrderModel(Model):
 
     tracking_no = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute()
+    urgency_key = UnicodeAttribute(null=True)  # the working order's sort key (deadlines.urgency_key)
     channel = UnicodeAttribute(default="web")
     external_id = UnicodeAttribute(null=True)  # the partner channel's own id for the request
     # The report as the resident made it; it never changes.
@@ -221,6 +247,8 @@ class OrderModel(Model):
 
     by_unit = UnitIndex()
     by_state = StateIndex()
+    by_unit_urgency = UnitUrgencyIndex()
+    by_state_urgency = StateUrgencyIndex()
     by_next_check = CheckIndex()
     by_phone = PhoneIndex()
     by_publication = CaseIndex()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from pynamodb.attributes import UTCDateTimeAttribute
@@ -43,11 +44,13 @@ def _bad_cursor() -> InvalidInput:
     return InvalidInput("分页游标无效", {"cursor": "无效"})
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str, shape: re.Pattern | None = None) -> str:
+    """The sort key a cursor resumes after; with ``shape``, only a key of that shape (a cursor of one
+    order of a list is refused by another: it would resume at a meaningless place)."""
     try:
         key = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
         raise _bad_cursor() from None
-    if "#" not in key:
+    if "#" not in key or (shape and not shape.match(key)):
         raise _bad_cursor()
     return key

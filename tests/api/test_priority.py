@@ -37,7 +37,7 @@ def three(desk, clock) -> dict[str, str]:
 
 def test_the_queue_filters_priority_orders(desk, three):
     assert desk.numbers(priority="true") == [three["priority"]]
-    assert desk.numbers(priority="false") == [three["last"], three["first"]]
+    assert desk.numbers(priority="false", sort="newest") == [three["last"], three["first"]]
     assert desk.numbers(HANDLER_CG, priority="true") == [three["priority"]]
     assert desk.numbers(HANDLER_XAQ_CG, priority="true") == []  # not its unit's
     assert exported(desk, "priority=true") == [three["priority"]]
@@ -59,7 +59,8 @@ def test_the_export_in_working_order_puts_red_then_priority_then_the_nearest_due
 
     # Red first; then the priority one; then by due time: the first one's is the nearest.
     assert order == [fourth["tracking_no"], three["priority"], three["first"], three["last"]]
-    assert exported(desk, "") == [fourth["tracking_no"], three["last"], three["priority"], three["first"]]
+    assert exported(desk, "") == order  # the working order is the export's default
+    assert exported(desk, "sort=newest") == [fourth["tracking_no"], three["last"], three["priority"], three["first"]]
 
 
 def test_an_unknown_export_order_is_refused(desk):

@@ -25,7 +25,7 @@ def test_the_export_holds_the_filtered_orders_newest_first(desk):
     desk.submit()  # "other": waiting, filtered out below
     second = desk.submit("sanitation", "220402")["tracking_no"]
 
-    answer = desk.api.get(f"{EXPORT}?state=dispatched", desk.headers(DISPATCHER))
+    answer = desk.api.get(f"{EXPORT}?state=dispatched&sort=newest", desk.headers(DISPATCHER))
 
     assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in answer.headers["Content-Disposition"]

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import datetime as dt
 
 import pytest
 
+from tests.api.queue_cases import ALL, DATE_FILTERS, DAYS, FILTERS, QUEUE, SCOPES, query_id
 from tests.api.staff_helpers import (
     ADMIN,
     CONTACT,
@@ -23,31 +23,6 @@ from tests.api.staff_helpers import (
 CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
 pytestmark = pytest.mark.usefixtures("clock", "aws_calls")
 
-# The orders of the `queue` fixture, oldest first: label → (category, area, type, unit it lands in).
-QUEUE = {
-    "lsq_cg": ("sanitation", "220402001001", "complaint", "lsq-cg"),
-    "lsq_xy": ("property", "220402001", "help", "lsq-xy"),
-    "lsq": ("property", "220402002", "suggestion", "lsq"),
-    "xaq_cg": ("sanitation", "220403001", "complaint", "xaq-cg"),
-    "cgj": ("municipal", None, "report", "cgj"),
-    "community": ("other", "220402001002", "consult", "lsq-xy-ls"),  # dispatched by hand
-    "waiting": ("other", "220421", "consult", None),  # no routing rule: stays submitted
-}
-ALL = set(QUEUE)
-
-
-@pytest.fixture
-def queue(desk, clock) -> dict[str, str]:
-    numbers = {}
-    for label, (category, area, type_, unit) in QUEUE.items():
-        clock.tick(60)
-        submitted = desk.submit(category, area, type_)
-        if label == "community":
-            submitted = desk.done(submitted["tracking_no"], DISPATCHER, "dispatch", unit=unit)
-        assert (submitted["unit"] or {}).get("code") == unit, label
-        numbers[label] = submitted["tracking_no"]
-    return numbers
-
 
 def newest_first(queue: dict[str, str], labels: set[str]) -> list[str]:
     return [queue[label] for label in reversed(QUEUE) if label in labels]
@@ -56,7 +31,7 @@ def newest_first(queue: dict[str, str], labels: set[str]) -> list[str]:
 # ---- listing -------------------------------------------------------------------
 
 def test_dispatcher_sees_every_order_newest_first(desk, queue):
-    answer = desk.list()
+    answer = desk.list(sort="newest")  # the default is the working order (tests/api/test_queue_order.py)
 
     assert answer.status == 200
     assert [item["tracking_no"] for item in answer.json["items"]] == newest_first(queue, ALL)
@@ -84,52 +59,14 @@ def test_a_list_item_shows_what_the_queue_needs(desk, queue):
     }
 
 
-FILTERS = [  # (query, labels of the orders it must list)
-    ({"state": "submitted"}, {"waiting"}),
-    ({"state": "dispatched"}, ALL - {"waiting"}),
-    ({"state": "closed"}, set()),
-    ({"unit": "lsq"}, {"lsq_cg", "lsq_xy", "lsq", "community"}),
-    ({"unit": "lsq-xy"}, {"lsq_xy", "community"}),
-    ({"unit": "xaq-cg"}, {"xaq_cg"}),
-    ({"category": "sanitation"}, {"lsq_cg", "xaq_cg"}),
-    ({"area": "220402"}, {"lsq_cg", "lsq_xy", "lsq", "community"}),
-    ({"area": "220402001"}, {"lsq_cg", "lsq_xy", "community"}),
-    ({"area": "220402001001"}, {"lsq_cg"}),
-    ({"type": "complaint"}, {"lsq_cg", "xaq_cg"}),
-    ({"unit": "lsq", "category": "property"}, {"lsq_xy", "lsq"}),
-    ({"area": "220402", "type": "help"}, {"lsq_xy"}),
-    ({"state": "dispatched", "area": "220402001"}, {"lsq_cg", "lsq_xy", "community"}),
-    # An empty parameter is no filter at all.
-    ({"state": "", "unit": "lsq-cg", "category": "", "area": "", "type": "", "from": "", "to": ""}, {"lsq_cg"}),
-]
-
-
-def query_id(params: dict) -> str:
-    return "&".join(f"{k}={v}" for k, v in params.items())
-
-
 def test_filters_narrow_the_queue(desk, queue):
-    listed = {query_id(params): desk.numbers(**params) for params, _ in FILTERS}
+    listed = {query_id(params): desk.numbers(sort="newest", **params) for params, _ in FILTERS}
 
     assert listed == {query_id(params): newest_first(queue, labels) for params, labels in FILTERS}
 
 
-SCOPES = [  # (account, query, labels of the orders it must list)
-    (HANDLER_CG, {}, {"lsq_cg"}),
-    (HANDLER_XY, {}, {"lsq_xy", "community"}),
-    (HANDLER_LSQ, {}, {"lsq_cg", "lsq_xy", "lsq", "community"}),
-    (HANDLER_LSQ, {"unit": "lsq-xy"}, {"lsq_xy", "community"}),
-    (HANDLER_XY, {"unit": "lsq"}, {"lsq_xy", "community"}),
-    (HANDLER_CG, {"unit": "xaq-cg"}, set()),
-    (HANDLER_CG, {"state": "submitted"}, set()),
-    (HANDLER_XAQ_CG, {"category": "sanitation"}, {"xaq_cg"}),
-    (LEADER, {}, ALL),
-    (ADMIN, {}, ALL),
-]
-
-
 def test_each_account_sees_its_part_of_the_queue(desk, queue):
-    listed = {(who, query_id(params)): desk.numbers(who, **params) for who, params, _ in SCOPES}
+    listed = {(who, query_id(params)): desk.numbers(who, sort="newest", **params) for who, params, _ in SCOPES}
 
     assert listed == {(who, query_id(params)): newest_first(queue, labels) for who, params, labels in SCOPES}
 
@@ -162,30 +99,6 @@ def test_a_bad_filter_answers_422_naming_it(desk):
 
 # ---- dates -----------------------------------------------------------------------
 
-LOCAL = dt.timezone(dt.timedelta(hours=8))
-DAYS = {  # label → the local moment it was submitted
-    "monday": dt.datetime(2025, 3, 3, 10, 0, tzinfo=LOCAL),
-    "tuesday_night": dt.datetime(2025, 3, 4, 23, 59, 59, tzinfo=LOCAL),
-    "wednesday_midnight": dt.datetime(2025, 3, 5, 0, 0, tzinfo=LOCAL),
-    "thursday": dt.datetime(2025, 3, 6, 9, 0, tzinfo=LOCAL),
-}
-
-
-DATE_FILTERS = [  # (query, labels of the orders it must list)
-    ({"from": "2025-03-04", "to": "2025-03-04"}, {"tuesday_night"}),
-    ({"to": "2025-03-04"}, {"monday", "tuesday_night"}),
-    ({"from": "2025-03-05"}, {"wednesday_midnight", "thursday"}),
-    ({"from": "2025-03-05", "to": "2025-03-05"}, {"wednesday_midnight"}),
-    ({"from": "2025-03-03", "to": "2025-03-06"}, set(DAYS)),
-    ({"from": "2025-03-07"}, set()),
-    # The ends of the calendar (found by the fuzzing: they were a 500): no bound, or nothing.
-    ({"from": "0001-01-01"}, set(DAYS)),
-    ({"to": "9999-12-31"}, set(DAYS)),
-    ({"from": "0001-01-01", "to": "9999-12-31"}, set(DAYS)),
-    ({"to": "0999-12-31"}, set()),
-    ({"from": "9999-12-31"}, set()),
-]
-
 
 @pytest.mark.parametrize("who, unit", [(DISPATCHER, None), (DISPATCHER, "lsq"), (HANDLER_CG, None)], ids=str)
 def test_from_and_to_are_whole_local_days(desk, clock, who, unit):
@@ -196,7 +109,7 @@ def test_from_and_to_are_whole_local_days(desk, clock, who, unit):
         numbers[label] = desk.submit("sanitation", "220402")["tracking_no"]  # → lsq-cg
     scope = {"unit": unit} if unit else {}
 
-    listed = {query_id(params): desk.numbers(who, **scope, **params) for params, _ in DATE_FILTERS}
+    listed = {query_id(params): desk.numbers(who, sort="newest", **scope, **params) for params, _ in DATE_FILTERS}
 
     assert listed == {
         query_id(params): [numbers[label] for label in reversed(DAYS) if label in labels]
@@ -252,11 +165,11 @@ def test_pages_follow_each_other_without_gaps_or_repeats(desk, clock, who, param
 
 def test_a_cursor_resumes_after_orders_submitted_meanwhile(desk, clock):
     first = [desk.submit()["tracking_no"] for _ in range(3)]
-    page = desk.list(limit=2).json
+    page = desk.list(limit=2, sort="newest").json
     clock.tick(60)
     desk.submit()
 
-    rest = desk.list(limit=2, cursor=page["cursor"]).json
+    rest = desk.list(limit=2, sort="newest", cursor=page["cursor"]).json
 
     assert [item["tracking_no"] for item in rest["items"]] == first[:1]
     assert rest["cursor"] is None
@@ -267,7 +180,7 @@ def test_a_cursor_older_than_the_from_date_ends_the_list(desk):
     desk.submit()
     cursor = base64.urlsafe_b64encode(b"20240101T000000.000000Z#LY202401010001").decode()
 
-    answer = desk.list(cursor=cursor, **{"from": "2025-03-01"})
+    answer = desk.list(cursor=cursor, sort="newest", **{"from": "2025-03-01"})
 
     assert answer.status == 200, answer
     assert answer.json == {"items": [], "cursor": None}

@@ -213,6 +213,8 @@ def test_the_checker_passes_named_grants(statement):
 INDEX_READERS = {
     "OrdersTable/by-unit": "ApiHandlerRole",
     "OrdersTable/by-state": "ApiHandlerRole",
+    "OrdersTable/by-unit-urgency": "ApiHandlerRole",  # the queue in the working order
+    "OrdersTable/by-state-urgency": "ApiHandlerRole",
     "OrdersTable/by-phone": ("ApiHandlerRole", "ImportRowsRole"),
     "OrdersTable/by-publication": "ApiHandlerRole",
     "OrdersTable/by-cell": ("ApiHandlerRole", "ImportRowsRole"),

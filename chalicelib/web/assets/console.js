@@ -1,4 +1,5 @@
-/* The staff console (/staff): the queue coloured by level, filters, an order's detail, and exactly
+/* The staff console (/staff): the queue coloured by level, in the working order (red, yellow, warning,
+ * normal; 重点办 first; the nearest due; or 最新优先 by choice), filters, an order's detail, and exactly
  * the actions the API says the signed-in user may take on it now (allowed_actions).
  *
  * Every action is sent with the version of the order the user is looking at; a 409 (someone
@@ -428,6 +429,8 @@
     $("#filters").addEventListener("submit", (event) => { event.preventDefault(); loadQueue(false); });
     $("#red-list").addEventListener("click", () => { $("#f-level").value = "red"; $("#f-state").value = ""; loadQueue(false); });
     $("#more").addEventListener("click", () => loadQueue(true));
+    // A page's cursor resumes only the order it was read in: another order starts from the top.
+    $("#f-sort").addEventListener("change", () => loadQueue(false));
     $("#export").addEventListener("click", () =>
       S.auth.download("staff/export" + S.query(filters()), "工单导出.csv").catch((e) => S.showErrors($("#filters"), e)));
     await loadQueue(false);

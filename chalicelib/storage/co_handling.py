@@ -21,13 +21,11 @@ from pynamodb.models import Model
 
 from chalicelib.domain.orders import WorkOrder
 from chalicelib.storage.mapping import created_key
-from chalicelib.storage.models import OrderModel, settings
+from chalicelib.storage.models import OrderModel, table_meta
 
 
 class CoHandlingModel(Model):
-    class Meta:
-        table_name = settings.table("co-handling")
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("co-handling")
 
     co_unit = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)

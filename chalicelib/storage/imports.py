@@ -18,7 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import InvalidInput, Unavailable
 from chalicelib.domain.imports import Progress, RowResult
-from chalicelib.storage.models import connection, settings
+from chalicelib.storage.models import connection, table_meta
 from chalicelib.storage.pages import decode_cursor, encode_cursor
 from chalicelib.storage.retries import TimingConflict, retry_conflicts
 
@@ -29,9 +29,7 @@ _CONFLICT_PAUSES = (0.02, 0.05, 0.1, 0.2)
 
 
 class ImportModel(Model):
-    class Meta:
-        table_name = settings.table("imports")
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("imports")
 
     import_id = UnicodeAttribute(hash_key=True)
     row = NumberAttribute(range_key=True)

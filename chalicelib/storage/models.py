@@ -18,6 +18,8 @@
 """
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
@@ -45,6 +47,19 @@ settings = get_settings()
 pynamodb.connection.base.get_session = botocore_session
 # And each one's refusals for the moment become the domain's Unavailable (storage/errors.py).
 errors.install()
+
+
+
+def table_meta(name: str, **options: Any) -> type:
+    """A model's ``Meta``: its table, under the stage's prefix, billed on demand; ``options`` besides
+    (a stream)."""
+    return type("Meta", (), {"table_name": settings.table(name), "billing_mode": "PAY_PER_REQUEST", **options})
+
+
+def index_meta(name: str, projection: Any) -> type:
+    """An index's ``Meta``: its name and what it projects."""
+    return type("Meta", (), {"index_name": name, "projection": projection})
+
 
 LIST_FIELDS = [
     "created_at", "type", "category", "area", "state", "unit", "priority", "due_at", "round",
@@ -95,9 +110,7 @@ def _listing(index_key: str) -> IncludeProjection:
 
 
 class UnitIndex(_ListIndex):
-    class Meta:
-        index_name = "by-unit"
-        projection = _listing("unit")
+    Meta = index_meta("by-unit", _listing("unit"))
 
     unit = UnicodeAttribute(hash_key=True)
 
@@ -109,26 +122,20 @@ class _UrgencyIndex(GlobalSecondaryIndex):
 class UnitUrgencyIndex(_UrgencyIndex):
     """A unit's queue in the working order (deadlines.urgency_key): red first, 重点办 first within a level."""
 
-    class Meta:
-        index_name = "by-unit-urgency"
-        projection = _listing("unit")
+    Meta = index_meta("by-unit-urgency", _listing("unit"))
 
     unit = UnicodeAttribute(hash_key=True)
 
 
 class CheckIndex(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by-next-check"
-        projection = KeysOnlyProjection()
+    Meta = index_meta("by-next-check", KeysOnlyProjection())
 
     check_partition = UnicodeAttribute(hash_key=True)
     next_check_at = UTCDateTimeAttribute(range_key=True)
 
 
 class StateIndex(_ListIndex):
-    class Meta:
-        index_name = "by-state"
-        projection = _listing("state")
+    Meta = index_meta("by-state", _listing("state"))
 
     state = UnicodeAttribute(hash_key=True)
 
@@ -136,9 +143,7 @@ class StateIndex(_ListIndex):
 class StateUrgencyIndex(_UrgencyIndex):
     """The command centre's queue in the working order, one partition per state."""
 
-    class Meta:
-        index_name = "by-state-urgency"
-        projection = _listing("state")
+    Meta = index_meta("by-state-urgency", _listing("state"))
 
     state = UnicodeAttribute(hash_key=True)
 
@@ -146,9 +151,7 @@ class StateUrgencyIndex(_UrgencyIndex):
 class PhoneIndex(_ListIndex):
     """Sparse: only orders made with a verified phone have a phone_hash."""
 
-    class Meta:
-        index_name = "by-phone"
-        projection = _listing("phone_hash")
+    Meta = index_meta("by-phone", _listing("phone_hash"))
 
     phone_hash = UnicodeAttribute(hash_key=True)
 
@@ -156,9 +159,7 @@ class PhoneIndex(_ListIndex):
 class CellIndex(_ListIndex):
     """Every order under its category and geohash cell: the duplicate lookup and the hotspots read by it."""
 
-    class Meta:
-        index_name = "by-cell"
-        projection = IncludeProjection(CELL_FIELDS)
+    Meta = index_meta("by-cell", IncludeProjection(CELL_FIELDS))
 
     geo_cell = UnicodeAttribute(hash_key=True)
 
@@ -166,18 +167,14 @@ class CellIndex(_ListIndex):
 class CaseIndex(GlobalSecondaryIndex):
     """Sparse: only published orders have a case_partition."""
 
-    class Meta:
-        index_name = "by-publication"
-        projection = IncludeProjection(CASE_FIELDS)
+    Meta = index_meta("by-publication", IncludeProjection(CASE_FIELDS))
 
     case_partition = UnicodeAttribute(hash_key=True)
     published_at = UTCDateTimeAttribute(range_key=True)
 
 
 class OrderModel(Model):
-    class Meta:
-        table_name = settings.table("orders")
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("orders")
 
     tracking_no = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute()
@@ -262,18 +259,14 @@ FEED_FIELDS = ["action", "to_state", "note", "changes"]
 class FeedIndex(GlobalSecondaryIndex):
     """Sparse: only public events have a feed_day (their UTC date)."""
 
-    class Meta:
-        index_name = "by-feed-day"
-        projection = IncludeProjection(FEED_FIELDS)
+    Meta = index_meta("by-feed-day", IncludeProjection(FEED_FIELDS))
 
     feed_day = UnicodeAttribute(hash_key=True)
     at = UTCDateTimeAttribute(range_key=True)
 
 
 class EventModel(Model):
-    class Meta:
-        table_name = settings.table("events")
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("events")
 
     tracking_no = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)

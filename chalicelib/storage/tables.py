@@ -41,15 +41,13 @@ from pynamodb.models import Model
 
 from chalicelib.storage.imports import ImportModel
 from chalicelib.storage.co_handling import CoHandlingModel
-from chalicelib.storage.models import EventModel, OrderModel, settings
+from chalicelib.storage.models import EventModel, OrderModel, index_meta, settings, table_meta
 
 HOTSPOT_FEED = "hotspot"
 
 
 class CounterModel(Model):
-    class Meta:
-        table_name = settings.table("counters")
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("counters")
 
     name = UnicodeAttribute(hash_key=True)
     value = NumberAttribute(default=0)
@@ -58,10 +56,7 @@ class CounterModel(Model):
 
 
 class OutboxModel(Model):
-    class Meta:
-        table_name = settings.table("outbox")
-        billing_mode = "PAY_PER_REQUEST"
-        stream_view_type = "NEW_IMAGE"  # the relay needs only what was put
+    Meta = table_meta("outbox", stream_view_type="NEW_IMAGE")  # the relay needs only what was put
 
     id = UnicodeAttribute(hash_key=True)
     tracking_no = UnicodeAttribute()
@@ -76,9 +71,7 @@ class OutboxModel(Model):
 class OtpModel(Model):
     """A phone's verification state; the item expires (TTL) an hour after its last send."""
 
-    class Meta:
-        table_name = settings.table("otp")
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("otp")
 
     phone_hash = UnicodeAttribute(hash_key=True)
     code_hash = UnicodeAttribute(null=True)  # removed as soon as the code is used or burnt
@@ -90,9 +83,7 @@ class OtpModel(Model):
 
 
 class RaisedIndex(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by-raised"
-        projection = AllProjection()
+    Meta = index_meta("by-raised", AllProjection())
 
     feed = UnicodeAttribute(hash_key=True)
     raised_at = UTCDateTimeAttribute(range_key=True)
@@ -101,9 +92,7 @@ class RaisedIndex(GlobalSecondaryIndex):
 class HotspotModel(Model):
     """A hotspot alert (未诉先办): one item per category and cell, raised anew after a quiet window."""
 
-    class Meta:
-        table_name = settings.table("hotspots")
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("hotspots")
 
     key = UnicodeAttribute(hash_key=True)  # "<category>#<geohash>", as the orders' geo_cell
     category = UnicodeAttribute()
@@ -119,9 +108,7 @@ class HotspotModel(Model):
 class ClaimModel(Model):
     """Something that exists once only, pointing at the order that claimed it (see ``Claim``)."""
 
-    class Meta:
-        table_name = settings.table("claims")
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("claims")
 
     claim = UnicodeAttribute(hash_key=True)
     tracking_no = UnicodeAttribute()
@@ -134,9 +121,7 @@ class ClaimModel(Model):
 class ApiKeyModel(Model):
     """A partner channel's API key; the key itself is shown once and kept only as a keyed hash."""
 
-    class Meta:
-        table_name = settings.table("api-keys")
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("api-keys")
 
     channel = UnicodeAttribute(hash_key=True)
     key_id = UnicodeAttribute(range_key=True)
@@ -151,9 +136,7 @@ class ApiKeyModel(Model):
 class StatsModel(Model):
     """The dashboard's counters for one (dimension, day, value); see domain/stats.py."""
 
-    class Meta:
-        table_name = settings.table("stats")
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("stats")
 
     dimension = UnicodeAttribute(hash_key=True)
     day_value = UnicodeAttribute(range_key=True)  # "2026-11-21#lsq-cg": a period is a range of days

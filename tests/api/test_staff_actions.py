@@ -5,18 +5,8 @@ import boto3
 import pytest
 
 from chalicelib.city import load_city
-from tests.api.staff_helpers import (
-    ADMIN,
-    API,
-    DISPATCHER,
-    HANDLER_CG,
-    HANDLER_LSQ,
-    HANDLER_XAQ_CG,
-    HANDLER_XY,
-    LEADER,
-    START,
-    assert_error,
-)
+from tests.api.staff_helpers import ADMIN, API, DISPATCHER, HANDLER_CG, HANDLER_LSQ, HANDLER_XAQ_CG, HANDLER_XY
+from tests.api.staff_helpers import LEADER, START, assert_error
 
 CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
 pytestmark = pytest.mark.usefixtures("clock", "aws_calls")

@@ -7,18 +7,8 @@ import dataclasses
 import pytest
 
 from tests.api.queue_cases import ALL, DATE_FILTERS, DAYS, FILTERS, QUEUE, SCOPES, query_id
-from tests.api.staff_helpers import (
-    ADMIN,
-    CONTACT,
-    DISPATCHER,
-    HANDLER_CG,
-    HANDLER_LSQ,
-    HANDLER_XAQ_CG,
-    HANDLER_XY,
-    LEADER,
-    START,
-    assert_error,
-)
+from tests.api.staff_helpers import ADMIN, CONTACT, DISPATCHER, HANDLER_CG, HANDLER_LSQ, HANDLER_XAQ_CG, HANDLER_XY
+from tests.api.staff_helpers import LEADER, START, assert_error
 
 CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
 pytestmark = pytest.mark.usefixtures("clock", "aws_calls")

@@ -12,18 +12,8 @@ import datetime as dt
 import pytest
 
 from tests.api.staff_helpers import HANDLER_CG, START, Desk
-from tests.open311.helpers import (
-    ATTRIBUTE_FIELDS,
-    FORMATS,
-    REQUEST_FIELDS,
-    SERVICE_FIELDS,
-    UPDATE_FIELDS,
-    check_schema,
-    children,
-    fields,
-    issue_key,
-    xml_of,
-)
+from tests.open311.helpers import ATTRIBUTE_FIELDS, FORMATS, REQUEST_FIELDS, SERVICE_FIELDS, UPDATE_FIELDS
+from tests.open311.helpers import check_schema, children, fields, issue_key, xml_of
 
 CLOCK_START = START  # Monday 10:00 (tests/api/staff_helpers.py): every test here runs on it
 pytestmark = pytest.mark.usefixtures("clock", "aws_calls")

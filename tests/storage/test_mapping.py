@@ -30,10 +30,7 @@ REPORT = Report(
     duplicates=("LY202611090001",),
 )
 ORDER = WorkOrder(
-    tracking_no="LY202611090002",
-    type="complaint",
-    category="municipal",
-    area="lsq",
+    "LY202611090002", "complaint", "municipal", "lsq",  # the tracking number, type, category and area
     created_at=AT,
     state=State.IN_PROGRESS,
     version=3,

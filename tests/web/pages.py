@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import requests
 from playwright.sync_api import expect
 
 from tests.local_stack import ROOT
@@ -39,3 +40,13 @@ def sign_in(page, stack, username: str, path: str = "staff") -> None:
 
 def no_wider_than_the_screen(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def complaint(stack) -> str:
+    """An anonymous sanitation complaint in 龙山区: dispatched to lsq-cg with a due time."""
+    answer = requests.post(f"{stack.api}/requests", timeout=10, json={
+        "type": "complaint", "category": "sanitation", "description": "龙山社区门口垃圾堆了三天没人清运，气味很大",
+        "location": {"lat": 42.905, "lng": 125.145}, "area": "220402001001", "anonymous": True,
+    })
+    assert answer.status_code == 201, answer.text
+    return answer.json()["tracking_no"]

@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.web.pages import DESKTOP, PHONE, no_wider_than_the_screen, shot, sign_in
+from tests.web.pages import DESKTOP, PHONE, complaint, no_wider_than_the_screen, shot, sign_in
 
 # Every form control must have a name a screen reader can say: a <label>, or aria-label(ledby).
 UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
@@ -22,12 +22,7 @@ PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4
 @pytest.fixture(scope="module")
 def order(stack) -> str:
     """An anonymous sanitation complaint in 龙山区, dispatched to lsq-cg."""
-    answer = requests.post(f"{stack.api}/requests", timeout=10, json={
-        "type": "complaint", "category": "sanitation", "description": "龙山社区门口垃圾堆了三天没人清运，气味很大",
-        "location": {"lat": 42.905, "lng": 125.145}, "area": "220402001001", "anonymous": True,
-    })
-    assert answer.status_code == 201, answer.text
-    return answer.json()["tracking_no"]
+    return complaint(stack)
 
 
 @pytest.mark.parametrize("path", ["", "cases", "staff", "dashboard"])

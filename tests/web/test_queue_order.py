@@ -4,17 +4,7 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import expect
 
-from tests.web.pages import DESKTOP, shot, sign_in
-
-
-def complaint(stack) -> str:
-    """An anonymous sanitation complaint in 龙山区: dispatched to lsq-cg with a due time."""
-    answer = requests.post(f"{stack.api}/requests", timeout=10, json={
-        "type": "complaint", "category": "sanitation", "description": "龙山社区门口垃圾堆了三天没人清运，气味很大",
-        "location": {"lat": 42.905, "lng": 125.145}, "area": "220402001001", "anonymous": True,
-    })
-    assert answer.status_code == 201, answer.text
-    return answer.json()["tracking_no"]
+from tests.web.pages import DESKTOP, complaint, shot, sign_in
 
 
 def test_the_console_lists_the_urgent_first_and_the_newest_by_choice(open_page, stack):

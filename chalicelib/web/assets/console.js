@@ -63,7 +63,7 @@
     const values = {};
     for (const field of form.elements) {
       if (!field.name) continue;
-      if (field.type === "checkbox") values[field.name] = field.checked ? "true" : "";
+      if (field.type === "checkbox") values[field.name] = field.checked ? field.value : "";
       else values[field.name] = field.value;
     }
     return values;
@@ -143,6 +143,7 @@
         h("dt", {}, "受理时间"), h("dd", {}, S.time(d.created_at)),
         h("dt", {}, "承办单位"), h("dd", {}, d.unit ? d.unit.name : "未派单",
           d.co_units.length ? `（协办：${d.co_units.map((u) => u.name).join("、")}）` : ""),
+        h("dt", {}, "承办人"), h("dd", {}, d.assignee ? d.assignee.name : "未指定"),
         h("dt", {}, "办理时限"), h("dd", {}, S.time(d.due_at), d.time_left ? `（${d.time_left.text}）` : ""),
         h("dt", {}, "轮次"), h("dd", {}, d.round > 1 ? `第${d.round}轮（不满意重办）` : "第1轮"),
         h("dt", {}, "联系人"), h("dd", {}, contact),
@@ -154,6 +155,7 @@
         d.rating ? h("dt", {}, "群众评价") : null, d.rating ? h("dd", {}, `${d.rating}星`) : null),
       h("h3", {}, "诉求内容"), h("p", {}, d.description));
     if (d.media.length) box.append(h("h3", {}, "附件"), media(d.media));
+    if (d.co_replies && d.co_replies.length) box.append(coReplies(d));
     if (d.reply) box.append(h("h3", {}, "办理答复"), h("p", {}, d.reply));
     if (d.result_media.length) box.append(media(d.result_media));
     const mapBox = h("div", { class: "order-map" });
@@ -166,6 +168,17 @@
       h("time", {}, S.time(e.at)), h("strong", {}, e.label), ` · ${e.state_label}`,
       e.actor.unit ? ` · ${e.actor.unit.name}` : "", e.note ? h("div", {}, e.note) : null,
       e.public ? null : h("span", { class: "hint" }, "（内部）")))));
+  }
+
+  // Each co-unit's part of the answer this round (协办答复), or that it is still awaited.
+  function coReplies(d) {
+    return h("section", { id: "co-replies", "aria-labelledby": "co-replies-title" },
+      h("h3", { id: "co-replies-title" }, "协办答复"),
+      h("dl", { class: "facts" }, d.co_replies.flatMap((co) => [
+        h("dt", {}, co.unit.name),
+        h("dd", { "data-unit": co.unit.code }, co.pending ? h("span", { class: "badge" }, "待回复") : co.reply),
+      ])),
+      d.co_pending_note ? h("p", { class: "hint" }, `协办未回复即办结的说明：${d.co_pending_note}`) : null);
   }
 
   function duplicates(d) {
@@ -209,7 +222,7 @@
         input = unitOptions(h("select", { id, "aria-describedby": error.id }), units, preselect, "请选择");
         form.append(h("label", { for: id }, field.label), input);
         if (preselect) form.append(h("p", { class: "hint" }, `已按分类和区域预选：${d.suggested_unit.name}`));
-        collectors.push(() => [field.name, input.value]);
+        collectors.push(() => [field.name, input.value || (field.required ? "" : undefined)]);
       } else if (field.type === "units") {
         const chosen = new Set(field.value || []);
         const boxes = unitTree().filter(([u]) => offers.has(u.code)).map(([u, depth]) =>
@@ -242,6 +255,7 @@
         if (field.name === "into" && d.duplicates && d.duplicates.length) attrs.value = d.duplicates[0];
         input = h(field.type === "textarea" ? "textarea" : "input", attrs);
         form.append(h("label", { for: id }, field.label), input);
+        if (action === "assign" && field.name === "assignee" && d.unit) offerPeople(form, d, field, input);
         collectors.push(() => {
           const value = input.value.trim();
           if (field.type === "integer") return [field.name, value === "" && !field.required ? undefined : Number(value)];
@@ -264,6 +278,34 @@
       send(d, offered, params, form);
     });
     return form;
+  }
+
+  // 承办人: the unit's people as a choice, read when the form is first opened; the text field stays (and
+  // carries the choice) where the API does not show this user the people (403) or cannot read them.
+  function offerPeople(form, d, field, input) {
+    const details = () => form.closest("details");
+    let asked = false;
+    const ask = async () => {
+      if (asked || !details() || !details().open) return;
+      asked = true;
+      let answer;
+      try {
+        answer = await S.auth.call(`staff/units/${encodeURIComponent(d.unit.code)}/people`);
+      } catch (error) {
+        return;
+      }
+      const select = h("select", { id: input.id, "aria-describedby": input.getAttribute("aria-describedby") },
+        h("option", { value: "" }, "请选择"),
+        answer.people.map((p) => h("option", { value: p.id, selected: p.id === input.value }, p.name)));
+      select.addEventListener("change", () => { input.value = select.value; });
+      input.removeAttribute("id");
+      input.hidden = true;
+      input.before(select);
+      const label = form.querySelector(`label[for="${select.id}"]`);
+      if (label) label.textContent = "承办人";
+    };
+    // The form is built before its <details> is in place: the toggle is listened for once it is.
+    queueMicrotask(() => details() && details().addEventListener("toggle", ask));
   }
 
   async function send(d, offered, params, form) {
@@ -417,6 +459,43 @@
     }
   }
 
+  // ---- 工作量: open orders per person of a unit and its sub-units, by level, for a unit head to balance ----
+  const LOAD_COLUMNS = [["red", "红牌"], ["yellow", "黄牌"], ["warning", "临期"], ["normal", "正常"]];
+
+  function fillWorkload() {
+    const units = session.role === "handler" ? unitTree().filter(([u]) => u.code === session.unit || isBelow(u.code, session.unit)) : unitTree();
+    if (!units.length) return;
+    unitOptions($("#w-unit"), units, session.unit || units[0][0].code);
+    $("#w-unit").addEventListener("change", loadWorkload);
+    const button = $("#workload-open");
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      $("#workload").hidden = false;
+      await loadWorkload();
+      $("#workload").focus();
+    });
+  }
+
+  async function loadWorkload() {
+    const status = $("#workload-status"), box = S.clear($("#workload-table"));
+    status.textContent = "加载中…";
+    let load;
+    try {
+      load = await S.auth.call("staff/workload" + S.query({ unit: $("#w-unit").value }));
+    } catch (error) {
+      status.textContent = error.message;
+      return;
+    }
+    status.textContent = `${load.unit.name}：在办 ${load.people.reduce((n, p) => n + p.open, load.unassigned.open)} 件`;
+    // The person's unit under the name: the table stays narrow enough for the queue's column.
+    const row = (name, unit, counts) => h("tr", {}, h("th", { scope: "row" }, name, unit ? h("div", { class: "hint" }, unit) : null),
+      h("td", { class: "num" }, String(counts.open)), LOAD_COLUMNS.map(([code]) => h("td", { class: "num" }, String(counts.by_level[code]))));
+    box.append(h("table", { "aria-labelledby": "workload-title" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "承办人"),
+        h("th", { scope: "col", class: "num" }, "在办"), LOAD_COLUMNS.map(([, label]) => h("th", { scope: "col", class: "num" }, label)))),
+      h("tbody", {}, load.people.map((p) => row(p.name, p.unit ? p.unit.name : "（已不在本单位）", p)), row("未分配", null, load.unassigned))));
+  }
+
   // ---- start ---------------------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", () => S.auth.run($("#gate"), "staff", async (signedIn) => {
     session = signedIn;
@@ -426,6 +505,7 @@
     [city, catalog] = await Promise.all([S.auth.call("staff/city"), S.api("catalog")]);
     fillFilters();
     if (session.role === "operator" || session.role === "dispatcher") fillIntake();
+    if (["handler", "dispatcher", "leader"].includes(session.role)) fillWorkload();
     $("#filters").addEventListener("submit", (event) => { event.preventDefault(); loadQueue(false); });
     $("#red-list").addEventListener("click", () => { $("#f-level").value = "red"; $("#f-state").value = ""; loadQueue(false); });
     $("#more").addEventListener("click", () => loadQueue(true));

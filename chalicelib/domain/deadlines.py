@@ -19,12 +19,8 @@ reads only the orders that have something due.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from chalicelib.domain.orders import HANDLING_STATES, LEVEL_RANK, Context, Level, State, WorkOrder
-
-if TYPE_CHECKING:
-    from chalicelib.domain.reports import Listed
 
 # When several thresholds have passed, the first of these that is due is taken first.
 PRECEDENCE = ("return_unsigned", "auto_close", "supervise", "urge", "warn", "remind_signing")
@@ -85,15 +81,6 @@ def next_check(order: WorkOrder, ctx: Context) -> dt.datetime | None:
     return min(moments) if moments else None
 
 
-_NO_DUE = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
-
-
-def urgency(order: WorkOrder | Listed) -> tuple:
-    """The command centre's working order, as a sort key (of an order or its list entry): level (red, yellow, warning, normal), then
-    重点办 first, then the nearest due time (none: last), then the newest."""
-    return (-LEVEL_RANK[order.level], not order.priority, order.due_at or _NO_DUE, -order.created_at.timestamp())
-
-
 _YEAR_ONE = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 _NEWEST_WIDTH = 18  # microseconds from year 1 to year 9999 take 18 digits
 
@@ -109,7 +96,9 @@ _NO_DUE_TEXT = "9" * len(_instant(_YEAR_ONE))  # after every instant: no due tim
 
 
 def urgency_key(order: WorkOrder) -> str:
-    """``urgency`` as one string that sorts ascending in the working order: the queue's index key.
+    """The command centre's working order — level (red, yellow, warning, normal), then 重点办 first,
+    then the nearest due time (none: last), then the newest — as one string that sorts ascending in it:
+    the queue's index key.
 
     "<level><priority>#<due>#<newest>#<number>": the level as 0 (red) to 3 (normal), 重点办
     as 0, the due time in UTC (nines when there is none), the creation time counted down from

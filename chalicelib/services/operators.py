@@ -105,5 +105,4 @@ def caller_requests(actor: Actor, phone: str, query: PageQuery) -> QueuePage:
     except ValidationError:
         raise InvalidInput("请填写有效的手机号码", {"phone": "手机号码无效"}) from None
     page = storage.orders_of_phone(verification.phone_hash(number), query.cursor, query.limit)
-    city = runtime.city()
-    return QueuePage(items=[views.list_item(item, city) for item in page.items], cursor=page.cursor)
+    return views.queue_page(page, runtime.city())

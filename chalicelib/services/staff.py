@@ -35,9 +35,7 @@ def _visible(actor: Actor, tracking_no: str):
 
 
 def list_orders(actor: Actor, query: StaffListQuery) -> QueuePage:
-    page = queue_page(actor, query)
-    city = runtime.city()
-    return QueuePage(items=[views.list_item(item, city) for item in page.items], cursor=page.cursor)
+    return views.queue_page(queue_page(actor, query), runtime.city())
 
 
 def queue_page(actor: Actor, query: StaffListQuery) -> storage.Page:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from chalicelib.adapters.crypto import get_cipher
 from chalicelib.answers import (
@@ -23,8 +24,8 @@ from chalicelib.answers import (
     CatalogQuestion,
     CategorySuggestion,
     Choice,
-    ContactShown,
     CoUnitReply,
+    ContactShown,
     Followed,
     LabelledAnswer,
     LevelRef,
@@ -35,6 +36,7 @@ from chalicelib.answers import (
     Point,
     PublicDetail,
     QueueItem,
+    QueuePage,
     Ref,
     StaffDetail,
     StoredLocation,
@@ -66,6 +68,9 @@ from chalicelib.domain.privacy import mask_free_text, mask_name, mask_phone
 from chalicelib.domain.reports import Listed, Report
 from chalicelib.domain.routing import route
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.storage.pages import Page
 
 
 def iso(moment: dt.datetime | None, city: City) -> str | None:
@@ -248,6 +253,11 @@ def _amount(amount: dt.timedelta, working_day: dt.timedelta | None) -> str:
     if first is None:
         return "不足1分钟"
     return "".join(f"{n}{unit}" for n, unit in parts[first:first + 2] if n)
+
+
+def queue_page(page: Page, city: City) -> QueuePage:
+    """A page of orders as the staff lists show them (the queue, a caller's earlier requests)."""
+    return QueuePage(items=[list_item(item, city) for item in page.items], cursor=page.cursor)
 
 
 def list_item(item: Listed, city: City) -> QueueItem:

@@ -101,5 +101,5 @@ def test_the_working_order_is_level_then_priority_then_due_time_then_newest():
         order(6, due_days=1, age_hours=5),  # as due as 1, older
         order(7),  # no due time (not dispatched): after those with one
     ]
-    ranked = [o.tracking_no[-1] for o in sorted(orders, key=deadlines.urgency)]
+    ranked = [o.tracking_no[-1] for o in sorted(orders, key=deadlines.urgency_key)]
     assert ranked == ["4", "3", "5", "2", "1", "6", "7"]

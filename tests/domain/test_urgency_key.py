@@ -36,7 +36,6 @@ def _working_order(order: WorkOrder) -> tuple:
 @given(st.lists(_orders, min_size=2, max_size=8, unique_by=lambda o: o.tracking_no))
 def test_the_key_sorts_as_the_working_order(orders):
     by_key = sorted(orders, key=deadlines.urgency_key)
-    assert [deadlines.urgency_key(o) for o in by_key] == sorted(deadlines.urgency_key(o) for o in orders)
     assert [_working_order(o) for o in by_key] == sorted(_working_order(o) for o in orders)
 
 

@@ -169,6 +169,15 @@ class Crash(BaseException):
     """The process dies (a Lambda timeout): nothing in the sweep can catch it."""
 
 
+def test_a_sweep_that_was_away_takes_every_due_action_in_one_run(api):
+    # As below: by Monday 18:00 the order is past due and past its signing limit. One run takes both,
+    # each decided on (and stored on condition of) the order as the one before left it.
+    no = submitted_at(api, at(11, 20, 20), category="utilities", type="help")["tracking_no"]
+
+    assert sweep_at(at(11, 23, 18)) == {"urge": 1, "remind_signing": 1}
+    assert actions(no) == ["submit", "auto_dispatch", "urge", "remind_signing"]
+
+
 def test_a_sweep_retried_after_a_crash_takes_only_what_is_left(api, monkeypatch):
     # Help with utilities (24 h) from Friday 20:00: by Monday 18:00 it is past due
     # (Saturday 20:00) and past its signing limit (Monday 17:30).
